@@ -1,0 +1,28 @@
+// Random identifiers are well-formed and distinct.
+#include <carematch/core/ids.hpp>
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace carematch::core {
+namespace {
+
+TEST(ids, uuid_is_version_4_and_unique) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 1000; ++i) {
+        std::string u = new_uuid();
+        ASSERT_TRUE(is_uuid(u)) << u;
+        EXPECT_EQ(u[14], '4');
+        EXPECT_TRUE(seen.insert(u).second);
+    }
+    EXPECT_FALSE(is_uuid("not-a-uuid"));
+    EXPECT_FALSE(is_uuid("0123456789012345678901234567890123456"));
+}
+
+TEST(ids, random_hex_has_requested_length) {
+    EXPECT_EQ(random_hex(16).size(), 32u);
+}
+
+}  // namespace
+}  // namespace carematch::core
