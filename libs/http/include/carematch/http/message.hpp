@@ -1,0 +1,67 @@
+// HTTP request and response as plain values, free of Beast, plus problem+json (RFC 9457) responses.
+#pragma once
+
+#include <carematch/core/error.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace carematch::http {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+/// A parsed request. Header names are lower-case.
+struct request {
+    std::string method;  // "GET", "POST", ...
+    std::string target;  // as sent: path and query
+    std::string path;    // target without the query
+    std::string query;   // after '?', undecoded
+    header_list headers;
+    std::string body;
+    std::string remote_address;
+
+    // Filled while dispatching:
+    std::vector<std::pair<std::string, std::string>> params;  // path parameters, percent-decoded
+    std::string route;                                        // the matched pattern, e.g. "/v1/orders/{id}"
+    std::string request_id;
+
+    /// The first header named `name` (case-insensitive).
+    std::optional<std::string_view> header(std::string_view name) const;
+    /// A path parameter by name; empty when absent.
+    std::string_view param(std::string_view name) const;
+    /// A query parameter, percent-decoded; nullopt when absent.
+    std::optional<std::string> query_param(std::string_view name) const;
+};
+
+struct response {
+    int status = 200;
+    header_list headers;
+    std::string body;
+
+    /// Replaces any header of that name.
+    void set_header(std::string_view name, std::string value);
+    std::optional<std::string_view> header(std::string_view name) const;
+};
+
+/// The asynchronous handler every endpoint and middleware chain is.
+using handler = std::function<boost::asio::awaitable<response>(request&)>;
+
+/// An application/problem+json response for `p`; `instance` is the request path, when known.
+response problem_response(const core::problem& p, std::string_view request_id = {});
+
+/// Shorthand: a problem with `status`, its standard title, `detail` and optional `field`.
+response problem_response(int status, std::string detail, std::string field = {});
+
+/// An application/json response with an already serialised body.
+response json_text_response(int status, std::string body);
+
+/// Percent-decodes `s` ('+' stays '+'); nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s);
+
+}  // namespace carematch::http

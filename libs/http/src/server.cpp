@@ -1,0 +1,327 @@
+// Beast-based HTTP server: accept loop, per-connection coroutine, limits, shutdown.
+#include <carematch/core/log.hpp>
+#include <carematch/http/server.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <list>
+#include <mutex>
+#include <thread>
+
+namespace carematch::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+struct connection {
+    asio::strand<asio::io_context::executor_type> strand;
+    beast::tcp_stream* stream = nullptr;  // valid while the session coroutine runs; touched only on strand
+    bool idle = true;                     // waiting for the next request
+    bool timed_out = false;               // the request deadline fired
+    std::uint64_t generation = 0;         // which request a deadline belongs to
+};
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+bhttp::response<bhttp::string_body> to_beast(response&& r, unsigned version, bool keep_alive) {
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(r.status), version};
+    for (auto& [k, v] : r.headers) {
+        out.set(k, v);
+    }
+    out.set(bhttp::field::server, "carematch");
+    out.body() = std::move(r.body);
+    out.keep_alive(keep_alive);
+    out.prepare_payload();
+    return out;
+}
+
+}  // namespace
+
+struct server::impl : std::enable_shared_from_this<server::impl> {
+    impl(asio::io_context& io, core::http_settings s, handler h)
+        : io(io), settings(std::move(s)), root(std::move(h)), acceptor(asio::make_strand(io)) {}
+
+    asio::io_context& io;
+    core::http_settings settings;
+    handler root;
+    tcp::acceptor acceptor;
+    std::atomic<std::uint16_t> bound_port{0};
+    std::atomic<bool> stopping{false};
+
+    mutable std::mutex mutex;
+    std::list<std::shared_ptr<connection>> connections;
+
+    asio::awaitable<void> accept_loop() {
+        auto self = shared_from_this();
+        for (;;) {
+            auto strand = asio::make_strand(io);
+            auto [ec, socket] = co_await acceptor.async_accept(strand, tuple_awaitable);
+            if (ec) {
+                if (stopping || ec == asio::error::operation_aborted) {
+                    co_return;
+                }
+                core::log::warn("accept failed", {{"error", ec.message()}});
+                continue;
+            }
+            auto conn = std::make_shared<connection>(connection{strand, nullptr, true});
+            {
+                std::lock_guard lock(mutex);
+                connections.push_back(conn);
+            }
+            asio::co_spawn(strand, session(std::move(socket), conn), [self, conn](std::exception_ptr e) {
+                if (e) {
+                    try {
+                        std::rethrow_exception(e);
+                    } catch (const std::exception& ex) {
+                        core::log::error("connection failed", {{"error", ex.what()}});
+                    }
+                }
+                self->forget(conn);
+            });
+        }
+    }
+
+    void forget(const std::shared_ptr<connection>& conn) {
+        std::lock_guard lock(mutex);
+        connections.remove(conn);
+    }
+
+    // Answers a protocol-level error, then closes gracefully so the client can read the answer.
+    asio::awaitable<void> reject(beast::tcp_stream& stream, int status, std::string detail) {
+        response r = problem_response(status, std::move(detail));
+        auto msg = to_beast(std::move(r), 11, false);
+        stream.expires_after(std::chrono::seconds(5));
+        auto [ec, n] = co_await bhttp::async_write(stream, msg, tuple_awaitable);
+        (void)n;
+        if (ec) {
+            co_return;
+        }
+        boost::system::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        // Drain what the client still sends (e.g. the rest of an oversized body) so that closing does not
+        // reset the connection before it has read our answer.
+        std::array<char, 64 * 1024> sink{};
+        std::size_t drained = 0;
+        stream.expires_after(std::chrono::seconds(2));
+        while (drained < 8 * settings.body_limit) {
+            auto [rec, got] = co_await stream.async_read_some(asio::buffer(sink), tuple_awaitable);
+            if (rec) {
+                break;
+            }
+            drained += got;
+        }
+    }
+
+    asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<connection> conn) {
+        beast::tcp_stream stream(std::move(socket));
+        conn->stream = &stream;
+        std::string remote;
+        {
+            boost::system::error_code ec;
+            auto ep = stream.socket().remote_endpoint(ec);
+            if (!ec) {
+                remote = ep.address().to_string();
+            }
+        }
+        beast::flat_buffer buffer;
+        struct detach_guard {
+            connection& c;
+            ~detach_guard() { c.stream = nullptr; }
+        } guard{*conn};
+
+        for (;;) {
+            conn->idle = true;
+            if (stopping) {
+                break;
+            }
+            if (buffer.size() == 0) {
+                // Idle keep-alive: wait for the first byte of the next request.
+                stream.expires_after(settings.idle_timeout);
+                auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), tuple_awaitable);
+                if (ec) {
+                    break;
+                }
+                buffer.commit(n);
+            }
+            conn->idle = false;
+            bhttp::request_parser<bhttp::string_body> parser;
+            parser.header_limit(static_cast<std::uint32_t>(settings.header_limit));
+            parser.body_limit(settings.body_limit);
+            // A deadline of our own that cancels (rather than closes, as tcp_stream's expiry would) so that
+            // a slow client still gets its 408.
+            stream.expires_never();
+            conn->timed_out = false;
+            const std::uint64_t generation = ++conn->generation;
+            asio::steady_timer deadline(conn->strand, settings.request_timeout);
+            deadline.async_wait([conn, generation](const boost::system::error_code& tec) {
+                if (!tec && conn->generation == generation && conn->stream != nullptr) {
+                    conn->timed_out = true;
+                    conn->stream->cancel();
+                }
+            });
+            auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
+            deadline.cancel();
+            (void)n;
+            if (ec) {
+                if (conn->timed_out) {
+                    co_await reject(stream, 408, "request not received in time");
+                } else if (ec == bhttp::error::body_limit) {
+                    co_await reject(stream, 413, "request body exceeds the limit");
+                } else if (ec == bhttp::error::header_limit) {
+                    co_await reject(stream, 431, "request header fields exceed the limit");
+                } else if (ec.category() == make_error_code(bhttp::error::bad_method).category() &&
+                           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+                    co_await reject(stream, 400, "malformed request");
+                }
+                break;
+            }
+            auto& breq = parser.get();
+            request req;
+            req.method = std::string(breq.method_string());
+            req.target = std::string(breq.target());
+            auto q = req.target.find('?');
+            req.path = req.target.substr(0, q);
+            if (q != std::string::npos) {
+                req.query = req.target.substr(q + 1);
+            }
+            for (const auto& f : breq) {
+                req.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
+            }
+            req.body = std::move(breq.body());
+            req.remote_address = remote;
+            bool keep_alive = breq.keep_alive();
+            unsigned version = breq.version();
+
+            response res = co_await root(req);
+            keep_alive = keep_alive && !stopping;
+            auto msg = to_beast(std::move(res), version, keep_alive);
+            stream.expires_after(settings.request_timeout);
+            auto [wec, wn] = co_await bhttp::async_write(stream, msg, tuple_awaitable);
+            (void)wn;
+            if (wec || !keep_alive) {
+                break;
+            }
+        }
+        boost::system::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        co_return;
+    }
+
+    void close_idle(bool all) {
+        std::lock_guard lock(mutex);
+        for (const auto& c : connections) {
+            asio::post(c->strand, [c, all] {
+                if (c->stream != nullptr && (all || c->idle)) {
+                    c->stream->cancel();
+                    boost::system::error_code ignored;
+                    c->stream->socket().close(ignored);
+                }
+            });
+        }
+    }
+};
+
+server::server(asio::io_context& io, core::http_settings settings, handler root)
+    : impl_(std::make_shared<impl>(io, std::move(settings), std::move(root))) {}
+
+server::~server() = default;
+
+void server::start() {
+    auto& a = impl_->acceptor;
+    tcp::endpoint ep(asio::ip::make_address(impl_->settings.host), impl_->settings.port);
+    a.open(ep.protocol());
+    a.set_option(tcp::acceptor::reuse_address(true));
+    a.bind(ep);
+    a.listen(asio::socket_base::max_listen_connections);
+    impl_->bound_port = a.local_endpoint().port();
+    asio::co_spawn(a.get_executor(), impl_->accept_loop(), asio::detached);
+}
+
+std::uint16_t server::port() const noexcept {
+    return impl_->bound_port;
+}
+
+void server::stop() {
+    if (impl_->stopping.exchange(true)) {
+        return;
+    }
+    asio::post(impl_->acceptor.get_executor(), [i = impl_] {
+        boost::system::error_code ignored;
+        i->acceptor.close(ignored);
+    });
+    impl_->close_idle(false);
+}
+
+asio::awaitable<void> server::drained() {
+    auto i = impl_;
+    auto deadline = std::chrono::steady_clock::now() + i->settings.shutdown_grace;
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    while (connections() > 0) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            i->close_idle(true);  // grace period over: close what is still open
+            co_return;
+        }
+        tick.expires_after(std::chrono::milliseconds(20));
+        co_await tick.async_wait(tuple_awaitable);
+    }
+}
+
+std::size_t server::connections() const noexcept {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->connections.size();
+}
+
+void run_until_signal(asio::io_context& io, int threads, server& srv, std::function<void()> on_stop) {
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) {
+            return;
+        }
+        core::log::info("shutting down", {{"signal", sig}});
+        srv.stop();
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                co_await srv.drained();
+                if (on_stop) {
+                    on_stop();
+                }
+                io.stop();
+            },
+            asio::detached);
+    });
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) {
+        pool.emplace_back([&io] { io.run(); });
+    }
+    io.run();
+    for (auto& t : pool) {
+        t.join();
+    }
+}
+
+}  // namespace carematch::http
