@@ -1,0 +1,26 @@
+// Schema migrations: numbered SQL files applied in order, once each, under an advisory lock.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace carematch::db {
+
+/// One migration, e.g. services/identity/migrations/001_init.sql → {1, "init", "<sql>"}.
+struct migration {
+    int version = 0;
+    std::string name;
+    std::string sql;
+};
+
+/// Applies to `schema` the migrations not yet recorded in <schema>.schema_migrations, in version order, each
+/// in its own transaction with search_path set to the schema, all under a PostgreSQL advisory lock so that
+/// concurrent starters apply each migration once. Creates the schema, its schema_migrations table and its
+/// outbox table first. Returns how many were applied. Throws std::invalid_argument for a bad schema name or
+/// duplicate versions, and the database error of a failing migration (whose transaction rolls back).
+int migrate(const std::string& url, const std::string& schema, const std::vector<migration>& migrations);
+
+/// True when `name` is a plain lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 bytes).
+bool valid_schema_name(const std::string& name) noexcept;
+
+}  // namespace carematch::db

@@ -1,0 +1,74 @@
+// A libpqxx connection pool whose blocking work runs on its own bounded threads and resumes the caller.
+#pragma once
+
+#include <carematch/core/config.hpp>
+#include <carematch/core/error.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+namespace carematch::db {
+
+enum class isolation { read_committed, repeatable_read, serializable };
+
+struct pool_stats {
+    int size = 0;
+    int in_use = 0;   // transactions running now
+    int waiting = 0;  // transactions queued for a connection
+    std::uint64_t retries = 0;
+    std::uint64_t reconnects = 0;  // broken connections dropped and replaced
+};
+
+/// `size` connections, each used by one of `size` threads; no io thread ever blocks on PostgreSQL.
+class pool {
+  public:
+    explicit pool(core::db_settings settings);
+    ~pool();
+    pool(const pool&) = delete;
+    pool& operator=(const pool&) = delete;
+
+    /// Opens one connection now; throws core::unavailable_error when the database cannot be reached
+    /// (start-up fails fast).
+    void check();
+
+    /// Runs `fn(tx)` in a transaction on a pool thread and commits when it returns; resumes the calling
+    /// coroutine on its own executor with fn's result. The whole function is run again (with a fresh
+    /// transaction) after a serialization failure or deadlock, and after a connection that broke before
+    /// commit (the server restarted), with backoff. Exceptions from fn propagate after rollback; a database
+    /// that stays unreachable gives core::unavailable_error.
+    template <class F>
+    boost::asio::awaitable<std::invoke_result_t<F&, pqxx::work&>> transact(
+        F fn, isolation level = isolation::read_committed) {
+        using R = std::invoke_result_t<F&, pqxx::work&>;
+        if constexpr (std::is_void_v<R>) {
+            co_await run(std::function<void(pqxx::work&)>([&fn](pqxx::work& tx) { fn(tx); }), level);
+        } else {
+            std::optional<R> out;
+            co_await run(std::function<void(pqxx::work&)>([&](pqxx::work& tx) { out.emplace(fn(tx)); }),
+                         level);
+            co_return std::move(*out);
+        }
+    }
+
+    pool_stats stats() const noexcept;
+
+  private:
+    boost::asio::awaitable<void> run(std::function<void(pqxx::work&)> body, isolation level);
+
+    struct impl;
+    std::shared_ptr<impl> impl_;
+};
+
+/// True for unique, exclusion and check violations: the outcome repositories report as errc::conflict.
+bool is_conflict(const pqxx::sql_error& e) noexcept;
+
+}  // namespace carematch::db

@@ -1,0 +1,175 @@
+// The connection pool: a thread pool of `size` threads sharing `size` connections, with retry policy.
+#include <carematch/core/error.hpp>
+#include <carematch/core/log.hpp>
+#include <carematch/db/pool.hpp>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace carematch::db {
+
+namespace asio = boost::asio;
+
+struct pool::impl {
+    explicit impl(core::db_settings s)
+        : settings(std::move(s)), threads(static_cast<std::size_t>(settings.pool_size)) {}
+
+    core::db_settings settings;
+    asio::thread_pool threads;
+    std::mutex mutex;
+    std::vector<std::unique_ptr<pqxx::connection>> idle;
+    std::atomic<int> in_use{0};
+    std::atomic<int> waiting{0};
+    std::atomic<std::uint64_t> retries{0};
+    std::atomic<std::uint64_t> reconnects{0};
+
+    std::unique_ptr<pqxx::connection> open() {
+        auto c = std::make_unique<pqxx::connection>(settings.url);
+        if (settings.statement_timeout.count() > 0) {
+            pqxx::nontransaction n(*c);
+            n.exec("SET statement_timeout = " + std::to_string(settings.statement_timeout.count()));
+        }
+        return c;
+    }
+
+    std::unique_ptr<pqxx::connection> acquire() {
+        {
+            std::lock_guard lock(mutex);
+            if (!idle.empty()) {
+                auto c = std::move(idle.back());
+                idle.pop_back();
+                if (c->is_open()) {
+                    return c;
+                }
+            }
+        }
+        return open();
+    }
+
+    void release(std::unique_ptr<pqxx::connection> c) {
+        if (!c || !c->is_open()) {
+            return;
+        }
+        std::lock_guard lock(mutex);
+        idle.push_back(std::move(c));
+    }
+
+    // Runs body with the retry policy; returns the failure, if any. Runs on a pool thread.
+    std::exception_ptr execute(const std::function<void(pqxx::work&)>& body, isolation level) {
+        constexpr int max_attempts = 8;
+        auto backoff = std::chrono::milliseconds(20);
+        for (int attempt = 1;; ++attempt) {
+            std::unique_ptr<pqxx::connection> conn;
+            bool retry = false;
+            try {
+                conn = acquire();
+                pqxx::work tx(*conn);
+                if (level == isolation::serializable) {
+                    tx.exec0("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+                } else if (level == isolation::repeatable_read) {
+                    tx.exec0("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+                }
+                body(tx);
+                tx.commit();
+                release(std::move(conn));
+                return nullptr;
+            } catch (const pqxx::in_doubt_error&) {
+                return std::current_exception();  // the commit may or may not have happened: never repeat
+            } catch (const pqxx::serialization_failure&) {
+                release(std::move(conn));
+                retry = true;
+            } catch (const pqxx::deadlock_detected&) {
+                release(std::move(conn));
+                retry = true;
+            } catch (const pqxx::broken_connection& e) {
+                conn.reset();
+                ++reconnects;  // the next attempt opens a fresh connection
+                if (attempt >= max_attempts) {
+                    return std::make_exception_ptr(
+                        core::unavailable_error(std::string("database: ") + e.what()));
+                }
+                retry = true;
+            } catch (...) {
+                release(std::move(conn));
+                return std::current_exception();
+            }
+            if (retry) {
+                if (attempt >= max_attempts) {
+                    return std::current_exception();
+                }
+                ++retries;
+                std::this_thread::sleep_for(backoff);
+                backoff = std::min(backoff * 2, std::chrono::milliseconds(1'000));
+            }
+        }
+    }
+};
+
+pool::pool(core::db_settings settings) : impl_(std::make_shared<impl>(std::move(settings))) {}
+
+pool::~pool() {
+    impl_->threads.join();
+}
+
+void pool::check() {
+    try {
+        impl_->release(impl_->open());
+    } catch (const std::exception& e) {
+        throw core::unavailable_error(std::string("database unreachable: ") + e.what());
+    }
+}
+
+pool_stats pool::stats() const noexcept {
+    pool_stats s;
+    s.size = impl_->settings.pool_size;
+    s.in_use = impl_->in_use.load();
+    s.waiting = impl_->waiting.load();
+    s.retries = impl_->retries.load();
+    s.reconnects = impl_->reconnects.load();
+    return s;
+}
+
+asio::awaitable<void> pool::run(std::function<void(pqxx::work&)> body, isolation level) {
+    auto i = impl_;
+    auto token = asio::use_awaitable;
+    co_await asio::async_initiate<decltype(token), void(std::exception_ptr)>(
+        // Captures nothing: GCC 12 may destroy a lambda temporary of a co_await expression twice.
+        [](auto handler, std::shared_ptr<impl> i, isolation level, std::function<void(pqxx::work&)> fn) {
+            auto ex = asio::get_associated_executor(handler);
+            auto work = asio::make_work_guard(ex);
+            ++i->waiting;
+            asio::post(i->threads,
+                       [i,
+                        level,
+                        fn = std::move(fn),
+                        handler = std::move(handler),
+                        ex,
+                        work = std::move(work)]() mutable {
+                           --i->waiting;
+                           ++i->in_use;
+                           std::exception_ptr failure = i->execute(fn, level);
+                           --i->in_use;
+                           asio::post(
+                               ex, [handler = std::move(handler), failure]() mutable { handler(failure); });
+                           work.reset();
+                       });
+        },
+        token,
+        i,
+        level,
+        std::move(body));
+}
+
+bool is_conflict(const pqxx::sql_error& e) noexcept {
+    const std::string& state = e.sqlstate();
+    return state == "23505" || state == "23P01" || state == "23514";
+}
+
+}  // namespace carematch::db

@@ -1,0 +1,98 @@
+// The outbox: a committed event is published once; a rolled-back one never.
+#include "support/run_coro.hpp"
+
+#include <carematch/db/migrate.hpp>
+#include <carematch/db/outbox.hpp>
+#include <carematch/redis/client.hpp>
+
+#include <gtest/gtest.h>
+
+namespace carematch::db {
+namespace {
+
+namespace asio = boost::asio;
+
+class outbox_test : public ::testing::Test {
+  protected:
+    outbox_test() { migrate(test::db_url(), schema, {}); }
+    ~outbox_test() override {
+        pqxx::connection c(test::db_url());
+        pqxx::work tx(c);
+        tx.exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        tx.commit();
+    }
+    std::vector<redis::reply> stream_entries() {
+        std::vector<std::string> args{"XRANGE", stream, "-", "+"};
+        auto r = test::run_coro(io, redis.command(std::move(args)));
+        EXPECT_TRUE(r);
+        return r ? r->elements : std::vector<redis::reply>{};
+    }
+
+    std::string schema = test::unique_schema("outbox");
+    std::string stream = "test:" + core::random_hex(6) + ":order";
+    asio::io_context io;
+    pool db{core::db_settings{test::db_url(), 2, std::chrono::milliseconds(5000)}};
+    redis::client redis{io, test::redis_settings()};
+};
+
+TEST_F(outbox_test, committed_event_is_published_once_rolled_back_never) {
+    std::string committed = test::run_coro(io, db.transact([&](pqxx::work& tx) {
+        return enqueue_event(tx, schema, stream, "order.created", R"({"order_id":"o-1"})");
+    }));
+    EXPECT_THROW(test::run_coro(io, db.transact([&](pqxx::work& tx) {
+                     enqueue_event(tx, schema, stream, "order.created", R"({"order_id":"o-2"})");
+                     throw std::runtime_error("the order write failed");
+                 })),
+                 std::runtime_error);
+
+    outbox_relay relay(db, redis, schema);
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 1u);
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 0u);
+
+    auto entries = stream_entries();
+    ASSERT_EQ(entries.size(), 1u);
+    const auto& fields = entries[0].elements[1].elements;
+    std::map<std::string, std::string> m;
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+        m[fields[i].str] = fields[i + 1].str;
+    }
+    EXPECT_EQ(m["id"], committed);
+    EXPECT_EQ(m["type"], "order.created");
+    EXPECT_EQ(m["payload"], R"({"order_id": "o-1"})");  // jsonb's canonical text
+    EXPECT_FALSE(m["occurred_at"].empty());
+
+    long long unpublished = test::run_coro(io, db.transact([&](pqxx::work& tx) {
+        return tx.exec("SELECT count(*) FROM " + schema + ".outbox WHERE published_at IS NULL")[0][0]
+            .as<long long>();
+    }));
+    EXPECT_EQ(unpublished, 0);
+}
+
+TEST_F(outbox_test, events_are_published_in_commit_order_across_batches) {
+    for (int i = 0; i < 5; ++i) {
+        test::run_coro(io, db.transact([&](pqxx::work& tx) {
+            enqueue_event(tx, schema, stream, "n", "{\"n\":" + std::to_string(i) + "}");
+        }));
+    }
+    relay_settings small;
+    small.batch = 2;
+    outbox_relay relay(db, redis, schema, small);
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 2u);
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 2u);
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 1u);
+    auto entries = stream_entries();
+    ASSERT_EQ(entries.size(), 5u);
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(entries[i].elements[1].elements[5].str, "{\"n\": " + std::to_string(i) + "}");
+    }
+}
+
+TEST_F(outbox_test, malformed_payload_is_refused_in_the_transaction) {
+    EXPECT_THROW(test::run_coro(io, db.transact([&](pqxx::work& tx) {
+                     enqueue_event(tx, schema, stream, "bad", "{not json");
+                 })),
+                 pqxx::sql_error);
+}
+
+}  // namespace
+}  // namespace carematch::db

@@ -1,0 +1,152 @@
+// The pool against the real PostgreSQL: concurrency without blocking the io thread, and retries.
+#include "support/run_coro.hpp"
+
+#include <carematch/db/pool.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <latch>
+
+namespace carematch::db {
+namespace {
+
+namespace asio = boost::asio;
+
+core::db_settings settings(int size) {
+    core::db_settings s;
+    s.url = test::db_url();
+    s.pool_size = size;
+    return s;
+}
+
+TEST(pool, two_hundred_concurrent_queries_through_eight_connections_keep_the_io_thread_free) {
+    asio::io_context io;  // one io thread: the test's
+    pool p(settings(8));
+    std::atomic<int> completed{0};
+    int max_in_use_seen_by_io_thread = 0;
+    int ticks = 0;
+
+    auto scenario = [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        for (int i = 0; i < 200; ++i) {
+            asio::co_spawn(
+                ex,
+                [&, i]() -> asio::awaitable<void> {
+                    int v = co_await p.transact([i](pqxx::work& tx) {
+                        return tx.exec_params1("SELECT $1::int + 0 FROM pg_sleep(0.02)", i)[0].as<int>();
+                    });
+                    EXPECT_EQ(v, i);
+                    ++completed;
+                },
+                asio::detached);
+        }
+        // While queries run on the pool's threads, this loop keeps running on the io thread.
+        asio::steady_timer t(ex);
+        while (completed < 200) {
+            max_in_use_seen_by_io_thread = std::max(max_in_use_seen_by_io_thread, p.stats().in_use);
+            ++ticks;
+            t.expires_after(std::chrono::milliseconds(2));
+            co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+    };
+    test::run_coro(io, scenario());
+    EXPECT_EQ(completed, 200);
+    // The io thread ran its loop while all eight connections were busy: it never waited on PostgreSQL.
+    EXPECT_EQ(max_in_use_seen_by_io_thread, 8);
+    EXPECT_GT(ticks, 10);
+    EXPECT_LE(p.stats().in_use, 8);
+}
+
+TEST(pool, serialization_failure_is_retried_without_losing_an_update) {
+    asio::io_context io;
+    pool p(settings(4));
+    const std::string table = test::unique_schema("counter");
+    test::run_coro(io, p.transact([&](pqxx::work& tx) {
+        tx.exec("CREATE TABLE " + table + " (id int PRIMARY KEY, v int NOT NULL)");
+        tx.exec("INSERT INTO " + table + " VALUES (1, 0)");
+    }));
+
+    // Both transactions read before either writes (the latch), so the second writer must fail with a
+    // serialization failure and run again.
+    std::latch both_read(2);
+    std::atomic<int> attempts{0};
+    auto increment = [&]() -> asio::awaitable<void> {
+        co_await p.transact(
+            [&](pqxx::work& tx) {
+                int attempt = ++attempts;
+                int v = tx.exec("SELECT v FROM " + table + " WHERE id = 1")[0][0].as<int>();
+                if (attempt <= 2) {
+                    both_read.arrive_and_wait();
+                }
+                tx.exec_params("UPDATE " + table + " SET v = $1 WHERE id = 1", v + 1);
+            },
+            isolation::repeatable_read);
+    };
+    auto scenario = [&]() -> asio::awaitable<void> {
+        using namespace asio::experimental::awaitable_operators;
+        co_await (increment() && increment());
+    };
+    test::run_coro(io, scenario());
+    int v = test::run_coro(io, p.transact([&](pqxx::work& tx) {
+        return tx.exec("SELECT v FROM " + table + " WHERE id = 1")[0][0].as<int>();
+    }));
+    EXPECT_EQ(v, 2);
+    EXPECT_EQ(attempts, 3);
+    EXPECT_EQ(p.stats().retries, 1u);
+    test::run_coro(io, p.transact([&](pqxx::work& tx) { tx.exec("DROP TABLE " + table); }));
+}
+
+TEST(pool, exception_in_the_body_rolls_back_and_propagates) {
+    asio::io_context io;
+    pool p(settings(2));
+    const std::string table = test::unique_schema("rollback");
+    test::run_coro(io, p.transact([&](pqxx::work& tx) { tx.exec("CREATE TABLE " + table + " (v int)"); }));
+    EXPECT_THROW(test::run_coro(io, p.transact([&](pqxx::work& tx) {
+                     tx.exec("INSERT INTO " + table + " VALUES (1)");
+                     throw std::logic_error("changed my mind");
+                 })),
+                 std::logic_error);
+    EXPECT_THROW(test::run_coro(io, p.transact([&](pqxx::work& tx) { tx.exec("SELEC nonsense"); })),
+                 pqxx::sql_error);
+    int n = test::run_coro(io, p.transact([&](pqxx::work& tx) {
+        return tx.exec("SELECT count(*) FROM " + table)[0][0].as<int>();
+    }));
+    EXPECT_EQ(n, 0);
+    EXPECT_EQ(p.stats().retries, 0u);
+    test::run_coro(io, p.transact([&](pqxx::work& tx) { tx.exec("DROP TABLE " + table); }));
+}
+
+TEST(pool, unique_violation_is_a_conflict) {
+    asio::io_context io;
+    pool p(settings(1));
+    bool conflict = test::run_coro(io, p.transact([](pqxx::work& tx) {
+        tx.exec("CREATE TEMP TABLE t (k int PRIMARY KEY)");
+        tx.exec("INSERT INTO t VALUES (1)");
+        try {
+            pqxx::subtransaction sub(tx, "dup");
+            sub.exec("INSERT INTO t VALUES (1)");
+        } catch (const pqxx::sql_error& e) {
+            return is_conflict(e);
+        }
+        return false;
+    }));
+    EXPECT_TRUE(conflict);
+}
+
+TEST(pool, unreachable_database_fails_fast_at_check) {
+    core::db_settings s;
+    s.url = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2";
+    s.pool_size = 1;
+    pool p(s);
+    EXPECT_THROW(p.check(), core::unavailable_error);
+}
+
+}  // namespace
+}  // namespace carematch::db
