@@ -1,0 +1,45 @@
+// The three operational endpoints every service mounts: /healthz, /readyz and /metrics.
+#pragma once
+
+#include <carematch/http/router.hpp>
+#include <carematch/observability/metrics.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace carematch::db {
+class pool;
+}
+namespace carematch::redis {
+class client;
+}
+
+namespace carematch::observability {
+
+/// A named readiness check: true when the dependency answers.
+struct probe {
+    std::string name;
+    std::function<boost::asio::awaitable<bool>()> check;
+};
+
+/// SELECT 1 through the pool.
+probe postgres_probe(db::pool& pool);
+
+/// PING on the client.
+probe redis_probe(redis::client& client);
+
+/// Adds pool gauges (size, in use, waiting, retries, reconnects) to `m`.
+void add_pool_gauges(metrics& m, const db::pool& pool);
+
+/// The middleware every service runs, outermost first: request id, access log, metrics.
+std::vector<http::middleware> standard_chain(metrics& m);
+
+/// GET /healthz → 200 while the process serves; GET /readyz → 200 when every probe passes, else 503 naming
+/// the failing ones; GET /metrics → Prometheus text. Routes are added to `r`; `m` and the probes' targets
+/// must outlive it.
+void add_routes(http::router& r, metrics& m, std::vector<probe> probes);
+
+}  // namespace carematch::observability

@@ -1,0 +1,55 @@
+// Request metrics (counts by route and status, a latency histogram, in-flight) and gauges, in Prometheus
+// text.
+#pragma once
+
+#include <carematch/http/middleware.hpp>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace carematch::observability {
+
+class metrics {
+  public:
+    /// Records one finished request.
+    void observe(std::string_view method, std::string_view route, int status, double seconds);
+
+    void in_flight_add(int delta) noexcept;
+
+    /// A gauge whose value is read each time the metrics are rendered.
+    void add_gauge(std::string name, std::string help, std::function<double()> read);
+
+    /// The Prometheus text exposition (version 0.0.4).
+    std::string render() const;
+
+    /// Upper bounds of the latency histogram, in seconds.
+    static const std::vector<double>& buckets();
+
+  private:
+    struct histogram {
+        std::vector<std::uint64_t> counts;  // cumulative per bucket, filled at render
+        std::uint64_t count = 0;
+        double sum = 0;
+    };
+    mutable std::mutex mutex_;
+    std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
+    std::map<std::pair<std::string, std::string>, histogram> latency_;
+    std::atomic<long> in_flight_{0};
+    struct gauge {
+        std::string name, help;
+        std::function<double()> read;
+    };
+    std::vector<gauge> gauges_;
+};
+
+/// Counts each request into `m` by method, matched route (not the raw path) and status.
+http::middleware measure(metrics& m);
+
+}  // namespace carematch::observability
