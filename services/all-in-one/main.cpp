@@ -1,0 +1,43 @@
+// carematch-all-in-one: every service app on one listener; each app owns its URL prefixes.
+#include <carematch/core/log.hpp>
+#include <carematch/http/server.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <identity/src/app.hpp>
+
+int main(int argc, char** argv) {
+    namespace cm = carematch;
+    try {
+        auto source =
+            cm::core::config_source::from_file(argc > 1 ? argv[1] : "config/all-in-one.toml", "all-in-one");
+        auto identity_cfg = cm::identity::read_config(source);
+        source.reject_unknown();
+        const auto& service = identity_cfg.service;
+        cm::core::log::set_level(cm::core::log::parse_level(service.log.level));
+
+        boost::asio::io_context io(service.http.io_threads);
+        cm::identity::app identity(io, identity_cfg);
+        identity.start();
+        cm::observability::metrics metrics;
+        cm::observability::add_pool_gauges(metrics, identity.pool());
+        cm::http::router router;  // add() throws if two apps claim the same route
+        identity.add_routes(router);
+        cm::observability::add_routes(router, metrics, identity.probes());
+        cm::http::server server(
+            io,
+            service.http,
+            cm::http::compose(cm::observability::standard_chain(metrics), router.as_handler()));
+        server.start();
+        boost::asio::co_spawn(io, identity.run(), boost::asio::detached);
+        cm::core::log::info(
+            "listening", {{"service", "all-in-one"}, {"host", service.http.host}, {"port", server.port()}});
+        cm::http::run_until_signal(io, service.http.io_threads, server, [&] { identity.stop(); });
+        return 0;
+    } catch (const std::exception& e) {
+        cm::core::log::error("start-up failed", {{"error", e.what()}});
+        return 1;
+    }
+}
