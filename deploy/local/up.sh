@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs CareMatch on this machine: installs missing packages, builds (release), starts a private PostgreSQL
+# and Redis under .local/ on loopback, applies migrations (each service does so at start) and starts the
+# services. A second run reuses what already runs. deploy/local/down.sh stops everything.
+#
+# Environment: CAREMATCH_PG_PORT (55432), CAREMATCH_REDIS_PORT (56379), CAREMATCH_HTTP_PORT (8080),
+# CAREMATCH_SPLIT=1 to run each service alone on its own port (8081…) instead of the all-in-one process.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=lib.sh
+source "$root/deploy/local/lib.sh"
+
+pg_port=${CAREMATCH_PG_PORT:-55432}
+redis_port=${CAREMATCH_REDIS_PORT:-56379}
+http_port=${CAREMATCH_HTTP_PORT:-8080}
+state="$root/.local"
+mkdir -p "$state/run" "$state/log"
+
+"$root/deploy/install-deps.sh"
+cm_build release "$root" -DCAREMATCH_TESTS=OFF
+
+# PostgreSQL runs as the postgres user when we are root; it must be able to reach .local/pg.
+pg_dir="$state/pg"
+if [[ $(id -u) -eq 0 ]] && ! runuser -u postgres -- test -x "$state"; then
+    pg_dir="/var/tmp/carematch-pg-$(echo "$root" | md5sum | cut -c1-12)"
+    echo "note: the postgres user cannot reach $state; PostgreSQL data goes to $pg_dir" >&2
+fi
+echo "$pg_dir" >"$state/pg.path"
+if cm_pg_running "$pg_dir"; then
+    echo "postgres: already running on 127.0.0.1:$pg_port"
+else
+    cm_pg_start "$pg_dir" "$pg_port"
+    echo "postgres: started on 127.0.0.1:$pg_port (data in $pg_dir)"
+fi
+if redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; then
+    echo "redis: already running on 127.0.0.1:$redis_port"
+else
+    cm_redis_start "$state/redis" "$redis_port"
+    echo "redis: started on 127.0.0.1:$redis_port"
+fi
+
+export CAREMATCH_DB_URL="postgresql://carematch@127.0.0.1:$pg_port/carematch"
+export CAREMATCH_REDIS_URL="redis://127.0.0.1:$redis_port"
+
+# start_service NAME PORT: starts build/release/services/NAME/carematch-NAME unless its pid file is alive.
+start_service() {
+    local name=$1 port=$2 pidfile="$state/run/$1.pid" bin
+    bin=$(find "$root/build/release/services" -type f -name "carematch-$name" | head -1)
+    if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        echo "$name: already running on http://127.0.0.1:$port"
+        return 0
+    fi
+    local var="CAREMATCH_$(echo "$name" | tr 'a-z-' 'A-Z_')_HTTP_PORT"
+    env "$var=$port" setsid "$bin" "$root/config/$name.toml" >>"$state/log/$name.log" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+    for _ in $(seq 1 100); do
+        if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
+            echo "$name: listening on http://127.0.0.1:$port (log: .local/log/$name.log)"
+            return 0
+        fi
+        if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+            echo "$name failed to start; last lines of its log:" >&2
+            tail -20 "$state/log/$name.log" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+    echo "$name did not become ready; see .local/log/$name.log" >&2
+    return 1
+}
+
+if [[ ${CAREMATCH_SPLIT:-0} == 1 ]]; then
+    start_service identity $((http_port + 1))
+else
+    start_service all-in-one "$http_port"
+    echo "identity: served by all-in-one on http://127.0.0.1:$http_port (/v1/auth, /v1/recipients, /v1/regions)"
+fi

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds (preset dev), starts a private PostgreSQL and Redis on free loopback ports in
+# a temporary folder, runs every test with ctest, stops both even when tests fail, exits with ctest's status.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../deploy/local/lib.sh
+source "$root/deploy/local/lib.sh"
+
+"$root/deploy/install-deps.sh"
+cm_build dev "$root"
+
+tmp=$(mktemp -d /tmp/carematch-test.XXXXXX)
+chmod 755 "$tmp"
+cleanup() {
+    cm_redis_stop "$tmp/redis"
+    cm_pg_stop "$tmp/pg"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+pg_port=$(cm_free_port)
+cm_pg_start "$tmp/pg" "$pg_port"
+redis_port=$(cm_free_port)
+while [[ $redis_port == "$pg_port" ]]; do redis_port=$(cm_free_port); done
+cm_redis_start "$tmp/redis" "$redis_port"
+
+# Restart commands for the recovery tests (ctest runs those alone: RUN_SERIAL).
+cat >"$tmp/pg-restart" <<EOS
+#!/usr/bin/env bash
+set -e
+source "$root/deploy/local/lib.sh"
+cm_pg_stop "$tmp/pg"
+cm_pg_start "$tmp/pg" "$pg_port"
+EOS
+cat >"$tmp/redis-restart" <<EOS
+#!/usr/bin/env bash
+set -e
+source "$root/deploy/local/lib.sh"
+cm_redis_stop "$tmp/redis"
+cm_redis_start "$tmp/redis" "$redis_port"
+EOS
+chmod +x "$tmp/pg-restart" "$tmp/redis-restart"
+
+export CAREMATCH_TEST_DB_URL="postgresql://carematch@127.0.0.1:$pg_port/carematch"
+export CAREMATCH_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
+export CAREMATCH_TEST_PG_RESTART="$tmp/pg-restart"
+export CAREMATCH_TEST_REDIS_RESTART="$tmp/redis-restart"
+
+status=0
+ctest --test-dir "$root/build/dev" --output-on-failure -j2 --timeout 300 "$@" || status=$?
+exit $status
