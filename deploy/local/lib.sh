@@ -110,6 +110,8 @@ cm_build() {
     shift 2
     local werror=OFF
     [[ -n "${CI:-}" ]] && werror=ON
+    # Cache hits across clones in other folders (CI clones afresh each run).
+    export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
     (cd "$root" && cmake --preset "$preset" -DCAREMATCH_WERROR=$werror "$@" >/dev/null)
     cmake --build "$root/build/$preset"
 }
