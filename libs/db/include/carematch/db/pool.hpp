@@ -49,12 +49,14 @@ class pool {
     boost::asio::awaitable<std::invoke_result_t<F&, pqxx::work&>> transact(
         F fn, isolation level = isolation::read_committed) {
         using R = std::invoke_result_t<F&, pqxx::work&>;
+        // Named function objects: GCC 12 destroys a closure temporary of a co_await expression twice.
         if constexpr (std::is_void_v<R>) {
-            co_await run(std::function<void(pqxx::work&)>([&fn](pqxx::work& tx) { fn(tx); }), level);
+            std::function<void(pqxx::work&)> body = [&fn](pqxx::work& tx) { fn(tx); };
+            co_await run(std::move(body), level);
         } else {
             std::optional<R> out;
-            co_await run(std::function<void(pqxx::work&)>([&](pqxx::work& tx) { out.emplace(fn(tx)); }),
-                         level);
+            std::function<void(pqxx::work&)> body = [&](pqxx::work& tx) { out.emplace(fn(tx)); };
+            co_await run(std::move(body), level);
             co_return std::move(*out);
         }
     }

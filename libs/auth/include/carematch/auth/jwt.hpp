@@ -1,0 +1,87 @@
+// JSON Web Tokens signed with Ed25519 ("alg":"EdDSA"): issued by identity, verified in every service with
+// public keys only. The algorithm is pinned and the key id must name a known key.
+#pragma once
+
+#include <carematch/auth/caller.hpp>
+#include <carematch/core/clock.hpp>
+#include <carematch/core/error.hpp>
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace carematch::auth {
+
+/// An Ed25519 key pair with its key id.
+struct signing_key {
+    std::string kid;
+    std::array<unsigned char, 64> secret{};  // libsodium's secret key (seed + public key)
+    std::array<unsigned char, 32> public_key{};
+};
+
+/// Derives a key from "kid:base64(32-byte seed)"; throws std::invalid_argument when malformed.
+signing_key parse_signing_key(std::string_view spec);
+
+/// A fresh random key (tests, local development).
+signing_key generate_signing_key(std::string kid);
+
+/// "kid:base64(seed)" for `k`.
+std::string format_signing_key(const signing_key& k);
+
+/// Token type: user access tokens and service tokens are not interchangeable.
+enum class token_type { access, service };
+
+struct token_settings {
+    std::string issuer = "carematch-identity";
+    std::string audience = "carematch";                   // user access tokens
+    std::string service_audience = "carematch-internal";  // service-to-service tokens
+    std::chrono::seconds access_ttl{15 * 60};
+    std::chrono::seconds leeway{30};
+};
+
+class token_issuer {
+  public:
+    token_issuer(signing_key key, token_settings s, const core::clock& clock);
+
+    /// A signed access token for `c` (claims iss, aud, sub, role, org, communities, exp, iat, jti, typ).
+    std::string issue(const caller& c) const;
+
+    /// A signed service token naming the calling service in `sub`.
+    std::string issue_service(std::string_view service) const;
+
+    const token_settings& settings() const noexcept { return settings_; }
+
+  private:
+    signing_key key_;
+    token_settings settings_;
+    const core::clock& clock_;
+};
+
+class token_verifier {
+  public:
+    token_verifier(token_settings s, const core::clock& clock);
+
+    /// Trusts tokens signed by `public_key` under `kid`.
+    void add_key(std::string kid, const std::array<unsigned char, 32>& public_key);
+
+    /// Adds "kid:base64(public key)" entries separated by commas; throws std::invalid_argument when
+    /// malformed.
+    void add_keys(std::string_view specs);
+
+    /// Verifies signature, algorithm, key id, issuer, audience, type and lifetime; errc::unauthenticated
+    /// otherwise.
+    core::result<caller> verify(std::string_view token, token_type expected) const;
+
+  private:
+    token_settings settings_;
+    const core::clock& clock_;
+    std::map<std::string, std::array<unsigned char, 32>, std::less<>> keys_;
+};
+
+/// Base64url without padding (RFC 7515 §2).
+std::string base64url_encode(std::string_view bytes);
+std::optional<std::string> base64url_decode(std::string_view text);
+
+}  // namespace carematch::auth

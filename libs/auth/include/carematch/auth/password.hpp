@@ -1,0 +1,36 @@
+// argon2id password hashing on a pool of its own threads, so that hashing never stalls an io thread.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace carematch::auth {
+
+struct password_settings {
+    unsigned long long opslimit = 2;          // argon2id passes
+    std::size_t memlimit = 19 * 1024 * 1024;  // bytes
+    std::size_t threads = 2;                  // hashing threads
+};
+
+class password_hasher {
+  public:
+    explicit password_hasher(password_settings s = {});
+    ~password_hasher();
+    password_hasher(const password_hasher&) = delete;
+    password_hasher& operator=(const password_hasher&) = delete;
+
+    /// The argon2id string (with salt and parameters) of `password`; runs on the hasher's threads.
+    boost::asio::awaitable<std::string> hash(std::string password);
+
+    /// True when `password` matches `stored`; false also for a malformed `stored`.
+    boost::asio::awaitable<bool> verify(std::string password, std::string stored);
+
+  private:
+    struct impl;
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace carematch::auth

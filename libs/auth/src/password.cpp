@@ -1,0 +1,95 @@
+// argon2id via libsodium's crypto_pwhash_str_alg, offloaded to a bounded thread pool.
+#include <carematch/auth/password.hpp>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <sodium.h>
+
+#include <functional>
+#include <stdexcept>
+
+namespace carematch::auth {
+
+namespace asio = boost::asio;
+
+struct password_hasher::impl {
+    explicit impl(password_settings s) : settings(s), threads(s.threads) {
+        if (sodium_init() < 0) {
+            throw std::runtime_error("libsodium failed to initialise");
+        }
+    }
+    password_settings settings;
+    asio::thread_pool threads;
+};
+
+namespace {
+
+// Runs `work` on `pool` and resumes the caller on its own executor with the result.
+asio::awaitable<std::string> offload(asio::thread_pool& pool, std::function<std::string()> work) {
+    auto token = asio::use_awaitable;
+    // Captures nothing: GCC 12 may destroy a lambda temporary of a co_await expression twice.
+    co_return co_await asio::async_initiate<decltype(token), void(std::exception_ptr, std::string)>(
+        [](auto handler, asio::thread_pool* p, std::function<std::string()> fn) {
+            auto ex = asio::get_associated_executor(handler);
+            auto work_guard = asio::make_work_guard(ex);
+            asio::post(*p, [fn = std::move(fn), handler = std::move(handler), ex, work_guard]() mutable {
+                std::exception_ptr failure;
+                std::string out;
+                try {
+                    out = fn();
+                } catch (...) {
+                    failure = std::current_exception();
+                }
+                asio::post(ex, [handler = std::move(handler), failure, out = std::move(out)]() mutable {
+                    handler(failure, std::move(out));
+                });
+                work_guard.reset();
+            });
+        },
+        token,
+        &pool,
+        std::move(work));
+}
+
+}  // namespace
+
+password_hasher::password_hasher(password_settings s) : impl_(std::make_shared<impl>(s)) {}
+password_hasher::~password_hasher() {
+    impl_->threads.join();
+}
+
+asio::awaitable<std::string> password_hasher::hash(std::string password) {
+    auto i = impl_;
+    // A named function object, not a lambda inside the co_await expression: GCC 12 destroys such a closure
+    // temporary twice.
+    std::function<std::string()> work = [i, password = std::move(password)]() {
+        char out[crypto_pwhash_STRBYTES];
+        if (crypto_pwhash_str_alg(out,
+                                  password.data(),
+                                  password.size(),
+                                  i->settings.opslimit,
+                                  i->settings.memlimit,
+                                  crypto_pwhash_ALG_ARGON2ID13) != 0) {
+            throw std::runtime_error("password hashing ran out of memory");
+        }
+        return std::string(out);
+    };
+    co_return co_await offload(i->threads, std::move(work));
+}
+
+asio::awaitable<bool> password_hasher::verify(std::string password, std::string stored) {
+    auto i = impl_;
+    std::function<std::string()> work = [password = std::move(password), stored = std::move(stored)]() {
+        if (stored.size() >= crypto_pwhash_STRBYTES) {
+            return std::string("0");
+        }
+        return std::string(
+            crypto_pwhash_str_verify(stored.c_str(), password.data(), password.size()) == 0 ? "1" : "0");
+    };
+    std::string ok = co_await offload(i->threads, std::move(work));
+    co_return ok == "1";
+}
+
+}  // namespace carematch::auth
