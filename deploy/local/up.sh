@@ -42,6 +42,18 @@ fi
 export CAREMATCH_DB_URL="postgresql://carematch@127.0.0.1:$pg_port/carematch"
 export CAREMATCH_REDIS_URL="redis://127.0.0.1:$redis_port"
 
+# Local secrets, made once and kept under .local/secrets (never in the repository).
+secrets="$state/secrets"
+mkdir -p "$secrets"
+chmod 700 "$secrets"
+[[ -s $secrets/signing_key ]] || echo "local1:$(head -c 32 /dev/urandom | base64 -w0)" >"$secrets/signing_key"
+[[ -s $secrets/data_key ]] || head -c 32 /dev/urandom | base64 -w0 >"$secrets/data_key"
+[[ -s $secrets/admin ]] || echo "13800000000:$(head -c 12 /dev/urandom | base64 -w0 | tr -d '/+=')" >"$secrets/admin"
+export CAREMATCH_AUTH_SIGNING_KEY_FILE="$secrets/signing_key"
+export CAREMATCH_IDENTITY_DATA_KEY_FILE="$secrets/data_key"
+export CAREMATCH_IDENTITY_BOOTSTRAP_ADMIN_FILE="$secrets/admin"
+cd "$root"  # services find config/ relative to the repository root
+
 # start_service NAME PORT: starts build/release/services/NAME/carematch-NAME unless its pid file is alive.
 start_service() {
     local name=$1 port=$2 pidfile="$state/run/$1.pid" bin
@@ -73,5 +85,7 @@ if [[ ${CAREMATCH_SPLIT:-0} == 1 ]]; then
     start_service identity $((http_port + 1))
 else
     start_service all-in-one "$http_port"
-    echo "identity: served by all-in-one on http://127.0.0.1:$http_port (/v1/auth, /v1/recipients, /v1/regions)"
+    echo "identity: served by all-in-one on http://127.0.0.1:$http_port (/v1/auth, /v1/admin, /v1/recipients, /v1/regions)"
 fi
+echo "first admin: phone and password in .local/secrets/admin"
+

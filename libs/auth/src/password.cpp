@@ -60,21 +60,30 @@ password_hasher::~password_hasher() {
     impl_->threads.join();
 }
 
+namespace {
+
+std::string argon2id(const password_settings& s, const std::string& password) {
+    char out[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str_alg(
+            out, password.data(), password.size(), s.opslimit, s.memlimit, crypto_pwhash_ALG_ARGON2ID13) !=
+        0) {
+        throw std::runtime_error("password hashing ran out of memory");
+    }
+    return std::string(out);
+}
+
+}  // namespace
+
+std::string password_hasher::hash_blocking(const std::string& password) const {
+    return argon2id(impl_->settings, password);
+}
+
 asio::awaitable<std::string> password_hasher::hash(std::string password) {
     auto i = impl_;
     // A named function object, not a lambda inside the co_await expression: GCC 12 destroys such a closure
     // temporary twice.
     std::function<std::string()> work = [i, password = std::move(password)]() {
-        char out[crypto_pwhash_STRBYTES];
-        if (crypto_pwhash_str_alg(out,
-                                  password.data(),
-                                  password.size(),
-                                  i->settings.opslimit,
-                                  i->settings.memlimit,
-                                  crypto_pwhash_ALG_ARGON2ID13) != 0) {
-            throw std::runtime_error("password hashing ran out of memory");
-        }
-        return std::string(out);
+        return argon2id(i->settings, password);
     };
     co_return co_await offload(i->threads, std::move(work));
 }

@@ -160,6 +160,32 @@ bool config_source::get_bool(std::string_view key, bool default_value) {
     return *n->value<bool>();
 }
 
+std::string config_source::get_secret(std::string_view key) {
+    impl_->used.emplace(key);
+    if (impl_->node(key) != nullptr) {
+        throw config_error(
+            std::string(key),
+            "is a secret: set it in the environment or name a file with " + std::string(key) + "_file");
+    }
+    if (auto v = impl_->from_env(key, *this)) {
+        return *v;
+    }
+    std::string file_key = std::string(key) + "_file";
+    std::string path = get_string(file_key, "");
+    if (path.empty()) {
+        return {};
+    }
+    std::ifstream in(path);
+    if (!in) {
+        throw config_error(file_key, "cannot read " + path);
+    }
+    std::string value((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) {
+        value.pop_back();
+    }
+    return value;
+}
+
 void config_source::reject_unknown() const {
     // Walk the leaves; a table is known when some used key lies below it.
     std::function<void(const toml::table&, const std::string&)> walk = [&](const toml::table& t,

@@ -32,9 +32,12 @@ struct pool::impl {
 
     std::unique_ptr<pqxx::connection> open() {
         auto c = std::make_unique<pqxx::connection>(settings.url);
+        pqxx::nontransaction n(*c);
         if (settings.statement_timeout.count() > 0) {
-            pqxx::nontransaction n(*c);
             n.exec("SET statement_timeout = " + std::to_string(settings.statement_timeout.count()));
+        }
+        if (!settings.schema.empty()) {
+            n.exec("SET search_path TO " + n.quote_name(settings.schema) + ", public");
         }
         return c;
     }

@@ -1,7 +1,18 @@
-// identity wiring: config, dependencies, start-up checks and background loops.
+// identity wiring: config, dependencies, start-up checks, seeds and background loops.
 #include "app.hpp"
 
+#include "context.hpp"
+#include "logic.hpp"
+#include "repository.hpp"
+
+#include <carematch/core/ids.hpp>
+#include <carematch/core/log.hpp>
+
 #include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <sstream>
 
 namespace carematch::identity {
 
@@ -12,30 +23,153 @@ config read_config(core::config_source& source) {
     if (!db::valid_schema_name(c.schema)) {
         throw core::config_error("identity.schema", "must be a lower-case SQL identifier");
     }
+    c.service.db.schema = c.schema;
+    c.regions_file = source.get_string("identity.regions_file", c.regions_file);
+    c.login_failures_per_account = static_cast<int>(
+        source.get_int("identity.login_failures_per_account", c.login_failures_per_account, 1, 100));
+    c.login_failures_per_ip = static_cast<int>(
+        source.get_int("identity.login_failures_per_ip", c.login_failures_per_ip, 1, 1'000'000));
+    c.refresh_ttl_days =
+        static_cast<int>(source.get_int("identity.refresh_ttl_days", c.refresh_ttl_days, 1, 365));
+    c.signing_key = source.get_secret("auth.signing_key");
+    if (c.signing_key.empty()) {
+        throw core::config_error(
+            "auth.signing_key",
+            "required secret is missing (CAREMATCH_AUTH_SIGNING_KEY or auth.signing_key_file)");
+    }
+    c.verify_keys = source.get_string("auth.verify_keys", "");
+    c.tokens.access_ttl = std::chrono::seconds(source.get_int("auth.access_ttl_s", 900, 60, 3600));
+    c.data_key = source.get_secret("identity.data_key");
+    if (c.data_key.empty()) {
+        throw core::config_error(
+            "identity.data_key",
+            "required secret is missing (CAREMATCH_IDENTITY_DATA_KEY or identity.data_key_file)");
+    }
+    c.bootstrap_admin = source.get_secret("identity.bootstrap_admin");
+    c.passwords.threads = static_cast<std::size_t>(source.get_int("identity.hash_threads", 2, 1, 64));
     return c;
 }
 
-app::app(boost::asio::io_context& io, config cfg)
-    : cfg_(std::move(cfg)),
-      pool_(cfg_.service.db),
-      redis_(io, cfg_.service.redis),
-      relay_(pool_, redis_, cfg_.schema) {}
+context::context(boost::asio::io_context& io, config c, const core::clock& clk)
+    : cfg(std::move(c)),
+      clock(clk),
+      pool(cfg.service.db),
+      redis(io, cfg.service.redis),
+      relay(pool, redis, cfg.schema),
+      hasher(cfg.passwords),
+      verifier(cfg.tokens, clk) {}
+
+const core::clock& app::default_clock() {
+    static const core::system_clock clock;
+    return clock;
+}
+
+app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
+    : ctx_(std::make_unique<context>(io, std::move(cfg), clock)) {}
+
+app::~app() = default;
+
+namespace {
+
+std::vector<repo::region_row> read_regions(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        throw core::config_error("identity.regions_file", "cannot read " + path);
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::vector<repo::region_row> rows;
+    try {
+        const boost::json::value doc = boost::json::parse(ss.str());
+        for (const auto& v : doc.as_array()) {
+            const auto& o = v.as_object();
+            repo::region_row r;
+            r.id = o.at("id").as_int64();
+            if (!o.at("parent_id").is_null()) {
+                r.parent_id = o.at("parent_id").as_int64();
+            }
+            r.level = std::string(o.at("level").as_string());
+            r.name = std::string(o.at("name").as_string());
+            r.residents = o.at("residents").as_int64();
+            rows.push_back(std::move(r));
+        }
+    } catch (const std::exception& e) {
+        throw core::config_error("identity.regions_file", std::string("malformed region seed: ") + e.what());
+    }
+    return rows;
+}
+
+}  // namespace
 
 void app::start() {
-    pool_.check();
-    db::migrate(cfg_.service.db.url, cfg_.schema, migrations());
+    auto& c = *ctx_;
+    c.pool.check();
+    db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
+
+    try {
+        auto key = auth::parse_signing_key(c.cfg.signing_key);
+        c.verifier.add_key(key.kid, key.public_key);
+        c.verifier.add_keys(c.cfg.verify_keys);
+        c.issuer = std::make_unique<auth::token_issuer>(key, c.cfg.tokens, c.clock);
+    } catch (const std::invalid_argument& e) {
+        throw core::config_error("auth.signing_key", e.what());
+    }
+    try {
+        c.sealer = std::make_unique<auth::sealer>(c.cfg.data_key);
+    } catch (const std::invalid_argument& e) {
+        throw core::config_error("identity.data_key", e.what());
+    }
+    c.dummy_hash = c.hasher.hash_blocking(core::random_hex(16));
+
+    pqxx::connection conn(c.cfg.service.db.url);
+    pqxx::work tx(conn);
+    repo::use_schema(tx, c.cfg.schema);
+    int seeded = repo::seed_regions(tx, read_regions(c.cfg.regions_file));
+    if (!c.cfg.bootstrap_admin.empty()) {
+        auto colon = c.cfg.bootstrap_admin.find(':');
+        std::string phone = c.cfg.bootstrap_admin.substr(0, colon);
+        std::string password = colon == std::string::npos ? "" : c.cfg.bootstrap_admin.substr(colon + 1);
+        if (!valid_phone(phone) || !valid_password(password)) {
+            throw core::config_error("identity.bootstrap_admin", "must be phone:password (8–128 characters)");
+        }
+        if (!repo::find_user_by_phone(tx, phone)) {
+            repo::user_row admin{core::new_uuid(),
+                                 phone,
+                                 "admin",
+                                 c.hasher.hash_blocking(password),
+                                 "admin",
+                                 "",
+                                 "active",
+                                 {}};
+            (void)repo::insert_user(tx, admin);
+            repo::audit(tx, {"bootstrap", "system", "create_admin", "user", admin.id, "bootstrap", ""});
+            core::log::info("bootstrap admin created", {{"user_id", admin.id}});
+        }
+    }
+    tx.commit();
+    core::log::info("identity started", {{"schema", c.cfg.schema}, {"regions_seeded", seeded}});
 }
 
 std::vector<observability::probe> app::probes() {
-    return {observability::postgres_probe(pool_), observability::redis_probe(redis_)};
+    return {observability::postgres_probe(ctx_->pool), observability::redis_probe(ctx_->redis)};
 }
 
 boost::asio::awaitable<void> app::run() {
-    co_await relay_.run();
+    co_await ctx_->relay.run();
 }
 
 void app::stop() {
-    relay_.stop();
+    ctx_->relay.stop();
+}
+
+db::pool& app::pool() {
+    return ctx_->pool;
+}
+const auth::token_verifier& app::verifier() const {
+    return ctx_->verifier;
+}
+const auth::token_issuer& app::issuer() const {
+    return *ctx_->issuer;
 }
 
 }  // namespace carematch::identity

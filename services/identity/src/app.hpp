@@ -1,6 +1,10 @@
 // The identity service as a library: its config, its dependencies, its routes and background work.
 #pragma once
 
+#include <carematch/auth/jwt.hpp>
+#include <carematch/auth/password.hpp>
+#include <carematch/auth/sealer.hpp>
+#include <carematch/core/clock.hpp>
 #include <carematch/core/config.hpp>
 #include <carematch/db/migrate.hpp>
 #include <carematch/db/outbox.hpp>
@@ -20,21 +24,34 @@ const std::vector<db::migration>& migrations();
 
 struct config {
     core::service_config service;
-    std::string schema = "identity";  // identity.schema
+    std::string schema = "identity";                   // identity.schema
+    std::string regions_file = "config/regions.json";  // identity.regions_file: the region tree seed
+    int login_failures_per_account = 100;              // per hour, then 429
+    int login_failures_per_ip = 1000;                  // per hour, then 429
+    int refresh_ttl_days = 30;
+    std::string signing_key;      // secret auth.signing_key: "kid:base64(seed)"
+    std::string verify_keys;      // auth.verify_keys: more "kid:base64(public key)" (rotation)
+    std::string data_key;         // secret identity.data_key: base64 of 32 bytes, seals sensitive fields
+    std::string bootstrap_admin;  // secret identity.bootstrap_admin: "phone:password" of the first admin
+    auth::token_settings tokens;
+    auth::password_settings passwords;
 };
 
 /// Reads identity's keys from `source` (config/identity.toml plus CAREMATCH_IDENTITY_* / CAREMATCH_*).
 config read_config(core::config_source& source);
 
+struct context;  // what handlers need; defined in context.hpp
+
 class app {
   public:
-    /// Connects the pool and Redis lazily; start() checks and migrates.
-    app(boost::asio::io_context& io, config cfg);
+    app(boost::asio::io_context& io, config cfg, const core::clock& clock = default_clock());
+    ~app();
 
-    /// Fails fast: throws when PostgreSQL is unreachable or a migration fails. Blocking; call before serving.
+    /// Fails fast: throws when PostgreSQL is unreachable, a migration fails, a key is malformed or the region
+    /// seed cannot be read. Blocking; call before serving.
     void start();
 
-    /// identity's own routes (/v1/auth/..., /v1/recipients/..., /v1/regions/...).
+    /// identity's own routes (/v1/auth/..., /v1/admin/..., /v1/recipients/..., /v1/regions/...).
     void add_routes(http::router& r);
 
     /// The readiness probes of identity's dependencies.
@@ -44,13 +61,14 @@ class app {
     boost::asio::awaitable<void> run();
     void stop();
 
-    db::pool& pool() { return pool_; }
+    db::pool& pool();
+    /// Verifies tokens issued by this service (other services build their own from auth.verify_keys).
+    const auth::token_verifier& verifier() const;
+    const auth::token_issuer& issuer() const;
 
   private:
-    config cfg_;
-    db::pool pool_;
-    redis::client redis_;
-    db::outbox_relay relay_;
+    static const core::clock& default_clock();
+    std::unique_ptr<context> ctx_;
 };
 
 }  // namespace carematch::identity

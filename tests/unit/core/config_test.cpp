@@ -95,6 +95,17 @@ TEST(config, unknown_key_is_rejected_by_name) {
     EXPECT_EQ(error_key([&] { src.reject_unknown(); }), "db.pool_sise");
 }
 
+TEST(config, secrets_come_from_the_environment_never_the_file) {
+    config_source from_env("", "identity", fake_env({{"CAREMATCH_AUTH_SIGNING_KEY", "k1:abc"}}));
+    EXPECT_EQ(from_env.get_secret("auth.signing_key"), "k1:abc");
+    config_source in_file("[auth]\nsigning_key = 'k1:abc'\n", "identity", fake_env({}));
+    EXPECT_EQ(error_key([&] { in_file.get_secret("auth.signing_key"); }), "auth.signing_key");
+    config_source missing_file("[auth]\nsigning_key_file = '/nonexistent/key'\n", "identity", fake_env({}));
+    EXPECT_EQ(error_key([&] { missing_file.get_secret("auth.signing_key"); }), "auth.signing_key_file");
+    config_source none("", "identity", fake_env({}));
+    EXPECT_EQ(none.get_secret("auth.signing_key"), "");
+}
+
 TEST(config, syntax_error_is_reported) {
     EXPECT_THROW(config_source("[http\nport=1", "identity", fake_env({})), config_error);
 }

@@ -25,6 +25,9 @@ class password_hasher {
     /// The argon2id string (with salt and parameters) of `password`; runs on the hasher's threads.
     boost::asio::awaitable<std::string> hash(std::string password);
 
+    /// hash() on the calling thread: for start-up work only, never on an io thread.
+    std::string hash_blocking(const std::string& password) const;
+
     /// True when `password` matches `stored`; false also for a malformed `stored`.
     boost::asio::awaitable<bool> verify(std::string password, std::string stored);
 

@@ -56,6 +56,10 @@ class config_source {
                          std::int64_t max);
     bool get_bool(std::string_view key, bool default_value);
 
+    /// A secret: from the environment (as for any key), or read from the file named by `<key>_file`; never
+    /// from the TOML file itself (config_error if it is there). Empty when absent.
+    std::string get_secret(std::string_view key);
+
     /// Throws config_error naming the first key present in the file that no getter asked for.
     void reject_unknown() const;
 
@@ -82,6 +86,7 @@ struct db_settings {
     std::string url;
     int pool_size = 8;
     std::chrono::milliseconds statement_timeout{5'000};
+    std::string schema;  // set by the service (not config): the search_path of every pooled connection
 };
 
 struct redis_settings {

@@ -28,7 +28,8 @@ struct pool_stats {
     std::uint64_t reconnects = 0;  // broken connections dropped and replaced
 };
 
-/// `size` connections, each used by one of `size` threads; no io thread ever blocks on PostgreSQL.
+/// `size` connections, each used by one of `size` threads; no io thread ever blocks on PostgreSQL. Every
+/// connection's search_path is settings.schema (then public) when one is given.
 class pool {
   public:
     explicit pool(core::db_settings settings);

@@ -1,0 +1,640 @@
+// Care recipients: a family's elders and children, their consents, and the views each role may see.
+#include "dto.hpp"
+#include "handlers.hpp"
+#include "logic.hpp"
+#include "repository.hpp"
+
+#include <carematch/auth/caller.hpp>
+#include <carematch/core/ids.hpp>
+#include <carematch/http/json.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+namespace carematch::identity::handlers {
+namespace {
+
+namespace json = boost::json;
+using http::request;
+using http::response;
+
+response problem(const request& req, const core::problem& p) {
+    return http::problem_response(p, req.request_id);
+}
+
+response problem(const request& req, core::errc e, std::string detail = {}, std::string field = {}) {
+    return problem(req, core::make_problem(e, std::move(detail), std::move(field)));
+}
+
+enum class view { family, staff, service };
+
+std::string hex(std::string_view bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char b : bytes) {
+        out += digits[b >> 4];
+        out += digits[b & 0xF];
+    }
+    return out;
+}
+
+std::string unhex(std::string_view h) {
+    std::string out;
+    for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
+        out += static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16));
+    }
+    return out;
+}
+
+json::object open_sensitive(const context& c, const repo::recipient_row& r) {
+    if (!r.sealed_hex || r.sealed_hex->empty()) {
+        return {};
+    }
+    auto plain = c.sealer->open(unhex(*r.sealed_hex));
+    if (!plain) {
+        throw std::runtime_error("sealed recipient data does not open with the configured key");
+    }
+    return json::parse(*plain).as_object();
+}
+
+bool has_consent(const std::vector<repo::consent_row>& consents, std::string_view purpose) {
+    return std::any_of(consents.begin(), consents.end(), [&](const auto& x) { return x.purpose == purpose; });
+}
+
+json::value strings(const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& s : v) {
+        a.push_back(json::string(s));
+    }
+    return a;
+}
+
+template <class T>
+json::value opt(const std::optional<T>& v) {
+    return v ? json::value_from(*v) : json::value(nullptr);
+}
+
+json::object recipient_json(const context& c,
+                            const repo::recipient_row& r,
+                            const std::vector<repo::consent_row>& consents,
+                            view v) {
+    json::object o{{"id", r.id}, {"kind", r.kind}, {"community_id", r.community_id}};
+    json::object sensitive;
+    const bool show_sensitive =
+        v == view::family || (v == view::service && has_consent(consents, "share_health_with_provider"));
+    if (show_sensitive) {
+        sensitive = open_sensitive(c, r);
+    }
+    if (r.kind == "elder") {
+        o["name"] = opt(r.name);
+        o["birth_date"] = opt(r.birth_date);
+        o["gender"] = opt(r.gender);
+        o["ability_level"] = opt(r.ability_level);
+        o["priority_categories"] = strings(r.priority_categories);
+        o["diet"] = strings(r.diet);
+        o["languages"] = strings(r.languages);
+        o["gender_preference"] = opt(r.gender_preference);
+        if (show_sensitive) {
+            o["health_notes"] =
+                sensitive.contains("health_notes") ? sensitive["health_notes"] : json::value(nullptr);
+        }
+    } else if (show_sensitive) {
+        for (const char* k : {"name", "birth_date", "allergies", "guardians"}) {
+            o[k] = sensitive.contains(k) ? sensitive[k] : json::value(nullptr);
+        }
+        o["gender"] = opt(r.gender);
+    }
+    o["address"] = opt(r.address);
+    o["location"] =
+        r.lat && r.lon ? json::value(json::object{{"lat", *r.lat}, {"lon", *r.lon}}) : json::value(nullptr);
+    o["emergency_contacts"] = json::parse(r.emergency_contacts_json);
+    if (v == view::family) {
+        json::array cs;
+        for (const auto& x : consents) {
+            cs.push_back(json::object{
+                {"purpose", x.purpose}, {"text_version", x.text_version}, {"granted_at", x.granted_at}});
+        }
+        o["consents"] = std::move(cs);
+    }
+    o["created_at"] = r.created_at;
+    o["updated_at"] = r.updated_at;
+    return o;
+}
+
+std::optional<core::problem> check_contacts(const std::vector<contact>& list,
+                                            std::size_t max,
+                                            const char* field) {
+    if (list.size() > max) {
+        return invalid(field, "at most " + std::to_string(max) + " entries");
+    }
+    for (const auto& x : list) {
+        if (auto p = check_text(x.name, 50, true, field)) {
+            return p;
+        }
+        if (!valid_phone(x.phone)) {
+            return invalid(field, "every phone must be a mainland mobile number");
+        }
+        if (auto p = check_text(x.relation, 20, true, field)) {
+            return p;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<core::problem> check_consents(const std::vector<consent_body>& list) {
+    for (const auto& x : list) {
+        if (std::find(consent_purposes.begin(), consent_purposes.end(), x.purpose) ==
+            consent_purposes.end()) {
+            return invalid("consents", "unknown purpose '" + x.purpose.substr(0, 40) + "'");
+        }
+        if (auto p = check_text(x.text_version, 20, true, "consents")) {
+            return p;
+        }
+    }
+    return std::nullopt;
+}
+
+// Applies `b` onto `r` and `sensitive` (creating or patching) and validates the result.
+std::optional<core::problem> apply(const context& c,
+                                   const recipient_body& b,
+                                   repo::recipient_row& r,
+                                   json::object& sensitive,
+                                   bool creating) {
+    const bool elder = r.kind == "elder";
+    const auto day = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(c.clock.now()));
+    if (b.kind && *b.kind != r.kind) {
+        return invalid("kind", creating ? "must be elder or child" : "cannot change");
+    }
+    // Fields of the other kind are refused rather than silently dropped.
+    if (!elder &&
+        (b.ability_level || b.priority_categories || b.diet || b.gender_preference || b.health_notes)) {
+        return invalid(b.ability_level         ? "ability_level"
+                       : b.priority_categories ? "priority_categories"
+                       : b.diet                ? "diet"
+                       : b.gender_preference   ? "gender_preference"
+                                               : "health_notes",
+                       "not a field of a child");
+    }
+    if (elder && (b.allergies || b.guardians)) {
+        return invalid(b.allergies ? "allergies" : "guardians", "not a field of an elder");
+    }
+    if (b.community_id) {
+        r.community_id = *b.community_id;
+    }
+    if (b.name) {
+        if (auto p = check_text(*b.name, 50, true, "name")) {
+            return p;
+        }
+        if (elder) {
+            r.name = *b.name;
+        } else {
+            sensitive["name"] = *b.name;
+        }
+    }
+    if (b.birth_date) {
+        auto d = parse_past_date(*b.birth_date, day);
+        if (!d) {
+            return invalid("birth_date", "must be a date YYYY-MM-DD, not in the future");
+        }
+        if (elder) {
+            r.birth_date = *b.birth_date;
+        } else {
+            sensitive["birth_date"] = *b.birth_date;
+        }
+    }
+    if (b.gender) {
+        if (*b.gender != "female" && *b.gender != "male") {
+            return invalid("gender", "must be female or male");
+        }
+        r.gender = *b.gender;
+    }
+    if (b.ability_level) {
+        if (*b.ability_level < 0 || *b.ability_level > 4) {
+            return invalid("ability_level", "must be 0 (intact) to 4 (total disability)");
+        }
+        r.ability_level = *b.ability_level;
+    }
+    if (b.priority_categories) {
+        if (auto p = check_enum_list(*b.priority_categories, priority_categories, 5, "priority_categories")) {
+            return p;
+        }
+        r.priority_categories = *b.priority_categories;
+    }
+    if (b.diet) {
+        if (auto p = check_enum_list(*b.diet, diet_tags, 5, "diet")) {
+            return p;
+        }
+        r.diet = *b.diet;
+    }
+    if (b.languages) {
+        if (auto p = check_enum_list(*b.languages, language_tags, 7, "languages")) {
+            return p;
+        }
+        r.languages = *b.languages;
+    }
+    if (b.gender_preference) {
+        if (*b.gender_preference != "female" && *b.gender_preference != "male" &&
+            *b.gender_preference != "none") {
+            return invalid("gender_preference", "must be female, male or none");
+        }
+        r.gender_preference = *b.gender_preference;
+    }
+    if (b.address) {
+        if (auto p = check_text(*b.address, 200, true, "address")) {
+            return p;
+        }
+        r.address = *b.address;
+    }
+    if (b.location) {
+        if (!in_china(b.location->lat, b.location->lon)) {
+            return invalid("location", "must lie inside China (lat 18.0–53.6, lon 73.5–135.1)");
+        }
+        r.lat = b.location->lat;
+        r.lon = b.location->lon;
+    }
+    if (b.emergency_contacts) {
+        if (auto p = check_contacts(*b.emergency_contacts, 5, "emergency_contacts")) {
+            return p;
+        }
+        r.emergency_contacts_json = json::serialize(json::value_from(*b.emergency_contacts));
+    }
+    if (b.health_notes) {
+        if (auto p = check_text(*b.health_notes, 2000, false, "health_notes")) {
+            return p;
+        }
+        sensitive["health_notes"] = *b.health_notes;
+    }
+    if (b.allergies) {
+        if (b.allergies->size() > 20) {
+            return invalid("allergies", "at most 20 entries");
+        }
+        for (const auto& a : *b.allergies) {
+            if (auto p = check_text(a, 50, true, "allergies")) {
+                return p;
+            }
+        }
+        sensitive["allergies"] = json::value_from(*b.allergies);
+    }
+    if (b.guardians) {
+        if (auto p = check_contacts(*b.guardians, 4, "guardians")) {
+            return p;
+        }
+        sensitive["guardians"] = json::value_from(*b.guardians);
+    }
+    if (creating) {
+        if (!b.community_id) {
+            return invalid("community_id", "is required");
+        }
+        if (!b.name) {
+            return invalid("name", "is required");
+        }
+        if (!b.birth_date) {
+            return invalid("birth_date", "is required");
+        }
+        if (elder && !b.ability_level) {
+            return invalid("ability_level", "is required for an elder");
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> recipient_id(const request& req) {
+    std::string id(req.param("id"));
+    if (!core::is_uuid(id)) {
+        return std::nullopt;
+    }
+    return id;
+}
+
+std::optional<response> authorize(context& c,
+                                  const request& req,
+                                  auth::caller& out,
+                                  std::initializer_list<auth::role> roles,
+                                  bool allow_service = false) {
+    auto who = auth::authenticate(req, c.verifier, allow_service);
+    if (!who) {
+        return auth::deny(who.error(), req.request_id);
+    }
+    if (auto ok = auth::require_role(*who, roles); !ok) {
+        return auth::deny(ok.error(), req.request_id);
+    }
+    out = std::move(*who);
+    return std::nullopt;
+}
+
+// The outcome of a transaction that validates against stored state.
+struct outcome {
+    std::optional<core::problem> failure;
+    json::object body;
+};
+
+std::string role_name(const auth::caller& who) {
+    return std::string(auth::to_string(who.role));
+}
+
+}  // namespace
+
+awaitable<response> create_recipient(context& c, request& req) {
+    auth::caller who;
+    if (auto denied = authorize(c, req, who, {auth::role::family})) {
+        co_return *denied;
+    }
+    auto body = http::parse_json_body<recipient_body>(req);
+    if (!body) {
+        co_return problem(req, body.error());
+    }
+    if (!body->kind || (*body->kind != "elder" && *body->kind != "child")) {
+        co_return problem(req, invalid("kind", "must be elder or child"));
+    }
+    repo::recipient_row r;
+    r.id = core::new_uuid();
+    r.family_id = who.id;
+    r.kind = *body->kind;
+    json::object sensitive;
+    if (auto p = apply(c, *body, r, sensitive, true)) {
+        co_return problem(req, *p);
+    }
+    std::vector<consent_body> consents = body->consents.value_or(std::vector<consent_body>{});
+    if (auto p = check_consents(consents)) {
+        co_return problem(req, *p);
+    }
+    const bool storage_consent = std::any_of(
+        consents.begin(), consents.end(), [](const auto& x) { return x.purpose == "sensitive_storage"; });
+    if (!sensitive.empty()) {
+        if (!storage_consent) {
+            co_return problem(
+                req, invalid("consents", "sensitive data is stored only with the sensitive_storage consent"));
+        }
+        r.sealed_hex = hex(c.sealer->seal(json::serialize(sensitive)));
+    }
+    auto result = co_await c.pool.transact([&](pqxx::work& tx) {
+        outcome out;
+        if (!repo::is_community(tx, r.community_id)) {
+            out.failure = invalid("community_id", "must name a community");
+            return out;
+        }
+        repo::insert_recipient(tx, r);
+        for (const auto& x : consents) {
+            repo::grant_consent(tx, r.id, x.purpose, x.text_version, who.id);
+            repo::audit(
+                tx, {who.id, "family", "grant_consent:" + x.purpose, "recipient", r.id, "", req.request_id});
+        }
+        repo::audit(tx, {who.id, "family", "create", "recipient", r.id, "", req.request_id});
+        auto stored = repo::find_recipient(tx, r.id);
+        out.body = recipient_json(c, *stored, repo::active_consents(tx, r.id), view::family);
+        return out;
+    });
+    if (result.failure) {
+        co_return problem(req, *result.failure);
+    }
+    co_return http::json_text_response(201, json::serialize(result.body));
+}
+
+awaitable<response> list_recipients(context& c, request& req) {
+    auth::caller who;
+    if (auto denied = authorize(c, req, who, {auth::role::family, auth::role::staff})) {
+        co_return *denied;
+    }
+    std::optional<std::int64_t> community;
+    if (who.is(auth::role::staff)) {
+        auto q = req.query_param("community_id");
+        try {
+            community = q ? std::optional<std::int64_t>(std::stoll(*q)) : std::nullopt;
+        } catch (const std::exception&) {
+            community.reset();
+        }
+        if (!community) {
+            co_return problem(req,
+                              core::make_problem(core::errc::invalid_argument,
+                                                 "staff list the recipients of one community",
+                                                 "community_id"));
+        }
+        if (!who.covers(*community)) {
+            co_return auth::deny(core::errc::forbidden, req.request_id);
+        }
+    }
+    auto items = co_await c.pool.transact([&](pqxx::work& tx) {
+        json::array out;
+        auto rows = community ? repo::list_by_community(tx, *community) : repo::list_by_family(tx, who.id);
+        for (const auto& r : rows) {
+            out.push_back(recipient_json(
+                c, r, repo::active_consents(tx, r.id), community ? view::staff : view::family));
+        }
+        return out;
+    });
+    co_return http::json_text_response(200, json::serialize(json::object{{"items", std::move(items)}}));
+}
+
+awaitable<response> get_recipient(context& c, request& req) {
+    auth::caller who;
+    if (auto denied = authorize(c, req, who, {auth::role::family, auth::role::staff})) {
+        co_return *denied;
+    }
+    auto id = recipient_id(req);
+    if (!id) {
+        co_return problem(req, core::errc::not_found);
+    }
+    auto found = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<json::object> {
+        auto r = repo::find_recipient(tx, *id);
+        // Another family's recipient, or one outside the staff member's communities, does not exist for them.
+        if (!r || (who.is(auth::role::family) && r->family_id != who.id) ||
+            (who.is(auth::role::staff) && !who.covers(r->community_id))) {
+            return std::nullopt;
+        }
+        return recipient_json(
+            c, *r, repo::active_consents(tx, *id), who.is(auth::role::family) ? view::family : view::staff);
+    });
+    if (!found) {
+        co_return problem(req, core::errc::not_found);
+    }
+    co_return http::json_text_response(200, json::serialize(*found));
+}
+
+awaitable<response> update_recipient(context& c, request& req) {
+    auth::caller who;
+    if (auto denied = authorize(c, req, who, {auth::role::family})) {
+        co_return *denied;
+    }
+    auto id = recipient_id(req);
+    if (!id) {
+        co_return problem(req, core::errc::not_found);
+    }
+    auto body = http::parse_json_body<recipient_body>(req);
+    if (!body) {
+        co_return problem(req, body.error());
+    }
+    if (body->consents) {
+        co_return problem(req, invalid("consents", "grant consents through /v1/recipients/{id}/consents"));
+    }
+    auto result = co_await c.pool.transact([&](pqxx::work& tx) {
+        outcome out;
+        auto r = repo::find_recipient(tx, *id);
+        if (!r || r->family_id != who.id) {
+            out.failure = core::make_problem(core::errc::not_found);
+            return out;
+        }
+        auto consents = repo::active_consents(tx, *id);
+        json::object sensitive = open_sensitive(c, *r);
+        const std::string before = json::serialize(sensitive);
+        if (auto p = apply(c, *body, *r, sensitive, false)) {
+            out.failure = p;
+            return out;
+        }
+        if (!repo::is_community(tx, r->community_id)) {
+            out.failure = invalid("community_id", "must name a community");
+            return out;
+        }
+        if (json::serialize(sensitive) != before) {
+            if (!has_consent(consents, "sensitive_storage")) {
+                out.failure =
+                    invalid("consents", "sensitive data is stored only with the sensitive_storage consent");
+                return out;
+            }
+            r->sealed_hex = hex(c.sealer->seal(json::serialize(sensitive)));
+        }
+        repo::update_recipient(tx, *r);
+        repo::audit(tx, {who.id, "family", "update", "recipient", *id, "", req.request_id});
+        out.body = recipient_json(c, *repo::find_recipient(tx, *id), consents, view::family);
+        return out;
+    });
+    if (result.failure) {
+        co_return problem(req, *result.failure);
+    }
+    co_return http::json_text_response(200, json::serialize(result.body));
+}
+
+awaitable<response> delete_recipient(context& c, request& req) {
+    auth::caller who;
+    if (auto denied = authorize(c, req, who, {auth::role::family})) {
+        co_return *denied;
+    }
+    auto id = recipient_id(req);
+    if (!id) {
+        co_return problem(req, core::errc::not_found);
+    }
+    bool deleted = co_await c.pool.transact([&](pqxx::work& tx) {
+        auto r = repo::find_recipient(tx, *id);
+        if (!r || r->family_id != who.id) {
+            return false;
+        }
+        repo::soft_delete_recipient(tx, *id);
+        repo::audit(tx, {who.id, "family", "delete", "recipient", *id, "", req.request_id});
+        return true;
+    });
+    if (!deleted) {
+        co_return problem(req, core::errc::not_found);
+    }
+    response r;
+    r.status = 204;
+    co_return r;
+}
+
+awaitable<response> grant_consent(context& c, request& req) {
+    auth::caller who;
+    if (auto denied = authorize(c, req, who, {auth::role::family})) {
+        co_return *denied;
+    }
+    auto id = recipient_id(req);
+    if (!id) {
+        co_return problem(req, core::errc::not_found);
+    }
+    auto body = http::parse_json_body<consent_body>(req);
+    if (!body) {
+        co_return problem(req, body.error());
+    }
+    if (std::find(consent_purposes.begin(), consent_purposes.end(), body->purpose) ==
+        consent_purposes.end()) {
+        co_return problem(req, invalid("purpose", "must be sensitive_storage or share_health_with_provider"));
+    }
+    if (auto p = check_text(body->text_version, 20, true, "text_version")) {
+        co_return problem(req, *p);
+    }
+    bool granted = co_await c.pool.transact([&](pqxx::work& tx) {
+        auto r = repo::find_recipient(tx, *id);
+        if (!r || r->family_id != who.id) {
+            return false;
+        }
+        repo::grant_consent(tx, *id, body->purpose, body->text_version, who.id);
+        repo::audit(
+            tx, {who.id, "family", "grant_consent:" + body->purpose, "recipient", *id, "", req.request_id});
+        return true;
+    });
+    if (!granted) {
+        co_return problem(req, core::errc::not_found);
+    }
+    co_return http::json_text_response(
+        201, json::serialize(json::object{{"purpose", body->purpose}, {"text_version", body->text_version}}));
+}
+
+awaitable<response> withdraw_consent(context& c, request& req) {
+    auth::caller who;
+    if (auto denied = authorize(c, req, who, {auth::role::family})) {
+        co_return *denied;
+    }
+    auto id = recipient_id(req);
+    std::string purpose(req.param("purpose"));
+    if (!id ||
+        std::find(consent_purposes.begin(), consent_purposes.end(), purpose) == consent_purposes.end()) {
+        co_return problem(req, core::errc::not_found);
+    }
+    bool withdrawn = co_await c.pool.transact([&](pqxx::work& tx) {
+        auto r = repo::find_recipient(tx, *id);
+        if (!r || r->family_id != who.id || !repo::withdraw_consent(tx, *id, purpose)) {
+            return false;
+        }
+        if (purpose == "sensitive_storage") {
+            repo::clear_sealed(tx, *id);  // withdrawing stops the use at once: the data goes
+        }
+        repo::audit(tx,
+                    {who.id, "family", "withdraw_consent:" + purpose, "recipient", *id, "", req.request_id});
+        return true;
+    });
+    if (!withdrawn) {
+        co_return problem(req, core::errc::not_found);
+    }
+    response r;
+    r.status = 204;
+    co_return r;
+}
+
+awaitable<response> internal_get_recipient(context& c, request& req) {
+    auth::caller who;
+    if (auto denied = authorize(c, req, who, {auth::role::service}, true)) {
+        co_return *denied;
+    }
+    auto id = recipient_id(req);
+    if (!id) {
+        co_return problem(req, core::errc::not_found);
+    }
+    auto purpose = req.query_param("purpose");
+    if (!purpose || purpose->empty() || purpose->size() > 100) {
+        co_return problem(
+            req,
+            core::make_problem(
+                core::errc::invalid_argument, "name the purpose of the read, e.g. order:<id>", "purpose"));
+    }
+    auto found = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<json::object> {
+        auto r = repo::find_recipient(tx, *id);
+        if (!r) {
+            return std::nullopt;
+        }
+        auto consents = repo::active_consents(tx, *id);
+        bool shares = has_consent(consents, "share_health_with_provider") && r->sealed_hex;
+        // Written in the same transaction as the read: no sensitive read without its audit row.
+        repo::audit(tx,
+                    {who.id,
+                     role_name(who),
+                     shares ? "read_sensitive" : "read",
+                     "recipient",
+                     *id,
+                     *purpose,
+                     req.request_id});
+        return recipient_json(c, *r, consents, view::service);
+    });
+    if (!found) {
+        co_return problem(req, core::errc::not_found);
+    }
+    co_return http::json_text_response(200, json::serialize(*found));
+}
+
+}  // namespace carematch::identity::handlers

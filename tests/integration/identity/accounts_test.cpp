@@ -1,0 +1,262 @@
+// Accounts and tokens against the real PostgreSQL and Redis: register, login, refresh rotation and reuse,
+// logout, password change, throttling, forged tokens, and hashing that never stalls the io threads.
+#include "identity_fixture.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+namespace carematch::identity {
+namespace {
+
+using test_support::identity_fixture;
+namespace json = boost::json;
+
+TEST_F(identity_fixture, register_login_me_refresh_logout) {
+    auto s = new_family("13700000001");
+    ASSERT_FALSE(s.access.empty());
+    auto me = call("GET", "/v1/auth/me", std::nullopt, s.access);
+    ASSERT_EQ(me.status, 200);
+    EXPECT_EQ(me.body.at("role").as_string(), "family");
+    EXPECT_EQ(me.body.at("phone").as_string(), "13700000001");
+    EXPECT_FALSE(me.body.as_object().contains("password_hash"));
+
+    auto again = call(
+        "POST", "/v1/auth/register", json::object{{"phone", "13700000001"}, {"password", "another-pass"}});
+    EXPECT_EQ(again.status, 409);
+
+    auto r1 = call("POST", "/v1/auth/refresh", json::object{{"refresh_token", s.refresh}});
+    ASSERT_EQ(r1.status, 200) << r1.raw.body;
+    std::string second = std::string(r1.body.at("refresh_token").as_string());
+    EXPECT_NE(second, s.refresh);
+    EXPECT_EQ(
+        call("GET", "/v1/auth/me", std::nullopt, std::string(r1.body.at("access_token").as_string())).status,
+        200);
+
+    EXPECT_EQ(call("POST", "/v1/auth/logout", json::object{{"refresh_token", second}}, s.access).status, 204);
+    EXPECT_EQ(call("POST", "/v1/auth/refresh", json::object{{"refresh_token", second}}).status, 401);
+}
+
+TEST_F(identity_fixture, reusing_a_rotated_refresh_token_revokes_the_whole_family) {
+    auto s = new_family("13700000002");
+    auto r1 = call("POST", "/v1/auth/refresh", json::object{{"refresh_token", s.refresh}});
+    ASSERT_EQ(r1.status, 200);
+    std::string current = std::string(r1.body.at("refresh_token").as_string());
+
+    // The old token again (a thief's copy): refused, and the legitimate current token dies with it.
+    EXPECT_EQ(call("POST", "/v1/auth/refresh", json::object{{"refresh_token", s.refresh}}).status, 401);
+    EXPECT_EQ(call("POST", "/v1/auth/refresh", json::object{{"refresh_token", current}}).status, 401);
+    EXPECT_EQ(scalar("SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL"), 0);
+    // A new login starts a new family.
+    auto fresh = login("13700000002", "family-password-1");
+    EXPECT_EQ(call("POST", "/v1/auth/refresh", json::object{{"refresh_token", fresh.refresh}}).status, 200);
+}
+
+TEST_F(identity_fixture, changing_the_password_revokes_sessions) {
+    auto s = new_family("13700000003");
+    auto changed =
+        call("POST",
+             "/v1/auth/password",
+             json::object{{"old_password", "family-password-1"}, {"new_password", "a-new-password"}},
+             s.access);
+    ASSERT_EQ(changed.status, 204) << changed.raw.body;
+    EXPECT_EQ(call("POST", "/v1/auth/refresh", json::object{{"refresh_token", s.refresh}}).status, 401);
+    EXPECT_EQ(call("POST",
+                   "/v1/auth/login",
+                   json::object{{"phone", "13700000003"}, {"password", "family-password-1"}})
+                  .status,
+              401);
+    login("13700000003", "a-new-password");
+    auto wrong = call("POST",
+                      "/v1/auth/password",
+                      json::object{{"old_password", "not-the-password"}, {"new_password", "whatever-else"}},
+                      s.access);
+    EXPECT_EQ(wrong.status, 422);
+}
+
+TEST_F(identity_fixture, failed_logins_are_throttled_per_account) {
+    new_family("13700000004");
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(call("POST",
+                       "/v1/auth/login",
+                       json::object{{"phone", "13700000004"}, {"password", "wrong-password"}})
+                      .status,
+                  401);
+    }
+    // Over the limit (5 in this test's config; 100 by default): even the right password waits.
+    auto r = call(
+        "POST", "/v1/auth/login", json::object{{"phone", "13700000004"}, {"password", "family-password-1"}});
+    EXPECT_EQ(r.status, 429);
+    ASSERT_TRUE(r.raw.header("Retry-After").has_value());
+    int retry = std::stoi(std::string(*r.raw.header("Retry-After")));
+    EXPECT_GT(retry, 0);
+    EXPECT_LE(retry, 3600);
+    // Another account from the same address is not affected.
+    new_family("13700000005");
+}
+
+TEST_F(identity_fixture, pending_provider_cannot_log_in_until_approved_then_creates_workers) {
+    auto reg = call(
+        "POST",
+        "/v1/auth/register/provider",
+        json::object{{"phone", "13600000001"}, {"password", "provider-pass"}, {"org_name", "安康居家养老"}});
+    ASSERT_EQ(reg.status, 201) << reg.raw.body;
+    EXPECT_EQ(reg.body.at("status").as_string(), "pending");
+    EXPECT_EQ(
+        call("POST", "/v1/auth/login", json::object{{"phone", "13600000001"}, {"password", "provider-pass"}})
+            .status,
+        403);
+    auto a = admin();
+    std::string id(reg.body.at("id").as_string());
+    EXPECT_EQ(call("POST", "/v1/admin/users/" + id + "/approve", std::nullopt, a.access).status, 200);
+    EXPECT_EQ(call("POST", "/v1/admin/users/" + id + "/approve", std::nullopt, a.access).status, 409);
+    auto p = login("13600000001", "provider-pass");
+    auto w =
+        call("POST",
+             "/v1/auth/workers",
+             json::object{{"phone", "13600000002"}, {"password", "worker-pass"}, {"display_name", "李护工"}},
+             p.access);
+    ASSERT_EQ(w.status, 201) << w.raw.body;
+    EXPECT_EQ(w.body.at("org_id"), reg.body.at("org_id"));
+    auto ws = login("13600000002", "worker-pass");
+    EXPECT_EQ(call("GET", "/v1/auth/me", std::nullopt, ws.access).body.at("role").as_string(), "worker");
+}
+
+TEST_F(identity_fixture, forged_tokens_are_401_and_change_nothing) {
+    auto s = new_family("13700000006");
+    auto a = admin();
+    auto parts = [](const std::string& t) {
+        auto d1 = t.find('.');
+        auto d2 = t.find('.', d1 + 1);
+        return std::tuple{t.substr(0, d1), t.substr(d1 + 1, d2 - d1 - 1), t.substr(d2 + 1)};
+    };
+    auto [h, p, sig] = parts(s.access);
+    auto claims = json::parse(*auth::base64url_decode(p)).as_object();
+    auto with_claims = [&](json::object c) {
+        return h + "." + auth::base64url_encode(json::serialize(c)) + "." + sig;
+    };
+    json::object as_admin = claims;
+    as_admin["role"] = "admin";
+    json::object none_header{{"alg", "none"}, {"typ", "JWT"}, {"kid", "test1"}};
+    auth::signing_key other = auth::generate_signing_key("test1");
+    auth::signing_key unknown_kid = auth::generate_signing_key("nobody");
+    core::system_clock clock;
+    auth::token_settings wrong_iss;
+    wrong_iss.issuer = "evil";
+    auth::token_settings wrong_aud;
+    wrong_aud.audience = "elsewhere";
+    auth::caller fam;
+    fam.id = s.user_id;
+    const std::vector<std::pair<std::string, std::string>> forged{
+        {"alg none", auth::base64url_encode(json::serialize(none_header)) + "." + p + "."},
+        {"wrong signature", auth::token_issuer(other, {}, clock).issue(fam)},
+        {"tampered role", with_claims(as_admin)},
+        {"wrong iss", auth::token_issuer(key, wrong_iss, clock).issue(fam)},
+        {"wrong aud", auth::token_issuer(key, wrong_aud, clock).issue(fam)},
+        {"unknown kid", auth::token_issuer(unknown_kid, {}, clock).issue(fam)},
+        {"refresh token as access", s.refresh},
+        {"service token as access", auth::token_issuer(key, {}, clock).issue_service("orders")},
+    };
+    core::manual_clock past(clock.now() - std::chrono::hours(2));
+    auto expired = auth::token_issuer(key, {}, past).issue(fam);
+    std::vector<std::pair<std::string, std::string>> all = forged;
+    all.emplace_back("expired", expired);
+
+    long long before = scalar("SELECT count(*) FROM recipients") + scalar("SELECT count(*) FROM users");
+    for (const auto& [what, token] : all) {
+        auto r = call("POST", "/v1/recipients", elder(), token);
+        EXPECT_EQ(r.status, 401) << what;
+        EXPECT_EQ(r.raw.header("WWW-Authenticate").value_or(""), "Bearer") << what;
+        EXPECT_EQ(call("POST",
+                       "/v1/admin/users",
+                       json::object{{"phone", "13500000009"},
+                                    {"password", "staff-password"},
+                                    {"role", "admin"},
+                                    {"communities", json::array{}}},
+                       token)
+                      .status,
+                  401)
+            << what;
+    }
+    EXPECT_EQ(scalar("SELECT count(*) FROM recipients") + scalar("SELECT count(*) FROM users"), before);
+    EXPECT_EQ(call("POST", "/v1/recipients", elder(), s.access).status, 201);  // the genuine token works
+}
+
+TEST_F(identity_fixture, bad_registration_input_is_refused_naming_the_field) {
+    struct bad {
+        json::object body;
+        int status;
+        const char* field;
+    };
+    const bad cases[] = {
+        {{{"phone", "1370000000"}, {"password", "long-enough"}}, 422, "phone"},
+        {{{"phone", "23700000000"}, {"password", "long-enough"}}, 422, "phone"},
+        {{{"phone", "1370000000x"}, {"password", "long-enough"}}, 422, "phone"},
+        {{{"phone", "13700000010"}, {"password", "short"}}, 422, "password"},
+        {{{"phone", "13700000010"}, {"password", std::string(129, 'p')}}, 422, "password"},
+        {{{"phone", "13700000010"}, {"password", "long-enough"}, {"role", "admin"}}, 422, "role"},
+        {{{"phone", "13700000010"}, {"password", "long-enough"}, {"org", "x"}}, 422, "org"},
+        {{{"phone", 13700000010}, {"password", "long-enough"}}, 422, "phone"},
+        {{{"phone", "13700000010"}, {"password", "long-enough"}, {"display_name", std::string(51, 'n')}},
+         422,
+         "display_name"},
+    };
+    for (const auto& c : cases) {
+        auto r = call("POST", "/v1/auth/register", c.body);
+        EXPECT_EQ(r.status, c.status) << json::serialize(c.body);
+        EXPECT_EQ(r.raw.header("Content-Type").value_or(""), "application/problem+json");
+        if (r.body.is_object() && r.body.as_object().contains("field")) {
+            EXPECT_EQ(r.body.at("field").as_string(), c.field) << json::serialize(c.body);
+        } else {
+            ADD_FAILURE() << "no field named for " << json::serialize(c.body);
+        }
+    }
+    EXPECT_EQ(scalar("SELECT count(*) FROM users WHERE phone = '13700000010'"), 0);
+    http::outgoing raw;
+    raw.method = "POST";
+    raw.target = "/v1/auth/register";
+    raw.body = "{\"phone\":";
+    raw.headers = {{"Content-Type", "application/json"}};
+    EXPECT_EQ(test::run_coro(client_io, client.send("127.0.0.1", server->port(), raw))->status, 400);
+}
+
+TEST_F(identity_fixture, a_hundred_concurrent_logins_do_not_stall_healthz) {
+    new_family("13700000020");
+    std::atomic<int> logins_done{0};
+    int done_when_healthz_answered = -1;
+    auto scenario = [&]() -> boost::asio::awaitable<void> {
+        auto ex = co_await boost::asio::this_coro::executor;
+        for (int i = 0; i < 100; ++i) {
+            boost::asio::co_spawn(
+                ex,
+                [&]() -> boost::asio::awaitable<void> {
+                    http::outgoing o;
+                    o.method = "POST";
+                    o.target = "/v1/auth/login";
+                    o.headers = {{"Content-Type", "application/json"}};
+                    o.body = R"({"phone":"13700000020","password":"family-password-1"})";
+                    auto r = co_await client.send("127.0.0.1", server->port(), o);
+                    EXPECT_TRUE(r && r->status == 200);
+                    ++logins_done;
+                },
+                boost::asio::detached);
+        }
+        http::outgoing health;
+        health.target = "/healthz";
+        auto r = co_await client.send("127.0.0.1", server->port(), health);
+        EXPECT_TRUE(r && r->status == 200);
+        done_when_healthz_answered = logins_done;
+        boost::asio::steady_timer t(ex);
+        while (logins_done < 100) {
+            t.expires_after(std::chrono::milliseconds(10));
+            co_await t.async_wait(boost::asio::use_awaitable);
+        }
+    };
+    test::run_coro(client_io, scenario());
+    EXPECT_EQ(logins_done, 100);
+    // Each login hashes with argon2id on the hasher's two threads (about a second for all of them); /healthz,
+    // asked after all 100, was answered while most were still waiting.
+    EXPECT_LT(done_when_healthz_answered, 50);
+}
+
+}  // namespace
+}  // namespace carematch::identity
