@@ -1,0 +1,503 @@
+// Feasibility, cost, candidate search over a spatial grid, and the greedy and optimal solvers.
+#include <carematch/match/match.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <queue>
+#include <unordered_map>
+
+namespace carematch::match {
+namespace {
+
+constexpr double earth_radius_km = 6371.0;
+constexpr double pi = 3.14159265358979323846;
+
+const kind_profile& profile(const weights& w, kind_id k) {
+    static const kind_profile fallback;
+    return k < w.kinds.size() ? w.kinds[k] : fallback;
+}
+
+bool contains(const std::vector<std::uint32_t>& v, std::uint32_t x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+std::int64_t hundredths(double x) { return std::llround(x * 100.0); }
+
+bool is_canteen(const worker& w) { return !w.meals_left.empty(); }
+
+}  // namespace
+
+double haversine_km(geo a, geo b) noexcept {
+    const double to_rad = pi / 180.0;
+    double dlat = (b.lat - a.lat) * to_rad;
+    double dlon = (b.lon - a.lon) * to_rad;
+    double h = std::sin(dlat / 2) * std::sin(dlat / 2) +
+               std::cos(a.lat * to_rad) * std::cos(b.lat * to_rad) * std::sin(dlon / 2) * std::sin(dlon / 2);
+    return 2 * earth_radius_km * std::asin(std::min(1.0, std::sqrt(h)));
+}
+
+double travel_minutes(const weights& w, kind_id kind, geo a, geo b) noexcept {
+    return haversine_km(a, b) * w.road_factor / profile(w, kind).speed_kmh * 60.0;
+}
+
+bool feasible(const instance& in, const order& o, const worker& w) noexcept {
+    if (std::find(w.skills.begin(), w.skills.end(), o.skill) == w.skills.end()) {
+        return false;
+    }
+    if (contains(o.excluded, w.id)) {
+        return false;
+    }
+    if (o.meal_slot.has_value() != is_canteen(w)) {
+        return false;  // canteens serve meals, people serve the rest
+    }
+    if (o.meal_slot && (*o.meal_slot >= w.meals_left.size() || w.meals_left[*o.meal_slot] <= 0)) {
+        return false;
+    }
+    const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
+    if (travel > profile(in.w, o.kind).circle_minutes) {
+        return false;
+    }
+    const auto travel_min = static_cast<minutes>(std::ceil(travel));
+    const minutes start = std::max(o.window.start, in.now + travel_min);
+    if (start > o.window.end) {
+        return false;
+    }
+    const interval job{start - travel_min, start + o.duration};
+    for (credential_id needed : o.credentials) {
+        bool valid = std::any_of(w.credentials.begin(), w.credentials.end(), [&](const credential& c) {
+            return c.type == needed && c.expires_at >= job.end;
+        });
+        if (!valid) {
+            return false;
+        }
+    }
+    if (o.wants_gender != gender::unspecified && w.sex != o.wants_gender) {
+        return false;
+    }
+    if (o.wants_language && std::find(w.languages.begin(), w.languages.end(), *o.wants_language) == w.languages.end()) {
+        return false;
+    }
+    if (!is_canteen(w)) {
+        if (!w.available.empty() && std::none_of(w.available.begin(), w.available.end(), [&](const interval& a) {
+                return a.start <= job.start && job.end <= a.end;
+            })) {
+            return false;
+        }
+        if (std::any_of(w.busy.begin(), w.busy.end(), [&](const interval& b) {
+                return b.start < job.end && job.start < b.end;
+            })) {
+            return false;
+        }
+    }
+    return true;
+}
+
+double cost(const weights& wt, const order& o, const worker& w) noexcept {
+    double c = wt.travel * travel_minutes(wt, o.kind, w.location, o.location);
+    c -= wt.rating_bonus * (w.rating - 3.0);
+    if (contains(o.preferred, w.id)) {
+        c -= wt.continuity_bonus;
+    }
+    c += wt.fairness * w.jobs_today;
+    return c;
+}
+
+double unassigned_penalty(const weights& wt, const order& o) noexcept {
+    return wt.unassigned_base + wt.priority_per_level * o.ability_level +
+           wt.priority_per_category * o.priority_categories +
+           wt.priority_per_waited_minute * static_cast<double>(o.waited);
+}
+
+graph build_graph(const instance& in) {
+    graph g;
+    // Resources: one per person, one per canteen meal slot.
+    std::vector<std::vector<std::uint32_t>> resources_of(in.workers.size());
+    for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
+        const worker& w = in.workers[wi];
+        if (is_canteen(w)) {
+            for (std::size_t s = 0; s < w.meals_left.size(); ++s) {
+                resources_of[wi].push_back(static_cast<std::uint32_t>(g.resources.size()));
+                g.resources.push_back({wi, static_cast<std::int32_t>(s), w.meals_left[s]});
+            }
+        } else {
+            resources_of[wi].push_back(static_cast<std::uint32_t>(g.resources.size()));
+            g.resources.push_back({wi, -1, 1});
+        }
+    }
+    // One grid per skill, of about 0.55 km cells: an order looks only at workers with its skill, ring by ring
+    // outwards, and stops once no farther ring can hold a cheaper edge than its k-th best.
+    constexpr double cell_deg = 0.005;
+    const double cell_km = cell_deg * 111.2 * std::cos(40.0 * pi / 180.0);  // the narrower side, up to 40°N
+    auto cell_of = [](geo p) {
+        return std::pair{std::lround(std::floor(p.lat / cell_deg)), std::lround(std::floor(p.lon / cell_deg))};
+    };
+    auto cell_key = [](long ix, long iy) { return (static_cast<std::int64_t>(ix) << 32) ^ (iy & 0xffffffff); };
+    std::unordered_map<skill_id, std::unordered_map<std::int64_t, std::vector<std::uint32_t>>> grids;
+    for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
+        auto [x, y] = cell_of(in.workers[wi].location);
+        for (skill_id s : in.workers[wi].skills) {
+            grids[s][cell_key(x, y)].push_back(wi);
+        }
+    }
+    // Workers the elder knows get the continuity bonus: they are looked up directly, so the ring bound only
+    // needs the rating bonus.
+    const double max_bonus = std::max(0.0, in.w.rating_bonus) * 2.0;
+    std::unordered_map<std::uint32_t, std::uint32_t> index_of;
+    index_of.reserve(in.workers.size());
+    for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
+        index_of.emplace(in.workers[wi].id, wi);
+    }
+
+    g.by_order.resize(in.orders.size());
+    g.penalty.resize(in.orders.size());
+    const auto k = static_cast<std::size_t>(std::max(1, in.w.edges_per_order));
+    auto by_cost = [](const edge& a, const edge& b) {
+        return a.cost != b.cost ? a.cost < b.cost : a.resource < b.resource;
+    };
+    std::vector<edge> best;  // a max-heap of the k best so far
+    for (std::uint32_t oi = 0; oi < in.orders.size(); ++oi) {
+        const order& o = in.orders[oi];
+        g.penalty[oi] = hundredths(unassigned_penalty(in.w, o));
+        auto grid = grids.find(o.skill);
+        if (grid == grids.end()) {
+            continue;
+        }
+        const kind_profile& kp = profile(in.w, o.kind);
+        const double minutes_per_km = in.w.road_factor / kp.speed_kmh * 60.0;
+        const long max_ring = static_cast<long>(std::ceil(kp.circle_minutes / minutes_per_km / cell_km)) + 1;
+        auto [cx, cy] = cell_of(o.location);
+        best.clear();
+        // A cheap lower bound on the travel cost (flat-earth distance never exceeds haversine by more than a
+        // hair at city scale; 0.99 covers it) skips most far workers before the full check.
+        const double km_per_deg_lon = 111.2 * std::cos(o.location.lat * pi / 180.0);
+        auto consider = [&](std::uint32_t wi) {
+            const worker& w = in.workers[wi];
+            if (best.size() >= k) {
+                const double dy = (w.location.lat - o.location.lat) * 111.2;
+                const double dx = (w.location.lon - o.location.lon) * km_per_deg_lon;
+                const double lower = in.w.travel * 0.99 * std::sqrt(dx * dx + dy * dy) * minutes_per_km - max_bonus;
+                if (hundredths(lower) > best.front().cost && !contains(o.preferred, w.id)) {
+                    return;
+                }
+            }
+            if (!feasible(in, o, w)) {
+                return;
+            }
+            std::uint32_t r = resources_of[wi][o.meal_slot ? *o.meal_slot : 0];
+            edge e{oi, r, hundredths(cost(in.w, o, w))};
+            if (best.size() < k) {
+                best.push_back(e);
+                std::push_heap(best.begin(), best.end(), by_cost);
+            } else if (by_cost(e, best.front())) {
+                std::pop_heap(best.begin(), best.end(), by_cost);
+                best.back() = e;
+                std::push_heap(best.begin(), best.end(), by_cost);
+            }
+        };
+        for (std::uint32_t id : o.preferred) {
+            if (auto it = index_of.find(id); it != index_of.end()) {
+                consider(it->second);
+            }
+        }
+        for (long ring = 0; ring <= max_ring; ++ring) {
+            if (best.size() >= k && ring >= 2) {
+                // Every worker in this ring is at least (ring − 1) cells away.
+                double lower = in.w.travel * (ring - 1) * cell_km * minutes_per_km - max_bonus;
+                if (hundredths(lower) > best.front().cost) {
+                    break;
+                }
+            }
+            for (long x = cx - ring; x <= cx + ring; ++x) {
+                const bool edge_row = x == cx - ring || x == cx + ring;
+                for (long y = cy - ring; y <= cy + ring; y += edge_row ? 1 : 2 * ring) {
+                    auto it = grid->second.find(cell_key(x, y));
+                    if (it != grid->second.end()) {
+                        for (std::uint32_t wi : it->second) {
+                            if (!contains(o.preferred, in.workers[wi].id)) {
+                                consider(wi);
+                            }
+                        }
+                    }
+                    if (ring == 0) {
+                        break;
+                    }
+                }
+            }
+        }
+        std::sort_heap(best.begin(), best.end(), by_cost);
+        g.by_order[oi] = best;
+    }
+    return g;
+}
+
+namespace {
+
+result make_result(const instance& in,
+                   const graph& g,
+                   const std::vector<std::vector<std::uint32_t>>& chosen,  // resources per order
+                   const std::vector<std::vector<std::int64_t>>& costs) {
+    result res;
+    std::int64_t total = 0;
+    for (std::uint32_t oi = 0; oi < in.orders.size(); ++oi) {
+        const order& o = in.orders[oi];
+        if (static_cast<int>(chosen[oi].size()) < o.crew) {
+            res.unassigned.push_back(o.id);
+            total += g.penalty[oi] * o.crew;
+            continue;
+        }
+        assignment a;
+        a.order_id = o.id;
+        std::int64_t c = 0;
+        for (std::size_t i = 0; i < chosen[oi].size(); ++i) {
+            const worker& w = in.workers[g.resources[chosen[oi][i]].worker];
+            a.worker_ids.push_back(w.id);
+            c += costs[oi][i];
+        }
+        a.cost = static_cast<double>(c) / 100.0;
+        a.travel_minutes =
+            travel_minutes(in.w, o.kind, in.workers[g.resources[chosen[oi][0]].worker].location, o.location);
+        total += c;
+        res.assignments.push_back(std::move(a));
+    }
+    res.total_cost = static_cast<double>(total) / 100.0;
+    return res;
+}
+
+}  // namespace
+
+result solve_greedy(const instance& in, const graph& g) {
+    std::vector<std::uint32_t> sequence(in.orders.size());
+    std::iota(sequence.begin(), sequence.end(), 0);
+    std::stable_sort(sequence.begin(), sequence.end(), [&](std::uint32_t a, std::uint32_t b) {
+        return in.orders[a].waited > in.orders[b].waited;
+    });
+    std::vector<int> left(g.resources.size());
+    for (std::size_t r = 0; r < g.resources.size(); ++r) {
+        left[r] = g.resources[r].capacity;
+    }
+    std::vector<std::vector<std::uint32_t>> chosen(in.orders.size());
+    std::vector<std::vector<std::int64_t>> costs(in.orders.size());
+    std::vector<std::pair<double, const edge*>> nearest;
+    for (std::uint32_t oi : sequence) {
+        const order& o = in.orders[oi];
+        nearest.clear();
+        for (const edge& e : g.by_order[oi]) {
+            if (left[e.resource] > 0) {
+                const worker& w = in.workers[g.resources[e.resource].worker];
+                nearest.emplace_back(travel_minutes(in.w, o.kind, w.location, o.location), &e);
+            }
+        }
+        if (static_cast<int>(nearest.size()) < o.crew) {
+            continue;
+        }
+        std::sort(nearest.begin(), nearest.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (int i = 0; i < o.crew; ++i) {
+            --left[nearest[i].second->resource];
+            chosen[oi].push_back(nearest[i].second->resource);
+            costs[oi].push_back(nearest[i].second->cost);
+        }
+    }
+    return make_result(in, g, chosen, costs);
+}
+
+namespace {
+
+// Min-cost flow by successive shortest paths on the bipartite graph orders → resources, where every order
+// also has a private "unassigned" sink priced at its penalty. Dijkstra on reduced costs with potentials,
+// stopping at the first sink with room; potentials of settled nodes are lowered by (D − d), which keeps every
+// reduced cost non-negative without touching the rest of the graph.
+class flow_solver {
+public:
+    flow_solver(const instance& in, const graph& g, const std::vector<bool>& forced_unassigned)
+        : in_(in), g_(g), n_(in.orders.size()), m_(g.resources.size()) {
+        std::int64_t min_cost = 0;
+        for (const auto& edges : g.by_order) {
+            for (const edge& e : edges) {
+                min_cost = std::min(min_cost, e.cost);
+            }
+        }
+        offset_ = -min_cost;  // every forward cost + offset_ ≥ 0, so zero potentials start valid
+        q_.assign(n_ + m_ + n_, 0);
+        left_.resize(m_);
+        for (std::size_t r = 0; r < m_; ++r) {
+            left_[r] = g.resources[r].capacity;
+        }
+        chosen_.resize(n_);
+        costs_.resize(n_);
+        unassigned_units_.assign(n_, 0);
+        holders_.resize(m_);
+        forced_ = forced_unassigned;
+        dist_.assign(n_ + m_ + n_, inf);
+        pred_.assign(n_ + m_ + n_, none);
+    }
+
+    void run() {
+        for (std::uint32_t oi = 0; oi < n_; ++oi) {
+            for (int unit = 0; unit < in_.orders[oi].crew; ++unit) {
+                augment_from(oi);
+            }
+        }
+    }
+
+    const std::vector<std::vector<std::uint32_t>>& chosen() const { return chosen_; }
+    const std::vector<std::vector<std::int64_t>>& costs() const { return costs_; }
+
+private:
+    static constexpr std::int64_t inf = std::numeric_limits<std::int64_t>::max() / 4;
+    static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+
+    // Node numbering: orders [0, n), resources [n, n+m), unassigned sinks [n+m, n+m+n).
+    std::uint32_t res_node(std::uint32_t r) const { return static_cast<std::uint32_t>(n_ + r); }
+    std::uint32_t sink_node(std::uint32_t o) const { return static_cast<std::uint32_t>(n_ + m_ + o); }
+
+    bool holds(std::uint32_t o, std::uint32_t r) const {
+        return std::find(chosen_[o].begin(), chosen_[o].end(), r) != chosen_[o].end();
+    }
+
+    std::int64_t edge_cost(std::uint32_t o, std::uint32_t r) const {
+        for (const edge& e : g_.by_order[o]) {
+            if (e.resource == r) {
+                return e.cost;
+            }
+        }
+        return inf;
+    }
+
+    void augment_from(std::uint32_t source) {
+        using item = std::pair<std::int64_t, std::uint32_t>;
+        std::priority_queue<item, std::vector<item>, std::greater<>> heap;
+        settled_.clear();
+        touched_.clear();
+        auto relax = [&](std::uint32_t from, std::uint32_t to, std::int64_t reduced) {
+            std::int64_t d = dist_[from] + reduced;
+            if (d < dist_[to]) {
+                if (dist_[to] == inf) {
+                    touched_.push_back(to);
+                }
+                dist_[to] = d;
+                pred_[to] = from;
+                heap.emplace(d, to);
+            }
+        };
+        dist_[source] = 0;
+        touched_.push_back(source);
+        heap.emplace(0, source);
+        std::uint32_t target = none;
+        std::int64_t target_dist = 0;
+        while (!heap.empty()) {
+            auto [d, v] = heap.top();
+            heap.pop();
+            if (d != dist_[v]) {
+                continue;
+            }
+            settled_.push_back(v);
+            if (v < n_) {
+                // An order: to its candidate resources, and to its own unassigned sink.
+                for (const edge& e : forced_[v] ? no_edges_ : g_.by_order[v]) {
+                    if (!holds(v, e.resource)) {
+                        std::uint32_t to = res_node(e.resource);
+                        relax(v, to, e.cost + offset_ + q_[v] - q_[to]);
+                    }
+                }
+                if (unassigned_units_[v] < in_.orders[v].crew) {
+                    std::uint32_t to = sink_node(v);
+                    relax(v, to, g_.penalty[v] + offset_ + q_[v] - q_[to]);
+                }
+            } else if (v < n_ + m_) {
+                std::uint32_t r = v - static_cast<std::uint32_t>(n_);
+                if (left_[r] > 0) {
+                    target = v;
+                    target_dist = d;
+                    break;
+                }
+                // A full resource: take it back from one of its holders.
+                for (const auto& [o, c] : holders_[r]) {
+                    relax(v, o, -(c + offset_) + q_[v] - q_[o]);
+                }
+            } else {
+                target = v;  // an unassigned sink with room (checked when relaxed)
+                target_dist = d;
+                break;
+            }
+        }
+        // Potentials: settled nodes move by d − D; the rest keep theirs (a uniform shift cancels out).
+        for (std::uint32_t v : settled_) {
+            q_[v] += dist_[v] - target_dist;
+        }
+        // Walk the path back: forward edges become assignments, backward edges release them.
+        std::uint32_t v = target;
+        while (v != source) {
+            std::uint32_t u = pred_[v];
+            if (u < n_) {
+                if (v >= n_ + m_) {
+                    ++unassigned_units_[u];
+                } else {
+                    std::uint32_t r = v - static_cast<std::uint32_t>(n_);
+                    std::int64_t c = edge_cost(u, r);
+                    chosen_[u].push_back(r);
+                    costs_[u].push_back(c);
+                    holders_[r].emplace_back(u, c);
+                    if (v == target) {
+                        --left_[r];
+                    }
+                }
+            } else {
+                std::uint32_t r = u - static_cast<std::uint32_t>(n_);
+                auto& h = holders_[r];
+                h.erase(std::find_if(h.begin(), h.end(), [&](const auto& x) { return x.first == v; }));
+                auto pos = std::find(chosen_[v].begin(), chosen_[v].end(), r) - chosen_[v].begin();
+                chosen_[v].erase(chosen_[v].begin() + pos);
+                costs_[v].erase(costs_[v].begin() + pos);
+            }
+            v = u;
+        }
+        for (std::uint32_t t : touched_) {
+            dist_[t] = inf;
+            pred_[t] = none;
+        }
+    }
+
+    const instance& in_;
+    const graph& g_;
+    std::size_t n_;
+    std::size_t m_;
+    std::int64_t offset_ = 0;
+    std::vector<std::int64_t> q_;
+    std::vector<int> left_;
+    std::vector<std::vector<std::uint32_t>> chosen_;
+    std::vector<std::vector<std::int64_t>> costs_;
+    std::vector<int> unassigned_units_;
+    std::vector<std::vector<std::pair<std::uint32_t, std::int64_t>>> holders_;
+    std::vector<bool> forced_;
+    std::vector<edge> no_edges_;
+    std::vector<std::int64_t> dist_;
+    std::vector<std::uint32_t> pred_;
+    std::vector<std::uint32_t> settled_;
+    std::vector<std::uint32_t> touched_;
+};
+
+}  // namespace
+
+result solve_optimal(const instance& in, const graph& g) {
+    std::vector<bool> forced(in.orders.size(), false);
+    for (;;) {
+        flow_solver s(in, g, forced);
+        s.run();
+        // A two-worker order that got one worker is not served: leave it out and solve again without it.
+        bool partial = false;
+        for (std::uint32_t oi = 0; oi < in.orders.size(); ++oi) {
+            const auto served = static_cast<int>(s.chosen()[oi].size());
+            if (served > 0 && served < in.orders[oi].crew) {
+                forced[oi] = true;
+                partial = true;
+            }
+        }
+        if (!partial) {
+            return make_result(in, g, s.chosen(), s.costs());
+        }
+    }
+}
+
+}  // namespace carematch::match

@@ -1,0 +1,308 @@
+// Matching: hand-made cases for each rule, optimality against LEMON's min-cost flow, and properties on random
+// cities.
+#include <carematch/match/match.hpp>
+
+#include <carematch/match/city.hpp>
+
+#include <gtest/gtest.h>
+
+#include <lemon/list_graph.h>
+#include <lemon/network_simplex.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace carematch::match {
+namespace {
+
+using namespace city_catalog;
+
+// A tiny scene: positions in km east/north of a point in Beijing.
+geo at(double east_km, double north_km) {
+    return {39.90 + north_km / 111.2, 116.40 + east_km / (111.2 * std::cos(39.90 * 3.14159265358979 / 180.0))};
+}
+
+worker caregiver(std::uint32_t id, geo where) {
+    worker w;
+    w.id = id;
+    w.location = where;
+    w.skills = {skill(cleaning), skill(bath)};
+    w.credentials = {{bathing_certificate, 100'000}};
+    w.sex = gender::female;
+    w.available = {{0, 24 * 60}};
+    return w;
+}
+
+order cleaning_order(std::uint32_t id, geo where) {
+    order o;
+    o.id = id;
+    o.kind = cleaning;
+    o.skill = skill(cleaning);
+    o.location = where;
+    o.window = {480, 600};
+    o.duration = 60;
+    return o;
+}
+
+instance scene() {
+    instance in;
+    in.now = 480;
+    in.w.kinds = {kind_profile{15, 20}, kind_profile{15, 15}, kind_profile{20, 15}, kind_profile{15, 15}};
+    return in;
+}
+
+result solve(const instance& in, bool optimal = true) {
+    auto g = build_graph(in);
+    return optimal ? solve_optimal(in, g) : solve_greedy(in, g);
+}
+
+std::map<std::uint32_t, std::vector<std::uint32_t>> by_order(const result& r) {
+    std::map<std::uint32_t, std::vector<std::uint32_t>> m;
+    for (const auto& a : r.assignments) {
+        m[a.order_id] = a.worker_ids;
+    }
+    return m;
+}
+
+TEST(match, priority_elder_wins_when_supply_is_short) {
+    auto in = scene();
+    in.workers = {caregiver(1, at(0, 0))};
+    auto first = cleaning_order(10, at(0.5, 0));  // arrived first, a little closer
+    auto frail = cleaning_order(11, at(0, 0.7));
+    frail.ability_level = 4;
+    frail.priority_categories = 2;  // 特困, living alone
+    in.orders = {first, frail};
+    auto optimal = by_order(solve(in));
+    EXPECT_EQ(optimal.count(11), 1u);
+    EXPECT_EQ(optimal.count(10), 0u);
+    auto greedy = by_order(solve(in, false));
+    EXPECT_EQ(greedy.count(10), 1u);  // the baseline serves by arrival
+}
+
+TEST(match, exclusions_hold) {
+    auto in = scene();
+    in.workers = {caregiver(1, at(0, 0)), caregiver(2, at(2, 0))};
+    auto o = cleaning_order(10, at(0.1, 0));
+    o.excluded = {1};
+    in.orders = {o};
+    EXPECT_EQ(by_order(solve(in))[10], std::vector<std::uint32_t>{2});
+    EXPECT_EQ(by_order(solve(in, false))[10], std::vector<std::uint32_t>{2});
+}
+
+TEST(match, a_known_caregiver_is_preferred_when_close) {
+    auto in = scene();
+    in.workers = {caregiver(1, at(0.2, 0)), caregiver(2, at(0.6, 0))};
+    auto o = cleaning_order(10, at(0, 0));
+    o.preferred = {2};
+    in.orders = {o};
+    EXPECT_EQ(by_order(solve(in))[10], std::vector<std::uint32_t>{2});
+    in.workers[1].location = at(2.5, 0);  // now about ten minutes farther: the nearer stranger wins
+    EXPECT_EQ(by_order(solve(in))[10], std::vector<std::uint32_t>{1});
+}
+
+TEST(match, an_expired_credential_is_infeasible) {
+    auto in = scene();
+    auto w = caregiver(1, at(0, 0));
+    w.credentials = {{bathing_certificate, 500}};  // expires before the bath would end
+    in.workers = {w};
+    auto o = cleaning_order(10, at(0.1, 0));
+    o.kind = bath;
+    o.skill = skill(bath);
+    o.credentials = {bathing_certificate};
+    in.orders = {o};
+    EXPECT_FALSE(feasible(in, o, w));
+    auto r = solve(in);
+    EXPECT_TRUE(r.assignments.empty());
+    EXPECT_EQ(r.unassigned, std::vector<std::uint32_t>{10});
+    in.workers[0].credentials[0].expires_at = 10'000;
+    EXPECT_EQ(solve(in).assignments.size(), 1u);
+}
+
+TEST(match, preferences_availability_and_the_service_circle_hold) {
+    auto in = scene();
+    auto man = caregiver(1, at(0, 0));
+    man.sex = gender::male;
+    auto far = caregiver(2, at(6, 0));  // beyond 15 minutes by e-bike
+    auto busy = caregiver(3, at(0.1, 0));
+    busy.busy = {{470, 700}};
+    auto off = caregiver(4, at(0.1, 0));
+    off.available = {{900, 1200}};
+    in.workers = {man, far, busy, off};
+    auto o = cleaning_order(10, at(0, 0));
+    o.wants_gender = gender::female;
+    in.orders = {o};
+    for (const auto& w : in.workers) {
+        EXPECT_FALSE(feasible(in, o, w)) << w.id;
+    }
+    o.wants_gender = gender::unspecified;
+    EXPECT_TRUE(feasible(in, o, man));
+    o.wants_language = 3;
+    EXPECT_FALSE(feasible(in, o, man));
+}
+
+TEST(match, a_two_worker_bath_gets_two_distinct_workers_or_none) {
+    auto in = scene();
+    in.workers = {caregiver(1, at(0, 0))};
+    auto o = cleaning_order(10, at(0.1, 0));
+    o.kind = bath;
+    o.skill = skill(bath);
+    o.credentials = {bathing_certificate};
+    o.crew = 2;
+    auto single = cleaning_order(11, at(1, 0));
+    in.orders = {o, single};
+    for (bool optimal : {true, false}) {
+        auto m = by_order(solve(in, optimal));
+        EXPECT_EQ(m.count(10), 0u);
+        EXPECT_EQ(m[11], std::vector<std::uint32_t>{1});  // the lone worker goes where one suffices
+    }
+    in.workers.push_back(caregiver(2, at(0.3, 0)));
+    in.workers.push_back(caregiver(3, at(1.1, 0)));
+    for (bool optimal : {true, false}) {
+        auto m = by_order(solve(in, optimal));
+        ASSERT_EQ(m[10].size(), 2u);
+        EXPECT_NE(m[10][0], m[10][1]);
+        EXPECT_EQ(m[11].size(), 1u);
+    }
+}
+
+TEST(match, canteen_capacity_is_never_exceeded) {
+    auto in = scene();
+    worker canteen;
+    canteen.id = 1;
+    canteen.location = at(0, 0);
+    canteen.skills = {skill(meal)};
+    canteen.meals_left = {3, 0};
+    in.workers = {canteen};
+    for (std::uint32_t i = 0; i < 5; ++i) {
+        order o;
+        o.id = 10 + i;
+        o.kind = meal;
+        o.skill = skill(meal);
+        o.location = at(0.2 * i, 0.1);
+        o.window = {480, 600};
+        o.duration = 10;
+        o.meal_slot = 0;
+        in.orders.push_back(o);
+    }
+    order dinner = in.orders[0];
+    dinner.id = 20;
+    dinner.meal_slot = 1;  // no dinners left
+    in.orders.push_back(dinner);
+    for (bool optimal : {true, false}) {
+        auto r = solve(in, optimal);
+        EXPECT_EQ(r.assignments.size(), 3u);
+        EXPECT_EQ(by_order(r).count(20), 0u);
+    }
+}
+
+// ---- optimality against an independent min-cost flow (LEMON's network simplex) ----
+
+std::int64_t oracle_cost(const instance& in, const graph& g) {
+    using digraph = lemon::ListDigraph;
+    digraph net;
+    std::vector<digraph::Node> orders;
+    std::vector<digraph::Node> resources;
+    for (std::size_t i = 0; i < in.orders.size(); ++i) {
+        orders.push_back(net.addNode());
+    }
+    for (std::size_t r = 0; r < g.resources.size(); ++r) {
+        resources.push_back(net.addNode());
+    }
+    auto sink = net.addNode();
+    digraph::ArcMap<std::int64_t> cap(net);
+    digraph::ArcMap<std::int64_t> cost(net);
+    digraph::NodeMap<std::int64_t> supply(net, 0);
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < in.orders.size(); ++i) {
+        supply[orders[i]] = in.orders[i].crew;
+        total += in.orders[i].crew;
+        for (const auto& e : g.by_order[i]) {
+            auto a = net.addArc(orders[i], resources[e.resource]);
+            cap[a] = 1;
+            cost[a] = e.cost;
+        }
+        auto u = net.addArc(orders[i], sink);
+        cap[u] = in.orders[i].crew;
+        cost[u] = g.penalty[i];
+    }
+    for (std::size_t r = 0; r < g.resources.size(); ++r) {
+        auto a = net.addArc(resources[r], sink);
+        cap[a] = g.resources[r].capacity;
+        cost[a] = 0;
+    }
+    supply[sink] = -total;
+    using simplex = lemon::NetworkSimplex<digraph, std::int64_t, std::int64_t>;
+    simplex ns(net);
+    ns.upperMap(cap).costMap(cost).supplyMap(supply);
+    EXPECT_EQ(ns.run(), simplex::OPTIMAL);
+    return ns.totalCost();
+}
+
+instance random_city(std::uint64_t seed, std::size_t orders, std::size_t workers) {
+    city_settings s;
+    s.seed = seed;
+    s.orders = orders;
+    s.workers = workers;
+    s.size_km = 4;  // dense enough that orders compete for workers
+    s.communities = 4;
+    return generate_city(s);
+}
+
+TEST(match, optimal_equals_the_oracle_on_random_instances) {
+    int compared = 0;
+    for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+        const std::size_t orders = 20 + (seed * 37) % 181;  // 20 … 200
+        const std::size_t workers = 20 + (seed * 53) % 181;
+        auto in = random_city(seed, orders, workers);
+        for (auto& o : in.orders) {
+            o.crew = 1;  // the oracle's flow may split a crew; the exact all-or-nothing case is tested above
+        }
+        auto g = build_graph(in);
+        auto r = solve_optimal(in, g);
+        EXPECT_EQ(std::llround(r.total_cost * 100), oracle_cost(in, g))
+            << "seed " << seed << ", " << orders << " × " << workers;
+        EXPECT_LE(r.total_cost, solve_greedy(in, g).total_cost + 1e-9) << "seed " << seed;
+        ++compared;
+    }
+    EXPECT_EQ(compared, 40);
+}
+
+TEST(match, every_assignment_is_feasible_and_no_worker_is_over_capacity) {
+    for (std::uint64_t seed = 100; seed < 110; ++seed) {
+        auto in = random_city(seed, 300, 150);
+        std::map<std::uint32_t, const worker*> workers;
+        for (const auto& w : in.workers) {
+            workers[w.id] = &w;
+        }
+        std::map<std::uint32_t, const order*> orders;
+        for (const auto& o : in.orders) {
+            orders[o.id] = &o;
+        }
+        for (bool optimal : {true, false}) {
+            auto r = solve(in, optimal);
+            std::map<std::pair<std::uint32_t, std::uint32_t>, int> load;  // (worker, slot) → orders
+            std::set<std::uint32_t> seen;
+            for (const auto& a : r.assignments) {
+                const order& o = *orders.at(a.order_id);
+                EXPECT_TRUE(seen.insert(a.order_id).second);
+                ASSERT_EQ(static_cast<int>(a.worker_ids.size()), o.crew);
+                EXPECT_EQ(std::set<std::uint32_t>(a.worker_ids.begin(), a.worker_ids.end()).size(), a.worker_ids.size());
+                for (auto wid : a.worker_ids) {
+                    EXPECT_TRUE(feasible(in, o, *workers.at(wid))) << "order " << o.id << " worker " << wid;
+                    ++load[{wid, o.meal_slot.value_or(0)}];
+                }
+            }
+            for (const auto& [key, n] : load) {
+                const worker& w = *workers.at(key.first);
+                int capacity = w.meals_left.empty() ? 1 : w.meals_left.at(key.second);
+                EXPECT_LE(n, capacity) << "worker " << key.first;
+            }
+            EXPECT_EQ(r.assignments.size() + r.unassigned.size(), in.orders.size());
+        }
+    }
+}
+
+}  // namespace
+}  // namespace carematch::match
