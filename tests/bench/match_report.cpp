@@ -23,7 +23,9 @@ struct figures {
     double cost = 0;
 };
 
-bool is_priority(const m::order& o) { return o.ability_level >= 3 || o.priority_categories > 0; }
+bool is_priority(const m::order& o) {
+    return o.ability_level >= 3 || o.priority_categories > 0;
+}
 
 figures measure(const m::instance& in, const m::graph& g, bool optimal) {
     auto start = std::chrono::steady_clock::now();
@@ -55,10 +57,12 @@ figures measure(const m::instance& in, const m::graph& g, bool optimal) {
 
 void report(std::uint64_t seed, bool travel_only) {
     const std::pair<std::size_t, std::size_t> sizes[] = {{1000, 5000}, {5000, 20000}, {20000, 50000}};
-    std::printf("\n%s\n\n", travel_only ? "Weights: travel only (no rating, continuity or fairness terms)"
-                                         : "Weights: the defaults");
-    std::printf("| orders × workers | solver | candidates ms | solve ms | total travel min | p95 travel min | "
-                "priority served | unassigned | total cost |\n|---|---|---|---|---|---|---|---|---|\n");
+    std::printf("\n%s\n\n",
+                travel_only ? "Weights: travel only (no rating, continuity or fairness terms)"
+                            : "Weights: the defaults");
+    std::printf(
+        "| orders × workers | solver | candidates ms | solve ms | total travel min | p95 travel min | "
+        "priority served | unassigned | total cost |\n|---|---|---|---|---|---|---|---|---|\n");
     for (auto [orders, workers] : sizes) {
         m::city_settings s;
         s.seed = seed;
@@ -72,16 +76,27 @@ void report(std::uint64_t seed, bool travel_only) {
         }
         auto start = std::chrono::steady_clock::now();
         auto g = m::build_graph(in);
-        double graph_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        double graph_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         auto greedy = measure(in, g, false);
         auto optimal = measure(in, g, true);
         for (auto [name, f] : {std::pair{"greedy", greedy}, std::pair{"optimal", optimal}}) {
-            std::printf("| %zuk × %zuk | %s | %.1f | %.1f | %.0f | %.1f | %.1f %% | %zu | %.0f |\n", orders / 1000,
-                        workers / 1000, name, graph_ms, f.solve_ms, f.total_travel, f.p95_travel,
-                        100 * f.priority_served, f.unassigned, f.cost);
+            std::printf("| %zuk × %zuk | %s | %.1f | %.1f | %.0f | %.1f | %.1f %% | %zu | %.0f |\n",
+                        orders / 1000,
+                        workers / 1000,
+                        name,
+                        graph_ms,
+                        f.solve_ms,
+                        f.total_travel,
+                        f.p95_travel,
+                        100 * f.priority_served,
+                        f.unassigned,
+                        f.cost);
         }
-        std::printf("| | optimal ÷ greedy | | %.2f | %.3f | %.3f | | | |\n", optimal.solve_ms / greedy.solve_ms,
-                    optimal.total_travel / greedy.total_travel, optimal.p95_travel / greedy.p95_travel);
+        std::printf("| | optimal ÷ greedy | | %.2f | %.3f | %.3f | | | |\n",
+                    optimal.solve_ms / greedy.solve_ms,
+                    optimal.total_travel / greedy.total_travel,
+                    optimal.p95_travel / greedy.p95_travel);
     }
 }
 

@@ -98,7 +98,11 @@ instance generate_city(const city_settings& s) {
         o.id = i + 1;
         o.location = near_community(1.0);
         const double ability_roll = uniform(0, 1);
-        o.ability_level = ability_roll < 0.40 ? 0 : ability_roll < 0.65 ? 1 : ability_roll < 0.80 ? 2 : ability_roll < 0.92 ? 3 : 4;
+        o.ability_level = ability_roll < 0.40   ? 0
+                          : ability_roll < 0.65 ? 1
+                          : ability_roll < 0.80 ? 2
+                          : ability_roll < 0.92 ? 3
+                                                : 4;
         const double category_roll = uniform(0, 1);
         o.priority_categories = category_roll < 0.70 ? 0 : category_roll < 0.90 ? 1 : 2;
         o.waited = static_cast<minutes>(uniform(0, 30));

@@ -23,9 +23,13 @@ bool contains(const std::vector<std::uint32_t>& v, std::uint32_t x) {
     return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-std::int64_t hundredths(double x) { return std::llround(x * 100.0); }
+std::int64_t hundredths(double x) {
+    return std::llround(x * 100.0);
+}
 
-bool is_canteen(const worker& w) { return !w.meals_left.empty(); }
+bool is_canteen(const worker& w) {
+    return !w.meals_left.empty();
+}
 
 }  // namespace
 
@@ -76,11 +80,13 @@ bool feasible(const instance& in, const order& o, const worker& w) noexcept {
     if (o.wants_gender != gender::unspecified && w.sex != o.wants_gender) {
         return false;
     }
-    if (o.wants_language && std::find(w.languages.begin(), w.languages.end(), *o.wants_language) == w.languages.end()) {
+    if (o.wants_language &&
+        std::find(w.languages.begin(), w.languages.end(), *o.wants_language) == w.languages.end()) {
         return false;
     }
     if (!is_canteen(w)) {
-        if (!w.available.empty() && std::none_of(w.available.begin(), w.available.end(), [&](const interval& a) {
+        if (!w.available.empty() &&
+            std::none_of(w.available.begin(), w.available.end(), [&](const interval& a) {
                 return a.start <= job.start && job.end <= a.end;
             })) {
             return false;
@@ -131,9 +137,12 @@ graph build_graph(const instance& in) {
     constexpr double cell_deg = 0.005;
     const double cell_km = cell_deg * 111.2 * std::cos(40.0 * pi / 180.0);  // the narrower side, up to 40°N
     auto cell_of = [](geo p) {
-        return std::pair{std::lround(std::floor(p.lat / cell_deg)), std::lround(std::floor(p.lon / cell_deg))};
+        return std::pair{std::lround(std::floor(p.lat / cell_deg)),
+                         std::lround(std::floor(p.lon / cell_deg))};
     };
-    auto cell_key = [](long ix, long iy) { return (static_cast<std::int64_t>(ix) << 32) ^ (iy & 0xffffffff); };
+    auto cell_key = [](long ix, long iy) {
+        return (static_cast<std::int64_t>(ix) << 32) ^ (iy & 0xffffffff);
+    };
     std::unordered_map<skill_id, std::unordered_map<std::int64_t, std::vector<std::uint32_t>>> grids;
     for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
         auto [x, y] = cell_of(in.workers[wi].location);
@@ -177,7 +186,8 @@ graph build_graph(const instance& in) {
             if (best.size() >= k) {
                 const double dy = (w.location.lat - o.location.lat) * 111.2;
                 const double dx = (w.location.lon - o.location.lon) * km_per_deg_lon;
-                const double lower = in.w.travel * 0.99 * std::sqrt(dx * dx + dy * dy) * minutes_per_km - max_bonus;
+                const double lower =
+                    in.w.travel * 0.99 * std::sqrt(dx * dx + dy * dy) * minutes_per_km - max_bonus;
                 if (hundredths(lower) > best.front().cost && !contains(o.preferred, w.id)) {
                     return;
                 }
@@ -292,7 +302,8 @@ result solve_greedy(const instance& in, const graph& g) {
         if (static_cast<int>(nearest.size()) < o.crew) {
             continue;
         }
-        std::sort(nearest.begin(), nearest.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::sort(
+            nearest.begin(), nearest.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
         for (int i = 0; i < o.crew; ++i) {
             --left[nearest[i].second->resource];
             chosen[oi].push_back(nearest[i].second->resource);
@@ -309,7 +320,7 @@ namespace {
 // stopping at the first sink with room; potentials of settled nodes are lowered by (D − d), which keeps every
 // reduced cost non-negative without touching the rest of the graph.
 class flow_solver {
-public:
+  public:
     flow_solver(const instance& in, const graph& g, const std::vector<bool>& forced_unassigned)
         : in_(in), g_(g), n_(in.orders.size()), m_(g.resources.size()) {
         std::int64_t min_cost = 0;
@@ -344,7 +355,7 @@ public:
     const std::vector<std::vector<std::uint32_t>>& chosen() const { return chosen_; }
     const std::vector<std::vector<std::int64_t>>& costs() const { return costs_; }
 
-private:
+  private:
     static constexpr std::int64_t inf = std::numeric_limits<std::int64_t>::max() / 4;
     static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
 

@@ -72,7 +72,9 @@ gender sex(const json::object& o, const char* key) {
     throw std::invalid_argument(std::string(key) + " must be female or male");
 }
 
-const char* sex_name(gender g) { return g == gender::female ? "female" : g == gender::male ? "male" : nullptr; }
+const char* sex_name(gender g) {
+    return g == gender::female ? "female" : g == gender::male ? "male" : nullptr;
+}
 
 }  // namespace
 
@@ -154,8 +156,9 @@ instance read_instance(const boost::json::value& v) {
         if (const auto* cs = o.if_contains("credentials")) {
             for (const auto& c : cs->as_array()) {
                 const auto& co = c.as_object();
-                w.credentials.push_back({static_cast<credential_id>(integer(need(co, "type", "credential"), "type")),
-                                         integer(need(co, "expires_at", "credential"), "expires_at")});
+                w.credentials.push_back(
+                    {static_cast<credential_id>(integer(need(co, "type", "credential"), "type")),
+                     integer(need(co, "expires_at", "credential"), "expires_at")});
             }
         }
         w.sex = sex(o, "gender");
@@ -244,7 +247,9 @@ boost::json::value write_instance(const instance& in) {
         }
         workers.push_back(std::move(x));
     }
-    return json::object{{"now", in.now}, {"kinds", std::move(kinds)}, {"orders", std::move(orders)},
+    return json::object{{"now", in.now},
+                        {"kinds", std::move(kinds)},
+                        {"orders", std::move(orders)},
                         {"workers", std::move(workers)}};
 }
 

@@ -1,5 +1,7 @@
 // carematch-match: solves one matching instance read as JSON (file or stdin), or a generated city, and writes
 // the assignments, the unassigned orders and the total cost as JSON.
+#include "codec.hpp"
+
 #include <carematch/match/city.hpp>
 #include <carematch/match/match.hpp>
 
@@ -11,12 +13,11 @@
 #include <sstream>
 #include <string>
 
-#include "codec.hpp"
-
 namespace {
 
 constexpr const char* usage =
-    "usage: carematch-match [--solver optimal|greedy] [--in FILE | --city ORDERS,WORKERS,SEED] [--emit-instance]\n"
+    "usage: carematch-match [--solver optimal|greedy] [--in FILE | --city ORDERS,WORKERS,SEED] "
+    "[--emit-instance]\n"
     "  reads the instance from FILE, or stdin when neither --in nor --city is given;\n"
     "  --emit-instance writes the instance instead of solving it.\n";
 
@@ -80,7 +81,8 @@ int main(int argc, char** argv) {
         auto start = std::chrono::steady_clock::now();
         auto g = m::build_graph(in);
         auto r = solver == "greedy" ? m::solve_greedy(in, g) : m::solve_optimal(in, g);
-        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         auto out = m::codec::write_result(r).as_object();
         out["solver"] = solver;
         out["solve_ms"] = ms;

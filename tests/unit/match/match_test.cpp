@@ -1,16 +1,14 @@
 // Matching: hand-made cases for each rule, optimality against LEMON's min-cost flow, and properties on random
 // cities.
-#include <carematch/match/match.hpp>
-
 #include <carematch/match/city.hpp>
+#include <carematch/match/match.hpp>
 
 #include <gtest/gtest.h>
 
-#include <lemon/list_graph.h>
-#include <lemon/network_simplex.h>
-
 #include <algorithm>
 #include <cmath>
+#include <lemon/list_graph.h>
+#include <lemon/network_simplex.h>
 #include <map>
 #include <set>
 
@@ -21,7 +19,8 @@ using namespace city_catalog;
 
 // A tiny scene: positions in km east/north of a point in Beijing.
 geo at(double east_km, double north_km) {
-    return {39.90 + north_km / 111.2, 116.40 + east_km / (111.2 * std::cos(39.90 * 3.14159265358979 / 180.0))};
+    return {39.90 + north_km / 111.2,
+            116.40 + east_km / (111.2 * std::cos(39.90 * 3.14159265358979 / 180.0))};
 }
 
 worker caregiver(std::uint32_t id, geo where) {
@@ -288,7 +287,8 @@ TEST(match, every_assignment_is_feasible_and_no_worker_is_over_capacity) {
                 const order& o = *orders.at(a.order_id);
                 EXPECT_TRUE(seen.insert(a.order_id).second);
                 ASSERT_EQ(static_cast<int>(a.worker_ids.size()), o.crew);
-                EXPECT_EQ(std::set<std::uint32_t>(a.worker_ids.begin(), a.worker_ids.end()).size(), a.worker_ids.size());
+                EXPECT_EQ(std::set<std::uint32_t>(a.worker_ids.begin(), a.worker_ids.end()).size(),
+                          a.worker_ids.size());
                 for (auto wid : a.worker_ids) {
                     EXPECT_TRUE(feasible(in, o, *workers.at(wid))) << "order " << o.id << " worker " << wid;
                     ++load[{wid, o.meal_slot.value_or(0)}];

@@ -13,14 +13,16 @@ namespace carematch::match {
 namespace city_catalog {
 inline constexpr kind_id meal = 0, bath = 1, medical_visit = 2, cleaning = 3;
 inline constexpr credential_id bathing_certificate = 1, nurse_licence = 2, health_certificate = 3;
-inline constexpr skill_id skill(kind_id kind, std::uint32_t sub_type = 0) { return kind * 10 + sub_type; }
+inline constexpr skill_id skill(kind_id kind, std::uint32_t sub_type = 0) {
+    return kind * 10 + sub_type;
+}
 }  // namespace city_catalog
 
 struct city_settings {
     std::uint64_t seed = 1;
     std::size_t orders = 1000;
     std::size_t workers = 5000;
-    double size_km = 20;        // the district is size_km × size_km
+    double size_km = 20;  // the district is size_km × size_km
     std::size_t communities = 40;
 };
 

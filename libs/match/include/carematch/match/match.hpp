@@ -41,8 +41,8 @@ struct resource {
 /// The sparse graph a tick solves: each order's k cheapest feasible edges, found through a spatial grid.
 struct graph {
     std::vector<resource> resources;
-    std::vector<std::vector<edge>> by_order;   // sorted by cost
-    std::vector<std::int64_t> penalty;         // per order, hundredths
+    std::vector<std::vector<edge>> by_order;  // sorted by cost
+    std::vector<std::int64_t> penalty;        // per order, hundredths
 };
 
 graph build_graph(const instance& in);

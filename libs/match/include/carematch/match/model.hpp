@@ -39,18 +39,18 @@ struct order {
     kind_id kind = 0;
     skill_id skill = 0;
     geo location;
-    interval window;       // the service must start inside it
+    interval window;  // the service must start inside it
     minutes duration = 60;
     std::vector<credential_id> credentials;  // all required
     int crew = 1;                            // two for a bath when the elder's ability level is 2 or worse
     gender wants_gender = gender::unspecified;
     std::optional<language_id> wants_language;
-    int ability_level = 0;       // 0 intact … 4 total disability
+    int ability_level = 0;        // 0 intact … 4 total disability
     int priority_categories = 0;  // how many priority categories apply (特困, 低保, 80+, …)
     minutes waited = 0;
-    std::optional<std::uint32_t> meal_slot;   // meal orders: the slot the canteen serves
-    std::vector<std::uint32_t> excluded;      // workers who declined or were blocked
-    std::vector<std::uint32_t> preferred;     // workers who served this elder before
+    std::optional<std::uint32_t> meal_slot;  // meal orders: the slot the canteen serves
+    std::vector<std::uint32_t> excluded;     // workers who declined or were blocked
+    std::vector<std::uint32_t> preferred;    // workers who served this elder before
 };
 
 struct worker {
@@ -70,23 +70,23 @@ struct worker {
 
 /// Per kind: how fast one moves and how far the service circle reaches.
 struct kind_profile {
-    double speed_kmh = 15;     // e-bike in a city
+    double speed_kmh = 15;  // e-bike in a city
     double circle_minutes = 15;
 };
 
 /// Every weight of the cost, in one place. Costs are in "minutes of travel" equivalents.
 struct weights {
-    double road_factor = 1.3;             // road distance ÷ straight-line distance
-    double travel = 1.0;                  // per minute of travel
-    double rating_bonus = 2.0;            // per rating point above 3
-    double continuity_bonus = 6.0;        // a worker the elder already knows
-    double fairness = 0.5;                // per job already done today
-    double unassigned_base = 60.0;        // leaving an order unserved costs at least this much…
-    double priority_per_level = 15.0;     // …plus this per ability level…
-    double priority_per_category = 10.0;  // …per priority category…
+    double road_factor = 1.3;                 // road distance ÷ straight-line distance
+    double travel = 1.0;                      // per minute of travel
+    double rating_bonus = 2.0;                // per rating point above 3
+    double continuity_bonus = 6.0;            // a worker the elder already knows
+    double fairness = 0.5;                    // per job already done today
+    double unassigned_base = 60.0;            // leaving an order unserved costs at least this much…
+    double priority_per_level = 15.0;         // …plus this per ability level…
+    double priority_per_category = 10.0;      // …per priority category…
     double priority_per_waited_minute = 0.5;  // …and per minute waited
-    int edges_per_order = 10;             // k best feasible edges kept per order
-    std::vector<kind_profile> kinds;      // indexed by kind_id; missing kinds use the default profile
+    int edges_per_order = 10;                 // k best feasible edges kept per order
+    std::vector<kind_profile> kinds;          // indexed by kind_id; missing kinds use the default profile
 };
 
 struct instance {
