@@ -56,6 +56,20 @@ core::result<caller> authenticate(const http::request& req, const token_verifier
     return c;
 }
 
+core::result<caller> authorize(const http::request& req,
+                               const token_verifier& v,
+                               std::initializer_list<role> roles,
+                               bool allow_service) {
+    auto who = authenticate(req, v, allow_service);
+    if (!who) {
+        return who.error();
+    }
+    if (auto ok = require_role(*who, roles); !ok) {
+        return ok.error();
+    }
+    return who;
+}
+
 core::result<void> require_role(const caller& c, std::initializer_list<role> roles) {
     if (!c.any_of(roles)) {
         return core::errc::forbidden;

@@ -6,6 +6,7 @@
 #include "dto.hpp"
 #include "logic.hpp"
 #include "repository.hpp"
+#include "respond.hpp"
 
 #include <carematch/auth/caller.hpp>
 #include <carematch/core/ids.hpp>
@@ -26,20 +27,6 @@ namespace {
 namespace json = boost::json;
 using http::request;
 using http::response;
-
-response problem(const request& req, const core::problem& p) {
-    return http::problem_response(p, req.request_id);
-}
-
-response problem(const request& req, core::errc e, std::string detail = {}, std::string field = {}) {
-    return problem(req, core::make_problem(e, std::move(detail), std::move(field)));
-}
-
-response no_content() {
-    response r;
-    r.status = 204;
-    return r;
-}
 
 std::string sha256_hex(std::string_view s) {
     unsigned char out[crypto_hash_sha256_BYTES];
@@ -96,23 +83,6 @@ std::optional<core::problem> check_credentials(const std::string& phone, const s
     if (!valid_password(password)) {
         return invalid("password", "must be 8 to 128 characters");
     }
-    return std::nullopt;
-}
-
-// Authenticates and checks the role; the error response when either fails.
-std::optional<response> authorize(context& c,
-                                  const request& req,
-                                  auth::caller& out,
-                                  std::initializer_list<auth::role> roles,
-                                  bool allow_service = false) {
-    auto who = auth::authenticate(req, c.verifier, allow_service);
-    if (!who) {
-        return auth::deny(who.error(), req.request_id);
-    }
-    if (auto ok = auth::require_role(*who, roles); !ok) {
-        return auth::deny(ok.error(), req.request_id);
-    }
-    out = std::move(*who);
     return std::nullopt;
 }
 
@@ -302,10 +272,11 @@ awaitable<response> refresh(context& c, request& req) {
 }
 
 awaitable<response> logout(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, any_user)) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, any_user);
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto body = http::parse_json_body<refresh_body>(req);
     if (!body) {
         co_return problem(req, body.error());
@@ -328,10 +299,11 @@ awaitable<response> logout(context& c, request& req) {
 }
 
 awaitable<response> change_password(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, any_user)) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, any_user);
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto body = http::parse_json_body<password_body>(req);
     if (!body) {
         co_return problem(req, body.error());
@@ -353,10 +325,11 @@ awaitable<response> change_password(context& c, request& req) {
 }
 
 awaitable<response> me(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, any_user)) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, any_user);
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto user = co_await c.pool.transact([&](pqxx::work& tx) { return repo::find_user(tx, who.id); });
     if (!user) {
         co_return problem(req, core::errc::not_found);
@@ -365,10 +338,11 @@ awaitable<response> me(context& c, request& req) {
 }
 
 awaitable<response> create_worker(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::provider})) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::provider});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto body = http::parse_json_body<worker_body>(req);
     if (!body) {
         co_return problem(req, body.error());
@@ -407,10 +381,11 @@ awaitable<response> create_worker(context& c, request& req) {
 }
 
 awaitable<response> create_staff_or_admin(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::admin})) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::admin});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto body = http::parse_json_body<staff_body>(req);
     if (!body) {
         co_return problem(req, body.error());
@@ -454,10 +429,11 @@ awaitable<response> create_staff_or_admin(context& c, request& req) {
 }
 
 awaitable<response> approve_provider(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::admin})) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::admin});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     std::string id(req.param("id"));
     if (!core::is_uuid(id)) {
         co_return problem(req, core::errc::not_found);
@@ -490,10 +466,11 @@ json::object region_json(const repo::region_row& r) {
 }  // namespace
 
 awaitable<response> list_regions(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, any_user)) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, any_user);
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto rows = co_await c.pool.transact([&](pqxx::work& tx) { return repo::list_regions(tx); });
     json::array items;
     for (const auto& r : rows) {
@@ -503,10 +480,11 @@ awaitable<response> list_regions(context& c, request& req) {
 }
 
 awaitable<response> create_region(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::admin})) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::admin});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto body = http::parse_json_body<region_body>(req);
     if (!body) {
         co_return problem(req, body.error());
@@ -542,10 +520,11 @@ awaitable<response> create_region(context& c, request& req) {
 }
 
 awaitable<response> update_region(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::admin})) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::admin});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     std::int64_t id = 0;
     try {
         std::size_t pos = 0;

@@ -3,6 +3,7 @@
 #include "handlers.hpp"
 #include "logic.hpp"
 #include "repository.hpp"
+#include "respond.hpp"
 
 #include <carematch/auth/caller.hpp>
 #include <carematch/core/ids.hpp>
@@ -16,14 +17,6 @@ namespace {
 namespace json = boost::json;
 using http::request;
 using http::response;
-
-response problem(const request& req, const core::problem& p) {
-    return http::problem_response(p, req.request_id);
-}
-
-response problem(const request& req, core::errc e, std::string detail = {}, std::string field = {}) {
-    return problem(req, core::make_problem(e, std::move(detail), std::move(field)));
-}
 
 enum class view { family, staff, service };
 
@@ -306,22 +299,6 @@ std::optional<std::string> recipient_id(const request& req) {
     return id;
 }
 
-std::optional<response> authorize(context& c,
-                                  const request& req,
-                                  auth::caller& out,
-                                  std::initializer_list<auth::role> roles,
-                                  bool allow_service = false) {
-    auto who = auth::authenticate(req, c.verifier, allow_service);
-    if (!who) {
-        return auth::deny(who.error(), req.request_id);
-    }
-    if (auto ok = auth::require_role(*who, roles); !ok) {
-        return auth::deny(ok.error(), req.request_id);
-    }
-    out = std::move(*who);
-    return std::nullopt;
-}
-
 // The outcome of a transaction that validates against stored state.
 struct outcome {
     std::optional<core::problem> failure;
@@ -335,10 +312,11 @@ std::string role_name(const auth::caller& who) {
 }  // namespace
 
 awaitable<response> create_recipient(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::family})) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto body = http::parse_json_body<recipient_body>(req);
     if (!body) {
         co_return problem(req, body.error());
@@ -391,10 +369,11 @@ awaitable<response> create_recipient(context& c, request& req) {
 }
 
 awaitable<response> list_recipients(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::family, auth::role::staff})) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family, auth::role::staff});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     std::optional<std::int64_t> community;
     if (who.is(auth::role::staff)) {
         auto q = req.query_param("community_id");
@@ -426,10 +405,11 @@ awaitable<response> list_recipients(context& c, request& req) {
 }
 
 awaitable<response> get_recipient(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::family, auth::role::staff})) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family, auth::role::staff});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto id = recipient_id(req);
     if (!id) {
         co_return problem(req, core::errc::not_found);
@@ -451,10 +431,11 @@ awaitable<response> get_recipient(context& c, request& req) {
 }
 
 awaitable<response> update_recipient(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::family})) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto id = recipient_id(req);
     if (!id) {
         co_return problem(req, core::errc::not_found);
@@ -504,10 +485,11 @@ awaitable<response> update_recipient(context& c, request& req) {
 }
 
 awaitable<response> delete_recipient(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::family})) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto id = recipient_id(req);
     if (!id) {
         co_return problem(req, core::errc::not_found);
@@ -524,16 +506,15 @@ awaitable<response> delete_recipient(context& c, request& req) {
     if (!deleted) {
         co_return problem(req, core::errc::not_found);
     }
-    response r;
-    r.status = 204;
-    co_return r;
+    co_return no_content();
 }
 
 awaitable<response> grant_consent(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::family})) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto id = recipient_id(req);
     if (!id) {
         co_return problem(req, core::errc::not_found);
@@ -567,10 +548,11 @@ awaitable<response> grant_consent(context& c, request& req) {
 }
 
 awaitable<response> withdraw_consent(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::family})) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto id = recipient_id(req);
     std::string purpose(req.param("purpose"));
     if (!id ||
@@ -592,16 +574,15 @@ awaitable<response> withdraw_consent(context& c, request& req) {
     if (!withdrawn) {
         co_return problem(req, core::errc::not_found);
     }
-    response r;
-    r.status = 204;
-    co_return r;
+    co_return no_content();
 }
 
 awaitable<response> internal_get_recipient(context& c, request& req) {
-    auth::caller who;
-    if (auto denied = authorize(c, req, who, {auth::role::service}, true)) {
-        co_return *denied;
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::service}, true);
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
     }
+    const auth::caller& who = *authorized;
     auto id = recipient_id(req);
     if (!id) {
         co_return problem(req, core::errc::not_found);

@@ -41,6 +41,12 @@ core::result<caller> authenticate(const http::request& req,
                                   const token_verifier& v,
                                   bool allow_service = false);
 
+/// authenticate() and require_role() in one step: the caller, errc::unauthenticated or errc::forbidden.
+core::result<caller> authorize(const http::request& req,
+                               const token_verifier& v,
+                               std::initializer_list<role> roles,
+                               bool allow_service = false);
+
 /// errc::forbidden unless `c` has one of `roles`.
 core::result<void> require_role(const caller& c, std::initializer_list<role> roles);
 
