@@ -31,7 +31,7 @@ class outbox_test : public ::testing::Test {
     std::string schema = test::unique_schema("outbox");
     std::string stream = "test:" + core::random_hex(6) + ":order";
     asio::io_context io;
-    pool db{core::db_settings{test::db_url(), 2, std::chrono::milliseconds(5000)}};
+    pool db{core::db_settings{test::db_url(), 2, std::chrono::milliseconds(5000), {}}};
     redis::client redis{io, test::redis_settings()};
 };
 
