@@ -85,7 +85,10 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
     if (!published.empty()) {
         std::string ids = "{";
         for (std::size_t i = 0; i < published.size(); ++i) {
-            ids += (i ? "," : "") + std::to_string(published[i]);
+            if (i > 0) {
+                ids += ',';
+            }
+            ids += std::to_string(published[i]);
         }
         ids += "}";
         const std::string mark_sql =

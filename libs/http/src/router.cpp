@@ -136,7 +136,10 @@ handler router::as_handler() const {
             req.route = "unmatched";
             std::string allow;
             for (const auto& a : m.allowed) {
-                allow += allow.empty() ? a : ", " + a;
+                if (!allow.empty()) {
+                    allow += ", ";
+                }
+                allow += a;
             }
             response r = problem_response(
                 core::problem{405, "Method Not Allowed", req.method + " is not allowed here", {}},

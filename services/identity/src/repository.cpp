@@ -141,7 +141,10 @@ std::string pg_array(const std::vector<std::string>& values) {
 std::string pg_array(const std::vector<std::int64_t>& values) {
     std::string out = "{";
     for (std::size_t i = 0; i < values.size(); ++i) {
-        out += (i ? "," : "") + std::to_string(values[i]);
+        if (i > 0) {
+            out += ',';
+        }
+        out += std::to_string(values[i]);
     }
     return out + "}";
 }
