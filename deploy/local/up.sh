@@ -4,7 +4,8 @@
 # services. A second run reuses what already runs. deploy/local/down.sh stops everything.
 #
 # Environment: CAREMATCH_PG_PORT (55432), CAREMATCH_REDIS_PORT (56379), CAREMATCH_HTTP_PORT (8080),
-# CAREMATCH_SPLIT=1 to run each service alone on its own port (8081…) instead of the all-in-one process.
+# CAREMATCH_SPLIT=1 to run each service alone on its own port (identity 8081, orders 8082) instead of the
+# all-in-one process.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=lib.sh
@@ -83,9 +84,12 @@ start_service() {
 
 if [[ ${CAREMATCH_SPLIT:-0} == 1 ]]; then
     start_service identity $((http_port + 1))
+    export CAREMATCH_ORDERS_ORDERS_IDENTITY_URL="http://127.0.0.1:$((http_port + 1))"
+    start_service orders $((http_port + 2))
 else
     start_service all-in-one "$http_port"
     echo "identity: served by all-in-one on http://127.0.0.1:$http_port (/v1/auth, /v1/admin, /v1/recipients, /v1/regions)"
+    echo "orders: served by all-in-one on http://127.0.0.1:$http_port (/v1/catalog, /v1/orders)"
 fi
 echo "first admin: phone and password in .local/secrets/admin"
 

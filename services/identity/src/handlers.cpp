@@ -470,7 +470,7 @@ awaitable<response> list_regions(context& c, request& req) {
     if (!authorized) {
         co_return auth::deny(authorized.error(), req.request_id);
     }
-        auto rows = co_await c.pool.transact([&](pqxx::work& tx) { return repo::list_regions(tx); });
+    auto rows = co_await c.pool.transact([&](pqxx::work& tx) { return repo::list_regions(tx); });
     json::array items;
     for (const auto& r : rows) {
         items.push_back(region_json(r));

@@ -72,6 +72,9 @@ json::object recipient_json(const context& c,
                             const std::vector<repo::consent_row>& consents,
                             view v) {
     json::object o{{"id", r.id}, {"kind", r.kind}, {"community_id", r.community_id}};
+    if (v == view::service) {
+        o["family_id"] = r.family_id;  // lets a service check that the caller's family owns the recipient
+    }
     json::object sensitive;
     const bool show_sensitive =
         v == view::family || (v == view::service && has_consent(consents, "share_health_with_provider"));

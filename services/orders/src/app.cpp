@@ -1,0 +1,141 @@
+// orders wiring: config, dependencies, catalog, start-up checks.
+#include "app.hpp"
+
+#include "context.hpp"
+
+#include <carematch/core/log.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace carematch::orders {
+
+config read_config(core::config_source& source) {
+    config c;
+    c.service = core::read_service_config(source);
+    c.schema = source.get_string("orders.schema", c.schema);
+    if (!db::valid_schema_name(c.schema)) {
+        throw core::config_error("orders.schema", "must be a lower-case SQL identifier");
+    }
+    c.service.db.schema = c.schema;
+    c.catalog_file = source.get_string("orders.catalog_file", c.catalog_file);
+    auto identity = core::parse_redis_url("orders.identity_url", [&] {
+        // Same host:port shape as a Redis URL; reuse its parser on an http:// prefix.
+        std::string url = source.get_string("orders.identity_url", "http://127.0.0.1:8081");
+        if (!url.starts_with("http://")) {
+            throw core::config_error("orders.identity_url", "must look like http://host:port");
+        }
+        return "redis://" + url.substr(7);
+    }());
+    c.identity_host = identity.host;
+    c.identity_port = identity.port;
+    c.subsidies.extreme_poverty =
+        static_cast<int>(source.get_int("orders.subsidy.extreme_poverty", 100, 0, 100));
+    c.subsidies.minimum_allowance =
+        static_cast<int>(source.get_int("orders.subsidy.minimum_allowance", 50, 0, 100));
+    c.subsidies.special_family =
+        static_cast<int>(source.get_int("orders.subsidy.special_family", 50, 0, 100));
+    c.subsidies.age_80_plus = static_cast<int>(source.get_int("orders.subsidy.age_80_plus", 30, 0, 100));
+    c.subsidies.living_alone = static_cast<int>(source.get_int("orders.subsidy.living_alone", 0, 0, 100));
+    c.signing_key = source.get_secret("auth.signing_key");
+    if (c.signing_key.empty()) {
+        throw core::config_error(
+            "auth.signing_key",
+            "required secret is missing (CAREMATCH_AUTH_SIGNING_KEY or auth.signing_key_file)");
+    }
+    c.verify_keys = source.get_string("auth.verify_keys", "");
+    c.tokens.access_ttl = std::chrono::seconds(source.get_int("auth.access_ttl_s", 900, 60, 3600));
+    return c;
+}
+
+context::context(boost::asio::io_context& io, config c, const core::clock& clk)
+    : cfg(std::move(c)),
+      clock(clk),
+      pool(cfg.service.db),
+      redis(io, cfg.service.redis),
+      relay(pool, redis, cfg.schema),
+      peers(io),
+      verifier(cfg.tokens, clk) {}
+
+const catalog_item* context::find(std::string_view kind, std::string_view sub_type) const {
+    for (const auto& item : catalog) {
+        if (item.kind == kind && item.sub_type == sub_type) {
+            return &item;
+        }
+    }
+    return nullptr;
+}
+
+const core::clock& app::default_clock() {
+    static const core::system_clock clock;
+    return clock;
+}
+
+app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
+    : ctx_(std::make_unique<context>(io, std::move(cfg), clock)) {}
+
+app::~app() = default;
+
+void app::start() {
+    auto& c = *ctx_;
+    c.pool.check();
+    db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
+    try {
+        auto key = auth::parse_signing_key(c.cfg.signing_key);
+        c.verifier.add_key(key.kid, key.public_key);
+        c.verifier.add_keys(c.cfg.verify_keys);
+        c.issuer = std::make_unique<auth::token_issuer>(key, c.cfg.tokens, c.clock);
+    } catch (const std::invalid_argument& e) {
+        throw core::config_error("auth.signing_key", e.what());
+    }
+    std::ifstream in(c.cfg.catalog_file);
+    if (!in) {
+        throw core::config_error("orders.catalog_file", "cannot read " + c.cfg.catalog_file);
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    try {
+        const boost::json::value doc = boost::json::parse(ss.str());
+        for (const auto& v : doc.as_array()) {
+            const auto& o = v.as_object();
+            catalog_item item;
+            item.kind = std::string(o.at("kind").as_string());
+            item.sub_type = std::string(o.at("sub_type").as_string());
+            item.name = std::string(o.at("name").as_string());
+            item.price_fen = o.at("price_fen").as_int64();
+            item.duration_min = static_cast<int>(o.at("duration_min").as_int64());
+            item.lead_min = static_cast<int>(o.at("lead_min").as_int64());
+            for (const auto& cred : o.at("credentials").as_array()) {
+                item.credentials.emplace_back(cred.as_string());
+            }
+            c.catalog.push_back(std::move(item));
+        }
+    } catch (const std::exception& e) {
+        throw core::config_error("orders.catalog_file", std::string("malformed catalog: ") + e.what());
+    }
+    core::log::info("orders started", {{"schema", c.cfg.schema}, {"catalog_items", c.catalog.size()}});
+}
+
+std::vector<observability::probe> app::probes() {
+    return {observability::postgres_probe(ctx_->pool), observability::redis_probe(ctx_->redis)};
+}
+
+boost::asio::awaitable<void> app::run() {
+    co_await ctx_->relay.run();
+}
+void app::stop() {
+    ctx_->relay.stop();
+}
+db::pool& app::pool() {
+    return ctx_->pool;
+}
+
+void app::set_identity(std::string host, std::uint16_t port) {
+    ctx_->cfg.identity_host = std::move(host);
+    ctx_->cfg.identity_port = port;
+}
+
+}  // namespace carematch::orders

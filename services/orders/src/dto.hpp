@@ -1,0 +1,47 @@
+// orders' request bodies: described structs, parsed with unknown fields refused.
+#pragma once
+
+#include <boost/describe.hpp>
+
+#include <optional>
+#include <string>
+
+namespace carematch::orders {
+
+struct quote_body {
+    std::string recipient_id;
+    std::string kind;
+    std::string sub_type;
+};
+BOOST_DESCRIBE_STRUCT(quote_body, (), (recipient_id, kind, sub_type))
+
+struct place_body {
+    std::string recipient_id;
+    std::string kind;
+    std::string sub_type;
+    std::optional<std::string> start;  // ISO 8601 with offset; both absent: as soon as possible
+    std::optional<std::string> end;
+    std::optional<std::string> notes;
+};
+BOOST_DESCRIBE_STRUCT(place_body, (), (recipient_id, kind, sub_type, start, end, notes))
+
+struct cancel_body {
+    std::optional<std::string> reason;
+};
+BOOST_DESCRIBE_STRUCT(cancel_body, (), (reason))
+
+struct complete_body {
+    std::string service_code;
+};
+BOOST_DESCRIBE_STRUCT(complete_body, (), (service_code))
+
+struct internal_transition_body {
+    std::string to;
+    std::optional<std::string> worker_id;
+    std::optional<std::string> org_id;
+    std::optional<int> attempt;
+    std::optional<std::string> reason;
+};
+BOOST_DESCRIBE_STRUCT(internal_transition_body, (), (to, worker_id, org_id, attempt, reason))
+
+}  // namespace carematch::orders

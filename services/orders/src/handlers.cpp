@@ -1,0 +1,677 @@
+// orders' handlers: catalog, quote, idempotent placement, reads, and every lifecycle transition.
+#include "context.hpp"
+#include "dto.hpp"
+#include "logic.hpp"
+#include "repository.hpp"
+
+#include <carematch/auth/caller.hpp>
+#include <carematch/core/ids.hpp>
+#include <carematch/core/log.hpp>
+#include <carematch/db/outbox.hpp>
+#include <carematch/http/json.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <sodium.h>
+
+#include <chrono>
+
+namespace carematch::orders::handlers {
+
+using boost::asio::awaitable;
+namespace json = boost::json;
+using http::request;
+using http::response;
+
+namespace {
+
+response problem(const request& req, const core::problem& p) {
+    return http::problem_response(p, req.request_id);
+}
+
+response problem(const request& req, core::errc e, std::string detail = {}, std::string field = {}) {
+    return problem(req, core::make_problem(e, std::move(detail), std::move(field)));
+}
+
+core::problem invalid(const char* field, std::string detail) {
+    return core::make_problem(core::errc::invalid_argument, std::move(detail), field);
+}
+
+std::string sha256_hex(std::string_view s) {
+    unsigned char out[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(s.data()), s.size());
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned char b : out) {
+        hex += digits[b >> 4];
+        hex += digits[b & 0xF];
+    }
+    return hex;
+}
+
+std::string six_digits() {
+    return std::to_string(100000 + randombytes_uniform(900000));
+}
+
+enum class view { family, worker, staff };
+
+json::object order_json(const repo::order_row& o, view v) {
+    json::object j{{"id", o.id},
+                   {"recipient_id", o.recipient_id},
+                   {"community_id", o.community_id},
+                   {"kind", o.kind},
+                   {"sub_type", o.sub_type},
+                   {"status", o.status},
+                   {"asap", o.asap},
+                   {"window", json::object{{"start", o.window_start}, {"end", o.window_end}}},
+                   {"address", o.address},
+                   {"notes", o.notes},
+                   {"created_at", o.created_at},
+                   {"updated_at", o.updated_at}};
+    j["location"] =
+        o.lat && o.lon ? json::value(json::object{{"lat", *o.lat}, {"lon", *o.lon}}) : json::value(nullptr);
+    j["worker_id"] = o.worker_id ? json::value(*o.worker_id) : json::value(nullptr);
+    if (v != view::worker) {
+        j["price"] = json::object{{"price_fen", o.price_fen},
+                                  {"subsidy_fen", o.subsidy_fen},
+                                  {"family_fen", o.family_fen},
+                                  {"cancellation_fee_fen", o.cancellation_fee_fen}};
+    }
+    if (v == view::family) {
+        j["service_code"] = o.service_code;  // the elder tells the worker at the end of the service
+    }
+    return j;
+}
+
+json::array history_json(const std::vector<repo::history_row>& rows) {
+    json::array a;
+    for (const auto& h : rows) {
+        json::object x{{"to", h.to_status},
+                       {"actor_id", h.actor_id},
+                       {"actor_role", h.actor_role},
+                       {"reason", h.reason},
+                       {"at", h.at}};
+        x["from"] = h.from_status.empty() ? json::value(nullptr) : json::value(h.from_status);
+        a.push_back(std::move(x));
+    }
+    return a;
+}
+
+int age_on(std::string_view birth_date, std::chrono::year_month_day today) {
+    if (birth_date.size() < 10) {
+        return 0;
+    }
+    int y = std::stoi(std::string(birth_date.substr(0, 4)));
+    unsigned m = static_cast<unsigned>(std::stoi(std::string(birth_date.substr(5, 2))));
+    unsigned d = static_cast<unsigned>(std::stoi(std::string(birth_date.substr(8, 2))));
+    int age = static_cast<int>(today.year()) - y;
+    if (std::pair{static_cast<unsigned>(today.month()), static_cast<unsigned>(today.day())} <
+        std::pair{m, d}) {
+        --age;
+    }
+    return age;
+}
+
+// The recipient as identity shows it to a service; errc::not_found when absent, unavailable when identity is.
+awaitable<core::result<json::object>> fetch_recipient(context& c, std::string id, std::string purpose) {
+    if (!core::is_uuid(id)) {
+        co_return core::errc::not_found;
+    }
+    http::outgoing o;
+    o.method = "GET";
+    o.target = "/v1/internal/recipients/" + id + "?purpose=" + purpose;
+    o.headers = {{"Authorization", "Bearer " + c.issuer->issue_service("orders")}};
+    auto res = co_await c.peers.send(c.cfg.identity_host, c.cfg.identity_port, std::move(o));
+    if (!res) {
+        co_return core::errc::unavailable;
+    }
+    if (res->status == 404) {
+        co_return core::errc::not_found;
+    }
+    if (res->status != 200) {
+        core::log::warn("identity refused a recipient read", {{"status", res->status}});
+        co_return core::errc::unavailable;
+    }
+    boost::system::error_code ec;
+    auto v = json::parse(res->body, ec);
+    if (ec || !v.is_object()) {
+        co_return core::errc::unavailable;
+    }
+    co_return v.as_object();
+}
+
+struct priced {
+    std::optional<core::problem> failure;
+    quote q;
+    json::object recipient;
+    const catalog_item* item = nullptr;
+};
+
+// Reads the recipient (it must be the caller's elder) and prices the service for it.
+awaitable<priced> price_for(context& c,
+                            const auth::caller& who,
+                            const std::string& recipient_id,
+                            const std::string& kind,
+                            const std::string& sub_type,
+                            const std::string& purpose) {
+    priced p;
+    p.item = c.find(kind, sub_type);
+    if (p.item == nullptr) {
+        const bool known_kind = std::any_of(
+            c.catalog.begin(), c.catalog.end(), [&](const catalog_item& i) { return i.kind == kind; });
+        p.failure =
+            invalid(known_kind ? "sub_type" : "kind",
+                    "no such service in the catalog: " + kind.substr(0, 40) + "/" + sub_type.substr(0, 40));
+        co_return p;
+    }
+    auto rec = co_await fetch_recipient(c, recipient_id, purpose);
+    if (!rec) {
+        if (rec.error() == core::errc::unavailable) {
+            throw core::unavailable_error("identity unavailable");
+        }
+        p.failure = invalid("recipient_id", "no such recipient of yours");
+        co_return p;
+    }
+    // Another family's recipient is answered exactly like a missing one.
+    if (!rec->contains("family_id") || rec->at("family_id").as_string() != who.id) {
+        p.failure = invalid("recipient_id", "no such recipient of yours");
+        co_return p;
+    }
+    if (rec->at("kind").as_string() != "elder") {
+        p.failure = invalid("recipient_id", "home services are ordered for elders");
+        co_return p;
+    }
+    std::vector<std::string> categories;
+    for (const auto& x : rec->at("priority_categories").as_array()) {
+        categories.emplace_back(x.as_string());
+    }
+    const auto today = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(c.clock.now()));
+    int age = rec->at("birth_date").is_string() ? age_on(rec->at("birth_date").as_string(), today) : 0;
+    p.q = make_quote(p.item->price_fen, categories, age, c.cfg.subsidies);
+    p.recipient = std::move(*rec);
+    co_return p;
+}
+
+json::object quote_json(const quote& q) {
+    return json::object{{"price_fen", q.price_fen},
+                        {"subsidy_percent", q.subsidy_percent},
+                        {"subsidy_fen", q.subsidy_fen},
+                        {"family_fen", q.family_fen},
+                        {"subsidy_rule", q.rule.empty() ? json::value(nullptr) : json::value(q.rule)}};
+}
+
+std::optional<repo::page_cursor> parse_cursor(const std::optional<std::string>& text) {
+    if (!text) {
+        return std::nullopt;
+    }
+    auto sep = text->find('_');
+    if (sep == std::string::npos || !core::is_uuid(text->substr(sep + 1)) || sep > 40) {
+        return repo::page_cursor{};  // malformed: caught by the caller
+    }
+    return repo::page_cursor{text->substr(0, sep), text->substr(sep + 1)};
+}
+
+const char* role_name(const auth::caller& who) {
+    return auth::to_string(who.role).data();
+}
+
+}  // namespace
+
+awaitable<response> get_catalog(context& c, request&) {
+    json::array items;
+    for (const auto& i : c.catalog) {
+        items.push_back(json::object{{"kind", i.kind},
+                                     {"sub_type", i.sub_type},
+                                     {"name", i.name},
+                                     {"price_fen", i.price_fen},
+                                     {"duration_min", i.duration_min},
+                                     {"lead_min", i.lead_min},
+                                     {"credentials", json::value_from(i.credentials)}});
+    }
+    co_return http::json_text_response(200, json::serialize(json::object{{"items", std::move(items)}}));
+}
+
+awaitable<response> post_quote(context& c, request& req) {
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
+    }
+    auto body = http::parse_json_body<quote_body>(req);
+    if (!body) {
+        co_return problem(req, body.error());
+    }
+    auto p = co_await price_for(c, *authorized, body->recipient_id, body->kind, body->sub_type, "quote");
+    if (p.failure) {
+        co_return problem(req, *p.failure);
+    }
+    co_return http::json_text_response(200, json::serialize(quote_json(p.q)));
+}
+
+awaitable<response> place_order(context& c, request& req) {
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
+    }
+    const auth::caller& who = *authorized;
+    auto key = req.header("idempotency-key");
+    if (!key || key->empty() || key->size() > 100) {
+        co_return problem(req,
+                          core::problem{400,
+                                        "Bad Request",
+                                        "an Idempotency-Key header (1–100 characters) is required",
+                                        "Idempotency-Key"});
+    }
+    const std::string idem(*key);
+    const std::string hash = sha256_hex(req.method + " " + req.path + "\n" + req.body);
+    auto claimed =
+        co_await c.pool.transact([&](pqxx::work& tx) { return repo::claim_key(tx, who.id, idem, hash); });
+    if (!claimed.claimed) {
+        if (claimed.request_hash != hash) {
+            co_return problem(req,
+                              core::errc::invalid_argument,
+                              "this Idempotency-Key was used with another request",
+                              "Idempotency-Key");
+        }
+        if (claimed.state == "in_progress") {
+            co_return problem(req,
+                              core::errc::conflict,
+                              "the first request with this Idempotency-Key is still running",
+                              "Idempotency-Key");
+        }
+        response replay = http::json_text_response(claimed.response_status, claimed.response_body);
+        if (claimed.response_status >= 400) {
+            replay.set_header("Content-Type", "application/problem+json");
+        }
+        replay.set_header("Idempotent-Replayed", "true");
+        co_return replay;
+    }
+
+    // From here on this request owns the key and stores its definite answer. When a dependency fails instead,
+    // the exception reaches the dispatcher (503) and the key stays "in progress" until it is abandoned (60
+    // s), after which the same request may run again.
+    std::optional<response> answer;
+    {
+        auto body = http::parse_json_body<place_body>(req);
+        std::optional<priced> p;
+        if (!body) {
+            answer = problem(req, body.error());
+        } else if (body->start.has_value() != body->end.has_value()) {
+            answer = problem(req,
+                             invalid(body->start ? "end" : "start",
+                                     "give both start and end, or neither (as soon as possible)"));
+        } else if (body->notes && body->notes->size() > 500) {
+            answer = problem(req, invalid("notes", "at most 500 bytes"));
+        } else {
+            p = co_await price_for(c, who, body->recipient_id, body->kind, body->sub_type, "order");
+            if (p->failure) {
+                answer = problem(req, *p->failure);
+            }
+        }
+        if (!answer) {
+            repo::order_row row;
+            row.id = core::new_uuid();
+            row.family_id = who.id;
+            row.recipient_id = body->recipient_id;
+            row.community_id = p->recipient.at("community_id").as_int64();
+            row.kind = body->kind;
+            row.sub_type = body->sub_type;
+            row.asap = !body->start.has_value();
+            if (const auto* a = p->recipient.if_contains("address"); a && a->is_string()) {
+                row.address = std::string(a->as_string());
+            }
+            if (const auto* l = p->recipient.if_contains("location"); l && l->is_object()) {
+                row.lat = l->at("lat").to_number<double>();
+                row.lon = l->at("lon").to_number<double>();
+            }
+            row.notes = body->notes.value_or("");
+            row.price_fen = p->q.price_fen;
+            row.subsidy_fen = p->q.subsidy_fen;
+            row.family_fen = p->q.family_fen;
+            row.service_code = six_digits();
+            const int lead = p->item->lead_min;
+            answer = co_await c.pool.transact([&](pqxx::work& tx) -> response {
+                auto stored = repo::insert_order(tx, row, body->start, body->end, lead, 120);
+                response r;
+                if (!stored) {
+                    r = problem(
+                        req,
+                        invalid("start",
+                                "the window must be ISO 8601 times, start at least " + std::to_string(lead) +
+                                    " minutes from now, end after start, within 24 hours"));
+                } else {
+                    repo::add_history(tx, stored->id, std::nullopt, "created", who.id, "family", "");
+                    json::object event{{"order_id", stored->id},
+                                       {"recipient_id", stored->recipient_id},
+                                       {"community_id", stored->community_id},
+                                       {"kind", stored->kind},
+                                       {"sub_type", stored->sub_type},
+                                       {"window_start", stored->window_start},
+                                       {"window_end", stored->window_end},
+                                       {"asap", stored->asap}};
+                    event["location"] = order_json(*stored, view::worker)["location"];
+                    db::enqueue_event(
+                        tx,
+                        c.cfg.schema,
+                        "carematch:{region:" + std::to_string(stored->community_id / 1000) + "}:orders",
+                        "order.created",
+                        json::serialize(event));
+                    r = http::json_text_response(201, json::serialize(order_json(*stored, view::family)));
+                }
+                repo::finish_key(tx, who.id, idem, r.status, r.body);
+                return r;
+            });
+        } else {
+            co_await c.pool.transact(
+                [&](pqxx::work& tx) { repo::finish_key(tx, who.id, idem, answer->status, answer->body); });
+        }
+    }
+    co_return *answer;
+}
+
+awaitable<response> list_orders(context& c, request& req) {
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family, auth::role::staff});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
+    }
+    const auth::caller& who = *authorized;
+    int limit = 20;
+    if (auto l = req.query_param("limit")) {
+        try {
+            limit = std::stoi(*l);
+        } catch (const std::exception&) {
+            limit = -1;
+        }
+        if (limit < 1 || limit > 100) {
+            co_return problem(req, invalid("limit", "must be 1 to 100"));
+        }
+    }
+    auto cursor = parse_cursor(req.query_param("cursor"));
+    if (cursor && cursor->id.empty()) {
+        co_return problem(req, invalid("cursor", "not a cursor this service gave out"));
+    }
+    auto status_filter = req.query_param("status");
+    if (status_filter && !parse_status(*status_filter)) {
+        co_return problem(req, invalid("status", "unknown status"));
+    }
+    std::optional<std::int64_t> community;
+    if (who.is(auth::role::staff)) {
+        auto q = req.query_param("community_id");
+        try {
+            community = q ? std::optional<std::int64_t>(std::stoll(*q)) : std::nullopt;
+        } catch (const std::exception&) {
+            community.reset();
+        }
+        if (!community) {
+            co_return problem(req, invalid("community_id", "staff list the orders of one community"));
+        }
+        if (!who.covers(*community)) {
+            co_return auth::deny(core::errc::forbidden, req.request_id);
+        }
+    }
+    auto rows = co_await c.pool.transact([&](pqxx::work& tx) {
+        return community ? repo::list_for_community(tx, *community, cursor, limit + 1)
+                         : repo::list_for_family(tx, who.id, status_filter, cursor, limit + 1);
+    });
+    json::object page;
+    if (static_cast<int>(rows.size()) > limit) {
+        rows.pop_back();
+        page["next_cursor"] = rows.back().created_at + "_" + rows.back().id;
+    } else {
+        page["next_cursor"] = nullptr;
+    }
+    json::array items;
+    for (const auto& r : rows) {
+        items.push_back(order_json(r, community ? view::staff : view::family));
+    }
+    page["items"] = std::move(items);
+    co_return http::json_text_response(200, json::serialize(page));
+}
+
+namespace {
+
+// Who may see this order, and how: the family that placed it, the worker it is offered or assigned to while
+// the job is live, staff of its community. Nobody else learns that it exists.
+std::optional<view> visibility(const auth::caller& who, const repo::order_row& o) {
+    if (who.is(auth::role::family) && o.family_id == who.id) {
+        return view::family;
+    }
+    if (who.is(auth::role::worker) && o.worker_id == who.id) {
+        auto s = parse_status(o.status);
+        if (s == status::offered || s == status::assigned || s == status::en_route ||
+            s == status::in_service) {
+            return view::worker;
+        }
+    }
+    if (who.is(auth::role::staff) && who.covers(o.community_id)) {
+        return view::staff;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+awaitable<response> get_order(context& c, request& req) {
+    auto authorized =
+        auth::authorize(req, c.verifier, {auth::role::family, auth::role::worker, auth::role::staff});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
+    }
+    std::string id(req.param("id"));
+    if (!core::is_uuid(id)) {
+        co_return problem(req, core::errc::not_found);
+    }
+    auto found = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<json::object> {
+        auto o = repo::find_order(tx, id);
+        if (!o) {
+            return std::nullopt;
+        }
+        auto v = visibility(*authorized, *o);
+        if (!v) {
+            return std::nullopt;
+        }
+        auto j = order_json(*o, *v);
+        j["history"] = history_json(repo::history(tx, id));
+        return j;
+    });
+    if (!found) {
+        co_return problem(req, core::errc::not_found);
+    }
+    co_return http::json_text_response(200, json::serialize(*found));
+}
+
+namespace {
+
+struct moved {
+    enum class outcome { done, not_found, illegal, bad_code } result = outcome::done;
+    std::optional<repo::order_row> row;
+};
+
+// One transition by a family or worker: visibility, the state machine, the conditional update, history and
+// the event, all in one transaction.
+awaitable<moved> move(context& c,
+                      const auth::caller& who,
+                      const std::string& id,
+                      status to,
+                      const std::string& reason,
+                      const std::optional<std::string>& service_code) {
+    co_return co_await c.pool.transact([&](pqxx::work& tx) {
+        moved m;
+        auto o = repo::find_order(tx, id);
+        bool owner = o && ((who.is(auth::role::family) && o->family_id == who.id) ||
+                           (who.is(auth::role::worker) && o->worker_id == who.id));
+        if (!owner) {
+            m.result = moved::outcome::not_found;
+            return m;
+        }
+        auto from = parse_status(o->status).value_or(status::failed);
+        if (!allowed(from, to)) {
+            m.result = moved::outcome::illegal;
+            return m;
+        }
+        if (service_code && *service_code != o->service_code) {
+            m.result = moved::outcome::bad_code;
+            return m;
+        }
+        repo::transition_change change;
+        if (to == status::cancelled) {
+            change.cancellation_fee_fen = cancellation_fee(from, o->family_fen);
+        }
+        // Conditional on the state just read: a concurrent transition makes this one a conflict.
+        auto updated = repo::transition(tx, id, {from}, to, std::nullopt, change);
+        if (!updated) {
+            m.result = moved::outcome::illegal;
+            return m;
+        }
+        repo::add_history(
+            tx, id, std::string(to_string(from)), std::string(to_string(to)), who.id, role_name(who), reason);
+        const char* event = to == status::cancelled    ? "order.cancelled"
+                            : to == status::in_service ? "order.started"
+                            : to == status::completed  ? "order.completed"
+                                                       : nullptr;
+        if (event != nullptr) {
+            json::object payload{
+                {"order_id", id}, {"status", std::string(to_string(to))}, {"actor_id", who.id}};
+            db::enqueue_event(
+                tx,
+                c.cfg.schema,
+                "carematch:{region:" + std::to_string(updated->community_id / 1000) + "}:orders",
+                event,
+                json::serialize(payload));
+        }
+        m.row = std::move(updated);
+        return m;
+    });
+}
+
+response moved_response(const request& req, const moved& m, view v) {
+    switch (m.result) {
+        case moved::outcome::not_found:
+            return problem(req, core::errc::not_found);
+        case moved::outcome::illegal:
+            return problem(req, core::errc::conflict, "not allowed in the order's current state", "status");
+        case moved::outcome::bad_code:
+            return problem(req, invalid("service_code", "wrong service code"));
+        case moved::outcome::done:
+            break;
+    }
+    return http::json_text_response(200, json::serialize(order_json(*m.row, v)));
+}
+
+}  // namespace
+
+awaitable<response> cancel_order(context& c, request& req) {
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
+    }
+    std::string reason;
+    if (!req.body.empty()) {
+        auto body = http::parse_json_body<cancel_body>(req);
+        if (!body) {
+            co_return problem(req, body.error());
+        }
+        reason = body->reason.value_or("");
+        if (reason.size() > 200) {
+            co_return problem(req, invalid("reason", "at most 200 bytes"));
+        }
+    }
+    std::string id(req.param("id"));
+    if (!core::is_uuid(id)) {
+        co_return problem(req, core::errc::not_found);
+    }
+    auto m = co_await move(c, *authorized, id, status::cancelled, reason, std::nullopt);
+    co_return moved_response(req, m, view::family);
+}
+
+awaitable<response> worker_step(context& c, request& req, status to) {
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::worker});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
+    }
+    std::string id(req.param("id"));
+    if (!core::is_uuid(id)) {
+        co_return problem(req, core::errc::not_found);
+    }
+    std::optional<std::string> code;
+    if (to == status::completed) {
+        auto body = http::parse_json_body<complete_body>(req);
+        if (!body) {
+            co_return problem(req, body.error());
+        }
+        code = body->service_code;
+    }
+    auto m = co_await move(c, *authorized, id, to, "", code);
+    co_return moved_response(req, m, view::worker);
+}
+
+awaitable<response> start_travel(context& c, request& req) {
+    co_return co_await worker_step(c, req, status::en_route);
+}
+awaitable<response> check_in(context& c, request& req) {
+    co_return co_await worker_step(c, req, status::in_service);
+}
+awaitable<response> complete(context& c, request& req) {
+    co_return co_await worker_step(c, req, status::completed);
+}
+
+awaitable<response> internal_transition(context& c, request& req) {
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::service}, true);
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
+    }
+    std::string id(req.param("id"));
+    if (!core::is_uuid(id)) {
+        co_return problem(req, core::errc::not_found);
+    }
+    auto body = http::parse_json_body<internal_transition_body>(req);
+    if (!body) {
+        co_return problem(req, body.error());
+    }
+    auto to = parse_status(body->to);
+    if (!to || !(to == status::matching || to == status::offered || to == status::assigned ||
+                 to == status::expired || to == status::failed)) {
+        co_return problem(req, invalid("to", "matching, offered, assigned, expired or failed"));
+    }
+    if ((to == status::offered) != body->worker_id.has_value() ||
+        (body->worker_id && !core::is_uuid(*body->worker_id)) ||
+        (body->org_id && !core::is_uuid(*body->org_id))) {
+        co_return problem(req,
+                          invalid("worker_id", "an offer names a worker (and its org); nothing else does"));
+    }
+    if (to == status::assigned && !body->attempt) {
+        co_return problem(req,
+                          invalid("attempt", "an assignment carries the offer's attempt (fencing token)"));
+    }
+    auto result = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<repo::order_row> {
+        repo::transition_change change;
+        change.worker_id = body->worker_id;
+        change.org_id = body->org_id;
+        change.bump_attempt = to == status::offered;
+        change.clear_worker = to == status::matching || to == status::expired;
+        auto updated = repo::transition(tx, id, sources_of(*to), *to, body->attempt, change);
+        if (!updated) {
+            return std::nullopt;
+        }
+        repo::add_history(
+            tx, id, std::nullopt, body->to, authorized->id, "service", body->reason.value_or(""));
+        if (to == status::expired || to == status::failed) {
+            json::object payload{{"order_id", id}, {"status", body->to}};
+            db::enqueue_event(
+                tx,
+                c.cfg.schema,
+                "carematch:{region:" + std::to_string(updated->community_id / 1000) + "}:orders",
+                to == status::expired ? "order.expired" : "order.failed",
+                json::serialize(payload));
+        }
+        return updated;
+    });
+    if (!result) {
+        co_return problem(
+            req,
+            core::errc::conflict,
+            "the order is not in a state that allows this, or the attempt (fencing token) moved",
+            "to");
+    }
+    co_return http::json_text_response(200, json::serialize(order_json(*result, view::staff)));
+}
+
+}  // namespace carematch::orders::handlers

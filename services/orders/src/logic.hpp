@@ -1,0 +1,63 @@
+// orders' pure decisions: the lifecycle state machine, cancellation fees and subsidies. No I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace carematch::orders {
+
+enum class status {
+    created,
+    matching,
+    offered,
+    assigned,
+    en_route,
+    in_service,
+    completed,
+    cancelled,
+    expired,
+    failed
+};
+
+std::string_view to_string(status s) noexcept;
+std::optional<status> parse_status(std::string_view s) noexcept;
+
+/// Whether the lifecycle allows `from` → `to` (the one place that says so).
+bool allowed(status from, status to) noexcept;
+
+/// The states from which `to` may be entered.
+std::vector<status> sources_of(status to);
+
+bool terminal(status s) noexcept;
+
+/// The fee a family pays when cancelling in `s`: nothing before a worker is assigned, 20 % of the family's
+/// share once one is on the way; cancelling is refused from in_service on (allowed() says so).
+std::int64_t cancellation_fee(status s, std::int64_t family_fen) noexcept;
+
+/// Subsidy percentages by priority category (config); the highest that applies counts, never above 100.
+struct subsidy_rules {
+    int extreme_poverty = 100;   // 特困
+    int minimum_allowance = 50;  // 低保
+    int special_family = 50;     // 计划生育特殊家庭
+    int age_80_plus = 30;        // 80 岁以上
+    int living_alone = 0;
+};
+
+struct quote {
+    std::int64_t price_fen = 0;
+    int subsidy_percent = 0;
+    std::int64_t subsidy_fen = 0;
+    std::int64_t family_fen = 0;
+    std::string rule;  // which category gave the subsidy, or empty
+};
+
+/// Price split for an elder with `categories`, aged `age_years`.
+quote make_quote(std::int64_t price_fen,
+                 const std::vector<std::string>& categories,
+                 int age_years,
+                 const subsidy_rules& rules);
+
+}  // namespace carematch::orders

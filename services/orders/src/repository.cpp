@@ -1,0 +1,269 @@
+// orders' SQL, as named constants with bound parameters.
+#include "repository.hpp"
+
+namespace carematch::orders::repo {
+namespace {
+
+constexpr const char* iso = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
+
+std::string columns() {
+    return std::string(
+               "id::text, family_id::text, recipient_id::text, community_id, kind, sub_type, status, asap,"
+               " to_char(window_start AT TIME ZONE 'UTC', ") +
+           iso + "), to_char(window_end AT TIME ZONE 'UTC', " + iso +
+           "), address, lat, lon, notes, price_fen, subsidy_fen, family_fen, cancellation_fee_fen, "
+           "service_code,"
+           " worker_id::text, org_id::text, attempt, to_char(created_at AT TIME ZONE 'UTC', " +
+           iso + "), to_char(updated_at AT TIME ZONE 'UTC', " + iso + ")";
+}
+
+const std::string sql_insert =
+    "INSERT INTO orders (id, family_id, recipient_id, community_id, kind, sub_type, status, asap, "
+    "window_start,"
+    " window_end, address, lat, lon, notes, price_fen, subsidy_fen, family_fen, service_code)"
+    " SELECT $1::uuid, $2::uuid, $3::uuid, $4, $5, $6, 'created', $7, s, e, $10, $11, $12, $13, $14, $15, "
+    "$16, $17"
+    " FROM (SELECT coalesce($8::timestamptz, now()) AS s,"
+    "              coalesce($9::timestamptz, now() + make_interval(mins => $19)) AS e) w"
+    " WHERE $7 OR (s >= now() + make_interval(mins => $18) AND e > s AND e <= s + interval '24 hours')"
+    " RETURNING " +
+    columns();
+const std::string sql_find = "SELECT " + columns() + " FROM orders WHERE id = $1::uuid";
+const std::string sql_list_family =
+    "SELECT " + columns() +
+    " FROM orders WHERE family_id = $1::uuid AND ($2::text IS NULL OR status = $2)"
+    " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))"
+    " ORDER BY created_at DESC, id DESC LIMIT $5";
+const std::string sql_list_community =
+    "SELECT " + columns() +
+    " FROM orders WHERE community_id = $1"
+    " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))"
+    " ORDER BY created_at DESC, id DESC LIMIT $4";
+const std::string sql_history =
+    std::string(
+        "SELECT coalesce(from_status, ''), to_status, actor_id, actor_role, reason,"
+        " to_char(at AT TIME ZONE 'UTC', ") +
+    iso + ") FROM order_history WHERE order_id = $1::uuid ORDER BY id";
+constexpr const char* sql_add_history =
+    "INSERT INTO order_history (order_id, from_status, to_status, actor_id, actor_role, reason)"
+    " VALUES ($1::uuid, $2, $3, $4, $5, $6)";
+const std::string sql_transition =
+    "UPDATE orders SET status = $2,"
+    " worker_id = CASE WHEN $7 THEN NULL ELSE coalesce($5::uuid, worker_id) END,"
+    " org_id = CASE WHEN $7 THEN NULL ELSE coalesce($6::uuid, org_id) END,"
+    " cancellation_fee_fen = CASE WHEN $8 >= 0 THEN $8 ELSE cancellation_fee_fen END,"
+    " attempt = attempt + CASE WHEN $9 THEN 1 ELSE 0 END, updated_at = now()"
+    " WHERE id = $1::uuid AND status = ANY($3::text[]) AND ($4::int IS NULL OR attempt = $4)"
+    " RETURNING " +
+    columns();
+// A key whose first request died without an answer (in progress for over a minute) may be claimed again by
+// the same request.
+constexpr const char* sql_claim =
+    "INSERT INTO idempotency_keys AS k (caller_id, key, request_hash, state) VALUES ($1, $2, $3, "
+    "'in_progress')"
+    " ON CONFLICT (caller_id, key) DO UPDATE SET created_at = now()"
+    " WHERE k.state = 'in_progress' AND k.request_hash = excluded.request_hash"
+    " AND k.created_at < now() - interval '60 seconds'"
+    " RETURNING 1";
+constexpr const char* sql_key =
+    "SELECT request_hash, state, coalesce(response_status, 0), coalesce(response_body, '')"
+    " FROM idempotency_keys WHERE caller_id = $1 AND key = $2";
+constexpr const char* sql_finish =
+    "UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4"
+    " WHERE caller_id = $1 AND key = $2";
+
+template <class T>
+std::optional<T> opt(const pqxx::field& f) {
+    return f.is_null() ? std::nullopt : std::optional<T>(f.as<T>());
+}
+
+order_row read(const pqxx::row& r) {
+    order_row o;
+    o.id = r[0].as<std::string>();
+    o.family_id = r[1].as<std::string>();
+    o.recipient_id = r[2].as<std::string>();
+    o.community_id = r[3].as<std::int64_t>();
+    o.kind = r[4].as<std::string>();
+    o.sub_type = r[5].as<std::string>();
+    o.status = r[6].as<std::string>();
+    o.asap = r[7].as<bool>();
+    o.window_start = r[8].as<std::string>();
+    o.window_end = r[9].as<std::string>();
+    o.address = r[10].as<std::string>();
+    o.lat = opt<double>(r[11]);
+    o.lon = opt<double>(r[12]);
+    o.notes = r[13].as<std::string>();
+    o.price_fen = r[14].as<std::int64_t>();
+    o.subsidy_fen = r[15].as<std::int64_t>();
+    o.family_fen = r[16].as<std::int64_t>();
+    o.cancellation_fee_fen = r[17].as<std::int64_t>();
+    o.service_code = r[18].as<std::string>();
+    o.worker_id = opt<std::string>(r[19]);
+    o.org_id = opt<std::string>(r[20]);
+    o.attempt = r[21].as<int>();
+    o.created_at = r[22].as<std::string>();
+    o.updated_at = r[23].as<std::string>();
+    return o;
+}
+
+std::vector<order_row> read_all(const pqxx::result& res) {
+    std::vector<order_row> out;
+    for (const auto& r : res) {
+        out.push_back(read(r));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::optional<order_row> insert_order(pqxx::work& tx,
+                                      const order_row& r,
+                                      const std::optional<std::string>& start,
+                                      const std::optional<std::string>& end,
+                                      int lead_minutes,
+                                      int asap_minutes) {
+    try {
+        pqxx::subtransaction sub(tx, "insert_order");
+        auto res = sub.exec_params(sql_insert,
+                                   r.id,
+                                   r.family_id,
+                                   r.recipient_id,
+                                   r.community_id,
+                                   r.kind,
+                                   r.sub_type,
+                                   r.asap,
+                                   start,
+                                   end,
+                                   r.address,
+                                   r.lat,
+                                   r.lon,
+                                   r.notes,
+                                   r.price_fen,
+                                   r.subsidy_fen,
+                                   r.family_fen,
+                                   r.service_code,
+                                   lead_minutes,
+                                   asap_minutes);
+        sub.commit();
+        if (res.empty()) {
+            return std::nullopt;
+        }
+        return read(res[0]);
+    } catch (const pqxx::data_exception&) {
+        return std::nullopt;  // a malformed timestamp
+    }
+}
+
+std::optional<order_row> find_order(pqxx::work& tx, const std::string& id) {
+    auto res = tx.exec_params(sql_find, id);
+    if (res.empty()) {
+        return std::nullopt;
+    }
+    return read(res[0]);
+}
+
+std::vector<order_row> list_for_family(pqxx::work& tx,
+                                       const std::string& family_id,
+                                       const std::optional<std::string>& status,
+                                       const std::optional<page_cursor>& after,
+                                       int limit) {
+    std::optional<std::string> ts;
+    std::optional<std::string> id;
+    if (after) {
+        ts = after->created_at;
+        id = after->id;
+    }
+    return read_all(tx.exec_params(sql_list_family, family_id, status, ts, id, limit));
+}
+
+std::vector<order_row> list_for_community(pqxx::work& tx,
+                                          std::int64_t community_id,
+                                          const std::optional<page_cursor>& after,
+                                          int limit) {
+    std::optional<std::string> ts;
+    std::optional<std::string> id;
+    if (after) {
+        ts = after->created_at;
+        id = after->id;
+    }
+    return read_all(tx.exec_params(sql_list_community, community_id, ts, id, limit));
+}
+
+std::vector<history_row> history(pqxx::work& tx, const std::string& order_id) {
+    std::vector<history_row> out;
+    for (const auto& r : tx.exec_params(sql_history, order_id)) {
+        out.push_back({r[0].as<std::string>(),
+                       r[1].as<std::string>(),
+                       r[2].as<std::string>(),
+                       r[3].as<std::string>(),
+                       r[4].as<std::string>(),
+                       r[5].as<std::string>()});
+    }
+    return out;
+}
+
+void add_history(pqxx::work& tx,
+                 const std::string& order_id,
+                 const std::optional<std::string>& from,
+                 const std::string& to,
+                 const std::string& actor_id,
+                 const std::string& actor_role,
+                 const std::string& reason) {
+    tx.exec_params(sql_add_history, order_id, from, to, actor_id, actor_role, reason);
+}
+
+std::optional<order_row> transition(pqxx::work& tx,
+                                    const std::string& id,
+                                    const std::vector<status>& from,
+                                    status to,
+                                    std::optional<int> attempt,
+                                    const transition_change& change) {
+    std::string states = "{";
+    for (std::size_t i = 0; i < from.size(); ++i) {
+        if (i > 0) {
+            states += ',';
+        }
+        states += to_string(from[i]);
+    }
+    states += '}';
+    auto res = tx.exec_params(sql_transition,
+                              id,
+                              std::string(to_string(to)),
+                              states,
+                              attempt,
+                              change.worker_id,
+                              change.org_id,
+                              change.clear_worker,
+                              change.cancellation_fee_fen,
+                              change.bump_attempt);
+    if (res.empty()) {
+        return std::nullopt;
+    }
+    return read(res[0]);
+}
+
+idempotency_state claim_key(pqxx::work& tx,
+                            const std::string& caller,
+                            const std::string& key,
+                            const std::string& hash) {
+    idempotency_state s;
+    if (!tx.exec_params(sql_claim, caller, key, hash).empty()) {
+        s.claimed = true;
+        return s;
+    }
+    auto r = tx.exec_params(sql_key, caller, key);
+    if (!r.empty()) {
+        s.request_hash = r[0][0].as<std::string>();
+        s.state = r[0][1].as<std::string>();
+        s.response_status = r[0][2].as<int>();
+        s.response_body = r[0][3].as<std::string>();
+    }
+    return s;
+}
+
+void finish_key(
+    pqxx::work& tx, const std::string& caller, const std::string& key, int status, const std::string& body) {
+    tx.exec_params(sql_finish, caller, key, status, body);
+}
+
+}  // namespace carematch::orders::repo

@@ -1,0 +1,114 @@
+// All SQL of orders, behind functions that take the caller's transaction.
+#pragma once
+
+#include "logic.hpp"
+
+#include <pqxx/pqxx>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace carematch::orders::repo {
+
+struct order_row {
+    std::string id;
+    std::string family_id;
+    std::string recipient_id;
+    std::int64_t community_id = 0;
+    std::string kind;
+    std::string sub_type;
+    std::string status;
+    bool asap = true;
+    std::string window_start;  // ISO 8601, UTC
+    std::string window_end;
+    std::string address;
+    std::optional<double> lat;
+    std::optional<double> lon;
+    std::string notes;
+    std::int64_t price_fen = 0;
+    std::int64_t subsidy_fen = 0;
+    std::int64_t family_fen = 0;
+    std::int64_t cancellation_fee_fen = 0;
+    std::string service_code;
+    std::optional<std::string> worker_id;
+    std::optional<std::string> org_id;
+    int attempt = 0;
+    std::string created_at;
+    std::string updated_at;
+};
+
+/// Inserts with the window given as text (start/end, or asap from now for `asap_minutes`); errc-style
+/// outcome: nullopt when the window is malformed or in the past (the transaction stays usable).
+std::optional<order_row> insert_order(pqxx::work& tx,
+                                      const order_row& r,
+                                      const std::optional<std::string>& start,
+                                      const std::optional<std::string>& end,
+                                      int lead_minutes,
+                                      int asap_minutes);
+std::optional<order_row> find_order(pqxx::work& tx, const std::string& id);
+
+struct page_cursor {
+    std::string created_at;
+    std::string id;
+};
+std::vector<order_row> list_for_family(pqxx::work& tx,
+                                       const std::string& family_id,
+                                       const std::optional<std::string>& status,
+                                       const std::optional<page_cursor>& after,
+                                       int limit);
+std::vector<order_row> list_for_community(pqxx::work& tx,
+                                          std::int64_t community_id,
+                                          const std::optional<page_cursor>& after,
+                                          int limit);
+
+struct history_row {
+    std::string from_status;
+    std::string to_status;
+    std::string actor_id;
+    std::string actor_role;
+    std::string reason;
+    std::string at;
+};
+std::vector<history_row> history(pqxx::work& tx, const std::string& order_id);
+void add_history(pqxx::work& tx,
+                 const std::string& order_id,
+                 const std::optional<std::string>& from,
+                 const std::string& to,
+                 const std::string& actor_id,
+                 const std::string& actor_role,
+                 const std::string& reason);
+
+/// Moves the order to `to` only from one of `from` (and, when given, only at fencing token `attempt`), in one
+/// conditional UPDATE. Sets worker/org when given, the cancellation fee, and bumps `attempt` on offers.
+/// Returns the updated row, or nullopt when the order was not in an allowed state (or the token moved).
+struct transition_change {
+    std::optional<std::string> worker_id;
+    std::optional<std::string> org_id;
+    std::int64_t cancellation_fee_fen = -1;  // -1: unchanged
+    bool bump_attempt = false;
+    bool clear_worker = false;
+};
+std::optional<order_row> transition(pqxx::work& tx,
+                                    const std::string& id,
+                                    const std::vector<status>& from,
+                                    status to,
+                                    std::optional<int> attempt,
+                                    const transition_change& change);
+
+struct idempotency_state {
+    bool claimed = false;  // this request owns the key now
+    std::string request_hash;
+    std::string state;
+    int response_status = 0;
+    std::string response_body;
+};
+idempotency_state claim_key(pqxx::work& tx,
+                            const std::string& caller,
+                            const std::string& key,
+                            const std::string& hash);
+void finish_key(
+    pqxx::work& tx, const std::string& caller, const std::string& key, int status, const std::string& body);
+
+}  // namespace carematch::orders::repo

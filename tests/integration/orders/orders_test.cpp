@@ -1,0 +1,410 @@
+// orders against the real PostgreSQL and Redis, with identity beside it on one listener (as in all-in-one):
+// quotes, idempotent placement, the lifecycle with fencing, the service code, object-level access, events.
+#include "integration/identity/identity_fixture.hpp"
+#include "orders/src/app.hpp"
+
+#include <carematch/db/outbox.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <set>
+
+namespace carematch::orders {
+namespace {
+
+namespace json = boost::json;
+
+class orders_fixture : public identity::test_support::identity_fixture {
+  protected:
+    orders_fixture() {
+        std::map<std::string, std::string> env{
+            {"CAREMATCH_DB_URL", test::db_url()},
+            {"CAREMATCH_REDIS_URL", test::required_env("CAREMATCH_TEST_REDIS_URL")},
+            {"CAREMATCH_ORDERS_ORDERS_SCHEMA", orders_schema},
+            {"CAREMATCH_ORDERS_CATALOG_FILE", std::string(CAREMATCH_SOURCE_DIR) + "/config/catalog.json"},
+            {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
+        };
+        core::config_source src("", "orders", [env](const std::string& name) -> std::optional<std::string> {
+            auto it = env.find(name);
+            return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+        });
+        auto cfg = read_config(src);
+        src.reject_unknown();
+        orders = std::make_unique<app>(io, cfg);
+        orders->start();
+        orders->add_routes(routes);  // before any request: the server reads the router only per request
+        orders->set_identity("127.0.0.1", server->port());
+    }
+    ~orders_fixture() override {
+        server.reset();  // stop the io threads before the app goes
+        orders.reset();
+        pqxx::connection c(test::db_url());
+        pqxx::work tx(c);
+        tx.exec("DROP SCHEMA IF EXISTS " + orders_schema + " CASCADE");
+        tx.commit();
+    }
+
+    void orders_exec(const std::string& sql) {
+        pqxx::connection c(test::db_url());
+        pqxx::work tx(c);
+        tx.exec("SET search_path TO " + orders_schema);
+        tx.exec(sql);
+        tx.commit();
+    }
+
+    long long orders_scalar(const std::string& sql) {
+        pqxx::connection c(test::db_url());
+        pqxx::work tx(c);
+        tx.exec("SET search_path TO " + orders_schema);
+        return tx.exec(sql)[0][0].as<long long>();
+    }
+
+    // A family with one elder; returns {session, recipient id}.
+    std::pair<session, std::string> family_with_elder(const std::string& phone, json::object elder_body) {
+        auto s = new_family(phone);
+        auto r = call("POST", "/v1/recipients", elder_body, s.access);
+        EXPECT_EQ(r.status, 201) << r.raw.body;
+        return {s, std::string(r.body.at("id").as_string())};
+    }
+
+    identity::test_support::reply place(const session& s,
+                                        const std::string& recipient,
+                                        const std::string& key,
+                                        const std::string& kind = "bath",
+                                        const std::string& sub = "home_bath") {
+        http::outgoing o;
+        o.method = "POST";
+        o.target = "/v1/orders";
+        o.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + s.access}};
+        if (!key.empty()) {
+            o.headers.emplace_back("Idempotency-Key", key);
+        }
+        o.body =
+            json::serialize(json::object{{"recipient_id", recipient}, {"kind", kind}, {"sub_type", sub}});
+        auto res = test::run_coro(client_io, client.send("127.0.0.1", server->port(), o));
+        identity::test_support::reply r;
+        r.status = res->status;
+        r.raw = *res;
+        boost::system::error_code ec;
+        r.body = json::parse(res->body, ec);
+        return r;
+    }
+
+    std::string service_token() {
+        core::system_clock clock;
+        return auth::token_issuer(key, {}, clock).issue_service("matching");
+    }
+
+    std::string orders_schema = test::unique_schema("orders");
+    std::unique_ptr<app> orders;
+};
+
+TEST_F(orders_fixture, quote_applies_the_subsidy_of_the_elders_category) {
+    struct row {
+        json::array categories;
+        const char* birth_date;
+        std::int64_t family_fen;
+    };
+    const row table[] = {
+        {json::array{}, "1956-01-01", 12000},
+        {json::array{"extreme_poverty"}, "1956-01-01", 0},
+        {json::array{"minimum_allowance"}, "1956-01-01", 6000},
+        {json::array{}, "1940-01-01", 8400},  // over 80 by birth date
+    };
+    int n = 0;
+    for (const auto& r : table) {
+        auto body = elder();
+        body["priority_categories"] = r.categories;
+        body["birth_date"] = r.birth_date;
+        auto [s, rid] = family_with_elder("1370000030" + std::to_string(n++), body);
+        auto q = call("POST",
+                      "/v1/orders/quote",
+                      json::object{{"recipient_id", rid}, {"kind", "bath"}, {"sub_type", "home_bath"}},
+                      s.access);
+        ASSERT_EQ(q.status, 200) << q.raw.body;
+        EXPECT_EQ(q.body.at("price_fen").as_int64(), 12000);
+        EXPECT_EQ(q.body.at("family_fen").as_int64(), r.family_fen) << json::serialize(r.categories);
+    }
+    auto [s, rid] = family_with_elder("13700000399", elder());
+    auto other = new_family("13700000398");
+    EXPECT_EQ(call("POST",
+                   "/v1/orders/quote",
+                   json::object{{"recipient_id", rid}, {"kind", "bath"}, {"sub_type", "home_bath"}},
+                   other.access)
+                  .status,
+              422);  // another family's elder
+    EXPECT_EQ(call("POST",
+                   "/v1/orders/quote",
+                   json::object{{"recipient_id", rid}, {"kind", "bath"}, {"sub_type", "sauna"}},
+                   s.access)
+                  .body.at("field")
+                  .as_string(),
+              "sub_type");
+}
+
+TEST_F(orders_fixture, placing_is_idempotent_per_caller_and_key) {
+    auto [s, rid] = family_with_elder("13700000401", elder());
+    EXPECT_EQ(place(s, rid, "").status, 400);
+
+    // 200 concurrent identical requests with one key.
+    std::vector<http::response> answers;
+    auto many = [&]() -> boost::asio::awaitable<void> {
+        std::atomic<int> done{0};
+        auto ex = co_await boost::asio::this_coro::executor;
+        answers.resize(200);
+        for (int i = 0; i < 200; ++i) {
+            boost::asio::co_spawn(
+                ex,
+                [&, i]() -> boost::asio::awaitable<void> {
+                    http::outgoing o;
+                    o.method = "POST";
+                    o.target = "/v1/orders";
+                    o.headers = {{"Content-Type", "application/json"},
+                                 {"Authorization", "Bearer " + s.access},
+                                 {"Idempotency-Key", "k-200"}};
+                    o.body = json::serialize(
+                        json::object{{"recipient_id", rid}, {"kind", "bath"}, {"sub_type", "home_bath"}});
+                    auto r = co_await client.send("127.0.0.1", server->port(), o);
+                    if (r) {
+                        answers[static_cast<std::size_t>(i)] = *r;
+                    }
+                    ++done;
+                },
+                boost::asio::detached);
+        }
+        boost::asio::steady_timer t(ex);
+        while (done < 200) {
+            t.expires_after(std::chrono::milliseconds(5));
+            co_await t.async_wait(boost::asio::use_awaitable);
+        }
+    };
+    test::run_coro(client_io, many());
+    std::set<std::string> created_bodies;
+    int created = 0;
+    for (const auto& a : answers) {
+        ASSERT_TRUE(a.status == 201 || a.status == 409) << a.status << " " << a.body;
+        if (a.status == 201) {
+            ++created;
+            created_bodies.insert(a.body);
+        }
+    }
+    EXPECT_GE(created, 1);
+    EXPECT_EQ(created_bodies.size(), 1u);  // every 201 is the same answer, byte for byte
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM orders"), 1);
+    auto replay = place(s, rid, "k-200");
+    EXPECT_EQ(replay.status, 201);
+    EXPECT_EQ(replay.raw.body, *created_bodies.begin());
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM outbox WHERE event_type = 'order.created'"), 1);
+
+    // Same key, another body → 422; the same key from another family is its own key.
+    EXPECT_EQ(place(s, rid, "k-200", "cleaning", "standard").status, 422);
+    auto [other, other_rid] = family_with_elder("13700000402", elder());
+    auto theirs = place(other, other_rid, "k-200");
+    EXPECT_EQ(theirs.status, 201);
+    EXPECT_NE(theirs.body.at("id"), replay.body.at("id"));
+
+    // A first request still running → 409.
+    orders_exec(
+        "INSERT INTO idempotency_keys (caller_id, key, request_hash, state) SELECT caller_id, 'k-running',"
+        " request_hash, 'in_progress' FROM idempotency_keys WHERE key = 'k-200' AND caller_id = '" +
+        s.user_id + "'");
+    EXPECT_EQ(place(s, rid, "k-running").status, 409);
+}
+
+TEST_F(orders_fixture, the_lifecycle_refuses_illegal_moves_and_stale_actors) {
+    auto [s, rid] = family_with_elder("13700000501", elder());
+    auto placed = place(s, rid, "k1");
+    ASSERT_EQ(placed.status, 201) << placed.raw.body;
+    const std::string id(placed.body.at("id").as_string());
+    const std::string code(placed.body.at("service_code").as_string());
+    EXPECT_EQ(placed.body.at("status").as_string(), "created");
+
+    // A worker of an approved provider.
+    auto reg =
+        call("POST",
+             "/v1/auth/register/provider",
+             json::object{{"phone", "13600000501"}, {"password", "provider-pass"}, {"org_name", "康乐助浴"}});
+    call("POST",
+         "/v1/admin/users/" + std::string(reg.body.at("id").as_string()) + "/approve",
+         std::nullopt,
+         admin().access);
+    auto prov = login("13600000501", "provider-pass");
+    auto w =
+        call("POST",
+             "/v1/auth/workers",
+             json::object{{"phone", "13600000502"}, {"password", "worker-pass"}, {"display_name", "赵师傅"}},
+             prov.access);
+    const std::string worker_id(w.body.at("id").as_string());
+    auto worker = login("13600000502", "worker-pass");
+    auto stranger = login("13600000501", "provider-pass");
+
+    const std::string svc = service_token();
+    auto step = [&](json::object body) {
+        return call("POST", "/v1/internal/orders/" + id + "/transition", body, svc);
+    };
+    EXPECT_EQ(call("POST", "/v1/orders/" + id + "/en-route", std::nullopt, worker.access).status,
+              404);                                                     // not theirs
+    EXPECT_EQ(step({{"to", "assigned"}, {"attempt", 0}}).status, 409);  // not offered
+    ASSERT_EQ(step({{"to", "matching"}}).status, 200);
+    auto offered = step({{"to", "offered"},
+                         {"worker_id", worker_id},
+                         {"org_id", std::string(reg.body.at("org_id").as_string())}});
+    ASSERT_EQ(offered.status, 200) << offered.raw.body;
+    EXPECT_EQ(step({{"to", "assigned"}, {"attempt", 0}}).status, 409);  // stale fencing token
+    ASSERT_EQ(step({{"to", "assigned"}, {"attempt", 1}}).status, 200);
+
+    auto seen = call("GET", "/v1/orders/" + id, std::nullopt, worker.access);
+    ASSERT_EQ(seen.status, 200);
+    EXPECT_FALSE(seen.body.as_object().contains("service_code"));
+    EXPECT_EQ(seen.body.at("address").as_string(), "安定门东大街 12 号 3 单元 401");
+    EXPECT_EQ(call("POST", "/v1/orders/" + id + "/check-in", std::nullopt, worker.access).status,
+              409);  // not en route
+    ASSERT_EQ(call("POST", "/v1/orders/" + id + "/en-route", std::nullopt, worker.access).status, 200);
+    ASSERT_EQ(call("POST", "/v1/orders/" + id + "/check-in", std::nullopt, worker.access).status, 200);
+    EXPECT_EQ(call("POST", "/v1/orders/" + id + "/cancel", std::nullopt, s.access).status, 409);  // too late
+
+    std::string wrong = code == "123456" ? "654321" : "123456";
+    auto bad =
+        call("POST", "/v1/orders/" + id + "/complete", json::object{{"service_code", wrong}}, worker.access);
+    EXPECT_EQ(bad.status, 422);
+    EXPECT_EQ(call("GET", "/v1/orders/" + id, std::nullopt, s.access).body.at("status").as_string(),
+              "in_service");
+    auto done =
+        call("POST", "/v1/orders/" + id + "/complete", json::object{{"service_code", code}}, worker.access);
+    ASSERT_EQ(done.status, 200) << done.raw.body;
+    EXPECT_EQ(done.body.at("status").as_string(), "completed");
+    EXPECT_EQ(
+        call("POST", "/v1/orders/" + id + "/complete", json::object{{"service_code", code}}, worker.access)
+            .status,
+        409);  // completed once
+    EXPECT_EQ(call("GET", "/v1/orders/" + id, std::nullopt, worker.access).status, 404);
+    EXPECT_EQ(call("GET", "/v1/orders/" + id, std::nullopt, stranger.access).status, 403);
+
+    auto history = call("GET", "/v1/orders/" + id, std::nullopt, s.access).body.at("history").as_array();
+    std::vector<std::string> path;
+    for (const auto& h : history) {
+        path.emplace_back(h.at("to").as_string());
+    }
+    EXPECT_EQ(path,
+              (std::vector<std::string>{
+                  "created", "matching", "offered", "assigned", "en_route", "in_service", "completed"}));
+    EXPECT_EQ(
+        orders_scalar("SELECT count(*) FROM outbox WHERE event_type IN ('order.started', 'order.completed')"),
+        2);
+}
+
+TEST_F(orders_fixture, cancelling_costs_nothing_before_assignment_and_a_fifth_after) {
+    auto [s, rid] = family_with_elder("13700000601", elder());
+    auto a = place(s, rid, "a");
+    auto cancelled = call("POST",
+                          "/v1/orders/" + std::string(a.body.at("id").as_string()) + "/cancel",
+                          json::object{{"reason", "plans changed"}},
+                          s.access);
+    ASSERT_EQ(cancelled.status, 200);
+    EXPECT_EQ(cancelled.body.at("price").at("cancellation_fee_fen").as_int64(), 0);
+
+    auto b = place(s, rid, "b");
+    const std::string id(b.body.at("id").as_string());
+    const std::string svc = service_token();
+    const std::string worker = core::new_uuid();
+    call("POST", "/v1/internal/orders/" + id + "/transition", json::object{{"to", "matching"}}, svc);
+    call("POST",
+         "/v1/internal/orders/" + id + "/transition",
+         json::object{{"to", "offered"}, {"worker_id", worker}},
+         svc);
+    call("POST",
+         "/v1/internal/orders/" + id + "/transition",
+         json::object{{"to", "assigned"}, {"attempt", 1}},
+         svc);
+    auto late = call("POST", "/v1/orders/" + id + "/cancel", std::nullopt, s.access);
+    ASSERT_EQ(late.status, 200) << late.raw.body;
+    // A fifth of the family's share (this elder, over 80, pays 70 % of 120 yuan).
+    EXPECT_EQ(late.body.at("price").at("family_fen").as_int64(), 8400);
+    EXPECT_EQ(late.body.at("price").at("cancellation_fee_fen").as_int64(), 8400 / 5);
+    EXPECT_EQ(call("POST", "/v1/orders/" + id + "/cancel", std::nullopt, s.access).status, 409);
+}
+
+TEST_F(orders_fixture, families_and_staff_see_only_what_is_theirs) {
+    auto [a, arid] = family_with_elder("13700000701", elder(110101001));
+    auto [b, brid] = family_with_elder("13700000702", elder(110102001));
+    auto order_a = place(a, arid, "x");
+    const std::string id(order_a.body.at("id").as_string());
+    place(b, brid, "x");
+    EXPECT_EQ(call("GET", "/v1/orders/" + id, std::nullopt, b.access).status, 404);
+    EXPECT_EQ(call("POST", "/v1/orders/" + id + "/cancel", std::nullopt, b.access).status, 404);
+    auto b_list = call("GET", "/v1/orders", std::nullopt, b.access);
+    ASSERT_EQ(b_list.body.at("items").as_array().size(), 1u);
+    EXPECT_NE(b_list.body.at("items").as_array()[0].at("id"), order_a.body.at("id"));
+    // B may not place an order for A's elder.
+    EXPECT_EQ(place(b, arid, "y").status, 422);
+
+    call("POST",
+         "/v1/admin/users",
+         json::object{{"phone", "13500000701"},
+                      {"password", "staff-password"},
+                      {"role", "staff"},
+                      {"communities", json::array{110101001}}},
+         admin().access);
+    auto staff = login("13500000701", "staff-password");
+    auto seen = call("GET", "/v1/orders/" + id, std::nullopt, staff.access);
+    ASSERT_EQ(seen.status, 200);
+    EXPECT_FALSE(seen.body.as_object().contains("service_code"));
+    auto listed = call("GET", "/v1/orders?community_id=110101001", std::nullopt, staff.access);
+    EXPECT_EQ(listed.body.at("items").as_array().size(), 1u);
+    EXPECT_EQ(call("GET", "/v1/orders?community_id=110102001", std::nullopt, staff.access).status, 403);
+}
+
+TEST_F(orders_fixture, lists_page_with_a_cursor) {
+    auto [s, rid] = family_with_elder("13700000801", elder());
+    std::set<std::string> placed;
+    for (int i = 0; i < 5; ++i) {
+        placed.insert(std::string(place(s, rid, "p" + std::to_string(i)).body.at("id").as_string()));
+    }
+    std::set<std::string> seen;
+    std::string cursor;
+    for (int page = 0; page < 5; ++page) {
+        auto r = call("GET",
+                      "/v1/orders?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor),
+                      std::nullopt,
+                      s.access);
+        ASSERT_EQ(r.status, 200) << r.raw.body;
+        for (const auto& o : r.body.at("items").as_array()) {
+            EXPECT_TRUE(seen.insert(std::string(o.at("id").as_string())).second);
+        }
+        if (r.body.at("next_cursor").is_null()) {
+            break;
+        }
+        cursor = std::string(r.body.at("next_cursor").as_string());
+    }
+    EXPECT_EQ(seen, placed);
+    EXPECT_EQ(call("GET", "/v1/orders?limit=0", std::nullopt, s.access).status, 422);
+    EXPECT_EQ(call("GET", "/v1/orders?cursor=garbage", std::nullopt, s.access).status, 422);
+}
+
+TEST_F(orders_fixture, each_order_created_event_reaches_the_stream_once) {
+    auto [s, rid] = family_with_elder("13700000901", elder());
+    auto placed = place(s, rid, "e1");
+    place(s, rid, "e1");  // a replay publishes nothing new
+    const std::string id(placed.body.at("id").as_string());
+    redis::client r(client_io, test::redis_settings());
+    db::outbox_relay relay(orders->pool(), r, orders_schema);
+    EXPECT_EQ(test::run_coro(client_io, relay.run_once()), 1u);
+    EXPECT_EQ(test::run_coro(client_io, relay.run_once()), 0u);
+    std::vector<std::string> range{"XRANGE", "carematch:{region:110101}:orders", "-", "+"};
+    auto entries = test::run_coro(client_io, r.command(std::move(range)));
+    ASSERT_TRUE(entries);
+    int mine = 0;
+    for (const auto& e : entries->elements) {
+        const auto& f = e.elements[1].elements;
+        for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
+            if (f[i].str == "payload" && f[i + 1].str.find(id) != std::string::npos) {
+                ++mine;
+            }
+        }
+    }
+    EXPECT_EQ(mine, 1);
+}
+
+}  // namespace
+}  // namespace carematch::orders
