@@ -23,11 +23,12 @@ cm_pg_bin() {
     return 1
 }
 
-# A free TCP port on 127.0.0.1 (from the ephemeral range, checked by trying to connect).
+# A free TCP port on 127.0.0.1, below the kernel's ephemeral range (32768+) so that no client connection holds
+# it, and not one of deploy/local/up.sh's defaults; checked by trying to connect.
 cm_free_port() {
     local port
     for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 30000))
+        port=$((27000 + RANDOM % 5700))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0

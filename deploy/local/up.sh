@@ -3,7 +3,7 @@
 # and Redis under .local/ on loopback, applies migrations (each service does so at start) and starts the
 # services. A second run reuses what already runs. deploy/local/down.sh stops everything.
 #
-# Environment: CAREMATCH_PG_PORT (55432), CAREMATCH_REDIS_PORT (56379), CAREMATCH_HTTP_PORT (8080),
+# Environment: CAREMATCH_PG_PORT (25432), CAREMATCH_REDIS_PORT (26379), CAREMATCH_HTTP_PORT (8080),
 # CAREMATCH_SPLIT=1 to run each service alone on its own port (identity 8081, orders 8082) instead of the
 # all-in-one process.
 set -euo pipefail
@@ -11,8 +11,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=lib.sh
 source "$root/deploy/local/lib.sh"
 
-pg_port=${CAREMATCH_PG_PORT:-55432}
-redis_port=${CAREMATCH_REDIS_PORT:-56379}
+pg_port=${CAREMATCH_PG_PORT:-25432}
+redis_port=${CAREMATCH_REDIS_PORT:-26379}
 http_port=${CAREMATCH_HTTP_PORT:-8080}
 state="$root/.local"
 mkdir -p "$state/run" "$state/log"
