@@ -43,6 +43,9 @@ double haversine_km(geo a, geo b) noexcept {
 }
 
 double travel_minutes(const weights& w, kind_id kind, geo a, geo b) noexcept {
+    if (w.travel_time) {
+        return w.travel_time(kind, a, b);
+    }
     return haversine_km(a, b) * w.road_factor / profile(w, kind).speed_kmh * 60.0;
 }
 

@@ -101,6 +101,19 @@ TEST(match, a_known_caregiver_is_preferred_when_close) {
     EXPECT_EQ(by_order(solve(in))[10], std::vector<std::uint32_t>{1});
 }
 
+TEST(match, the_travel_model_is_replaceable) {
+    auto in = scene();
+    in.workers = {caregiver(1, at(0.5, 0)), caregiver(2, at(0, 0.6))};
+    in.orders = {cleaning_order(10, at(0, 0))};
+    EXPECT_EQ(by_order(solve(in))[10], std::vector<std::uint32_t>{1});  // straight line: 1 is nearer
+    // A river between the elder and worker 1: going east takes a bridge far away.
+    in.w.travel_time = [](kind_id, geo from, geo to) {
+        double minutes = haversine_km(from, to) * 1.3 / 15 * 60;
+        return std::abs(from.lon - to.lon) > 0.001 ? minutes + 12 : minutes;
+    };
+    EXPECT_EQ(by_order(solve(in))[10], std::vector<std::uint32_t>{2});
+}
+
 TEST(match, an_expired_credential_is_infeasible) {
     auto in = scene();
     auto w = caregiver(1, at(0, 0));

@@ -11,7 +11,8 @@ namespace carematch::match {
 /// Straight-line distance in km.
 double haversine_km(geo a, geo b) noexcept;
 
-/// Travel time in minutes for `kind` from a to b: haversine × road factor ÷ speed.
+/// Travel time in minutes for `kind` from a to b: weights.travel_time when set, else haversine × road factor
+/// ÷ speed.
 double travel_minutes(const weights& w, kind_id kind, geo a, geo b) noexcept;
 
 /// Whether `w` may serve `o` at all: skill, credentials valid through the job, service circle, free for the

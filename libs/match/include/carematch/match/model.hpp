@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,8 +75,14 @@ struct kind_profile {
     double circle_minutes = 15;
 };
 
+/// Travel time in minutes for a kind from one point to another. The default (empty) is haversine × road
+/// factor ÷ the kind's speed. A replacement (a road graph, a routing table) must never be faster than the
+/// straight line at the kind's speed × road factor: the candidate search prunes with that bound.
+using travel_model = std::function<double(kind_id kind, geo from, geo to)>;
+
 /// Every weight of the cost, in one place. Costs are in "minutes of travel" equivalents.
 struct weights {
+    travel_model travel_time;                 // empty: the haversine default
     double road_factor = 1.3;                 // road distance ÷ straight-line distance
     double travel = 1.0;                      // per minute of travel
     double rating_bonus = 2.0;                // per rating point above 3
