@@ -57,6 +57,16 @@ std::string random_hex(std::size_t bytes) {
     return s;
 }
 
+std::string sha256_hex(std::string_view bytes) {
+    ensure_sodium();
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    std::string s;
+    s.reserve(2 * sizeof digest);
+    append_hex(s, digest, sizeof digest);
+    return s;
+}
+
 bool is_uuid(std::string_view s) noexcept {
     if (s.size() != 36) {
         return false;

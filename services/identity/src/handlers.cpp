@@ -15,7 +15,6 @@
 #include <carematch/redis/commands.hpp>
 
 #include <boost/asio/awaitable.hpp>
-#include <sodium.h>
 
 #include <array>
 
@@ -27,18 +26,6 @@ namespace {
 namespace json = boost::json;
 using http::request;
 using http::response;
-
-std::string sha256_hex(std::string_view s) {
-    unsigned char out[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(s.data()), s.size());
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned char b : out) {
-        hex += digits[b >> 4];
-        hex += digits[b & 0xF];
-    }
-    return hex;
-}
 
 auth::caller caller_of(const repo::user_row& u) {
     auth::caller who;
@@ -67,7 +54,7 @@ json::object user_json(const repo::user_row& u) {
 // Issues an access token and a fresh refresh token in `family_id`, storing the refresh token's hash.
 json::object issue_tokens(context& c, pqxx::work& tx, const repo::user_row& u, const std::string& family_id) {
     std::string refresh = core::random_hex(32);
-    repo::insert_refresh(tx, family_id, u.id, sha256_hex(refresh), c.cfg.refresh_ttl_days);
+    repo::insert_refresh(tx, family_id, u.id, core::sha256_hex(refresh), c.cfg.refresh_ttl_days);
     return json::object{{"access_token", c.issuer->issue(caller_of(u))},
                         {"token_type", "Bearer"},
                         {"expires_in", c.cfg.tokens.access_ttl.count()},
@@ -240,7 +227,7 @@ awaitable<response> refresh(context& c, request& req) {
     if (body->refresh_token.size() != 64) {
         co_return problem(req, core::errc::unauthenticated, "unknown refresh token");
     }
-    const std::string hash = sha256_hex(body->refresh_token);
+    const std::string hash = core::sha256_hex(body->refresh_token);
     auto tokens = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<json::object> {
         auto use = repo::use_refresh(tx, hash);
         if (use.outcome == repo::refresh_outcome::reused) {
@@ -281,7 +268,7 @@ awaitable<response> logout(context& c, request& req) {
     if (!body) {
         co_return problem(req, body.error());
     }
-    const std::string hash = sha256_hex(body->refresh_token);
+    const std::string hash = core::sha256_hex(body->refresh_token);
     co_await c.pool.transact([&](pqxx::work& tx) {
         if (auto family = repo::family_of(tx, hash, who.id)) {
             repo::revoke_family(tx, *family);

@@ -36,18 +36,6 @@ core::problem invalid(const char* field, std::string detail) {
     return core::make_problem(core::errc::invalid_argument, std::move(detail), field);
 }
 
-std::string sha256_hex(std::string_view s) {
-    unsigned char out[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(s.data()), s.size());
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned char b : out) {
-        hex += digits[b >> 4];
-        hex += digits[b & 0xF];
-    }
-    return hex;
-}
-
 std::string six_digits() {
     return std::to_string(100000 + randombytes_uniform(900000));
 }
@@ -261,7 +249,7 @@ awaitable<response> place_order(context& c, request& req) {
                                         "Idempotency-Key"});
     }
     const std::string idem(*key);
-    const std::string hash = sha256_hex(req.method + " " + req.path + "\n" + req.body);
+    const std::string hash = core::sha256_hex(req.method + " " + req.path + "\n" + req.body);
     auto claimed =
         co_await c.pool.transact([&](pqxx::work& tx) { return repo::claim_key(tx, who.id, idem, hash); });
     if (!claimed.claimed) {

@@ -20,6 +20,10 @@ TEST(ids, uuid_is_version_4_and_unique) {
     EXPECT_FALSE(is_uuid("0123456789012345678901234567890123456"));
 }
 
+TEST(ids, sha256_matches_the_standard_vector) {
+    EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 TEST(ids, random_hex_has_requested_length) {
     EXPECT_EQ(random_hex(16).size(), 32u);
 }

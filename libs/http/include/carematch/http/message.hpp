@@ -55,6 +55,19 @@ using handler = std::function<boost::asio::awaitable<response>(request&)>;
 /// An application/problem+json response for `p`; `instance` is the request path, when known.
 response problem_response(const core::problem& p, std::string_view request_id = {});
 
+/// The problem for `p`, carrying the request's id.
+inline response problem_response(const request& req, const core::problem& p) {
+    return problem_response(p, req.request_id);
+}
+
+/// The problem for errc `e` (its status and title), with `detail` and the offending `field`.
+inline response problem_response(const request& req,
+                                 core::errc e,
+                                 std::string detail = {},
+                                 std::string field = {}) {
+    return problem_response(core::make_problem(e, std::move(detail), std::move(field)), req.request_id);
+}
+
 /// Shorthand: a problem with `status`, its standard title, `detail` and optional `field`.
 response problem_response(int status, std::string detail, std::string field = {});
 
