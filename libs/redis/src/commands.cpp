@@ -71,6 +71,34 @@ asio::awaitable<core::result<std::string>> xadd(client& c,
     co_return std::move(r->str);
 }
 
+asio::awaitable<core::result<bool>> xadd_with_id(
+    client& c, std::string stream, std::string id, field_list fields, std::size_t max_len) {
+    std::vector<std::string> args{"XADD", std::move(stream)};
+    if (max_len > 0) {
+        args.insert(args.end(), {"MAXLEN", "~", std::to_string(max_len)});
+    }
+    args.push_back(std::move(id));
+    for (auto& [k, v] : fields) {
+        args.push_back(std::move(k));
+        args.push_back(std::move(v));
+    }
+    auto r = co_await c.command(std::move(args));
+    // result<bool> cannot tell a bool from an error code by conversion: say which.
+    using boost::system::in_place_error;
+    using boost::system::in_place_value;
+    if (!r) {
+        co_return core::result<bool>(in_place_error, r.error());
+    }
+    if (r->is_error()) {
+        if (r->str.find("equal or smaller") != std::string::npos) {
+            co_return core::result<bool>(in_place_value, false);
+        }
+        core::log::warn("redis XADD failed", {{"error", r->str}});
+        co_return core::result<bool>(in_place_error, make_error_code(core::errc::unavailable));
+    }
+    co_return core::result<bool>(in_place_value, true);
+}
+
 asio::awaitable<core::result<void>> ensure_group(client& c,
                                                  std::string stream,
                                                  std::string group,

@@ -4,6 +4,7 @@
 #include <carematch/db/migrate.hpp>
 #include <carematch/db/outbox.hpp>
 #include <carematch/redis/client.hpp>
+#include <carematch/redis/commands.hpp>
 
 #include <gtest/gtest.h>
 
@@ -85,6 +86,65 @@ TEST_F(outbox_test, events_are_published_in_commit_order_across_batches) {
     for (int i = 0; i < 5; ++i) {
         EXPECT_EQ(entries[i].elements[1].elements[5].str, "{\"n\": " + std::to_string(i) + "}");
     }
+}
+
+TEST_F(outbox_test, a_relay_that_died_mid_batch_is_taken_over_without_repeats) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {
+        ids.push_back(test::run_coro(io, db.transact([&](pqxx::work& tx) {
+            return enqueue_event(tx, schema, stream, "order.created", "{\"n\":" + std::to_string(i) + "}");
+        })));
+    }
+    // The dead relay: it claimed all three, published the first two under their ids, and died before marking.
+    auto rows = test::run_coro(io, db.transact([&](pqxx::work& tx) {
+        std::vector<long long> out;
+        for (const auto& r : tx.exec("UPDATE " + schema +
+                                     ".outbox SET claimed_until = now() + interval '1 hour' RETURNING id")) {
+            out.push_back(r[0].as<long long>());
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    }));
+    ASSERT_EQ(rows.size(), 3u);
+    for (int i = 0; i < 2; ++i) {
+        redis::field_list f{{"id", ids[i]}, {"type", "order.created"}};
+        ASSERT_TRUE(
+            *test::run_coro(io, redis::xadd_with_id(redis, stream, std::to_string(rows[i]) + "-0", f)));
+    }
+    outbox_relay relay(db, redis, schema);
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 0u);  // its lease is live: nobody else publishes
+
+    test::run_coro(io, db.transact([&](pqxx::work& tx) {
+        tx.exec("UPDATE " + schema +
+                ".outbox SET claimed_until = now() - interval '1 second'");  // lease over
+    }));
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 3u);
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 0u);
+    auto entries = stream_entries();
+    ASSERT_EQ(entries.size(), 3u);  // each event once, in order
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(entries[i].str.empty() ? entries[i].elements[0].str : entries[i].str,
+                  std::to_string(rows[i]) + "-0");
+        EXPECT_EQ(entries[i].elements[1].elements[1].str, ids[i]);
+    }
+}
+
+TEST_F(outbox_test, foreign_entries_in_the_stream_never_swallow_an_event) {
+    // Another database's relay wrote this stream first, at this outbox's future ids and beyond.
+    redis::field_list foreign{{"id", "someone-else"}, {"type", "order.created"}};
+    ASSERT_TRUE(*test::run_coro(io, redis::xadd_with_id(redis, stream, "1-0", foreign)));
+    ASSERT_TRUE(*test::run_coro(io, redis::xadd_with_id(redis, stream, "999999999-0", foreign)));
+    std::string mine = test::run_coro(io, db.transact([&](pqxx::work& tx) {
+        return enqueue_event(tx, schema, stream, "order.created", R"({"n":1})");
+    }));
+    outbox_relay relay(db, redis, schema);
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 1u);
+    int found = 0;
+    for (const auto& e : stream_entries()) {
+        const auto& kv = e.elements[1].elements;
+        found += kv.size() >= 2 && kv[1].str == mine ? 1 : 0;
+    }
+    EXPECT_EQ(found, 1);
 }
 
 TEST_F(outbox_test, malformed_payload_is_refused_in_the_transaction) {

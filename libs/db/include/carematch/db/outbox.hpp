@@ -36,14 +36,17 @@ struct relay_settings {
 };
 
 /// Publishes committed outbox rows of one schema to their Redis streams (XADD with fields id, type,
-/// payload, occurred_at) and marks them published. Delivery is at least once: a relay that dies between
-/// XADD and marking leaves its lease to expire, and the rows are published again.
+/// payload, occurred_at, under the stream id "<outbox row id>-0") and marks them published. One batch per
+/// schema at a time; a relay that dies between XADD and marking leaves its lease to expire, and the next
+/// relay's repeats are refused by Redis (the id exists), so each event is in its stream exactly once. When a
+/// stream also holds foreign entries with greater ids (another database, a rebuilt outbox), a refused id that
+/// is not in the stream is published with a fresh id instead: never lost, at least once.
 class outbox_relay {
   public:
     outbox_relay(pool& db, redis::client& redis, std::string schema, relay_settings s = {});
 
-    /// Claims up to `batch` unpublished rows (oldest first), publishes them and marks them; returns how many
-    /// were published. Rows whose publishing failed stay claimed until their lease expires.
+    /// Claims up to `batch` unpublished rows (oldest first) unless another relay's lease is live, publishes
+    /// them and marks them; returns how many are now published. Rows it could not publish are released.
     boost::asio::awaitable<std::size_t> run_once();
 
     /// Calls run_once until stop(), waiting poll_interval whenever nothing was left to publish.

@@ -25,6 +25,11 @@ boost::asio::awaitable<core::result<std::string>> xadd(client& c,
                                                        field_list fields,
                                                        std::size_t max_len = 0);
 
+/// XADD stream MAXLEN ~ max_len <id> fields… with an explicit entry id. True when added; false when the
+/// stream already holds this id or a greater one (a repeat: idempotent publishing from one ordered source).
+boost::asio::awaitable<core::result<bool>> xadd_with_id(
+    client& c, std::string stream, std::string id, field_list fields, std::size_t max_len = 0);
+
 /// XGROUP CREATE stream group start MKSTREAM; an existing group is not an error.
 boost::asio::awaitable<core::result<void>> ensure_group(client& c,
                                                         std::string stream,
