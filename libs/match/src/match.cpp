@@ -49,7 +49,10 @@ double travel_minutes(const weights& w, kind_id kind, geo a, geo b) noexcept {
     return haversine_km(a, b) * w.road_factor / profile(w, kind).speed_kmh * 60.0;
 }
 
-bool feasible(const instance& in, const order& o, const worker& w) noexcept {
+namespace {
+
+// The checks that need no travel time, cheapest first.
+bool fits(const order& o, const worker& w) noexcept {
     if (std::find(w.skills.begin(), w.skills.end(), o.skill) == w.skills.end()) {
         return false;
     }
@@ -62,7 +65,11 @@ bool feasible(const instance& in, const order& o, const worker& w) noexcept {
     if (o.meal_slot && (*o.meal_slot >= w.meals_left.size() || w.meals_left[*o.meal_slot] <= 0)) {
         return false;
     }
-    const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
+    return true;
+}
+
+// The rest of feasibility, given the pair's travel time (computed once by the caller).
+bool feasible_with(const instance& in, const order& o, const worker& w, double travel) noexcept {
     if (travel > profile(in.w, o.kind).circle_minutes) {
         return false;
     }
@@ -103,14 +110,24 @@ bool feasible(const instance& in, const order& o, const worker& w) noexcept {
     return true;
 }
 
-double cost(const weights& wt, const order& o, const worker& w) noexcept {
-    double c = wt.travel * travel_minutes(wt, o.kind, w.location, o.location);
+double cost_with(const weights& wt, const order& o, const worker& w, double travel) noexcept {
+    double c = wt.travel * travel;
     c -= wt.rating_bonus * (w.rating - 3.0);
     if (contains(o.preferred, w.id)) {
         c -= wt.continuity_bonus;
     }
     c += wt.fairness * w.jobs_today;
     return c;
+}
+
+}  // namespace
+
+bool feasible(const instance& in, const order& o, const worker& w) noexcept {
+    return fits(o, w) && feasible_with(in, o, w, travel_minutes(in.w, o.kind, w.location, o.location));
+}
+
+double cost(const weights& wt, const order& o, const worker& w) noexcept {
+    return cost_with(wt, o, w, travel_minutes(wt, o.kind, w.location, o.location));
 }
 
 double unassigned_penalty(const weights& wt, const order& o) noexcept {
@@ -195,11 +212,15 @@ graph build_graph(const instance& in) {
                     return;
                 }
             }
-            if (!feasible(in, o, w)) {
+            if (!fits(o, w)) {
+                return;
+            }
+            const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
+            if (!feasible_with(in, o, w, travel)) {
                 return;
             }
             std::uint32_t r = resources_of[wi][o.meal_slot ? *o.meal_slot : 0];
-            edge e{oi, r, hundredths(cost(in.w, o, w))};
+            edge e{oi, r, hundredths(cost_with(in.w, o, w, travel))};
             if (best.size() < k) {
                 best.push_back(e);
                 std::push_heap(best.begin(), best.end(), by_cost);
