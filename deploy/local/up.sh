@@ -4,7 +4,7 @@
 # services. A second run reuses what already runs. deploy/local/down.sh stops everything.
 #
 # Environment: CAREMATCH_PG_PORT (25432), CAREMATCH_REDIS_PORT (26379), CAREMATCH_HTTP_PORT (8080),
-# CAREMATCH_SPLIT=1 to run each service alone on its own port (identity 8081, orders 8082) instead of the
+# CAREMATCH_SPLIT=1 to run each service alone on its own port (identity 8081, orders 8082, providers 8083) instead of the
 # all-in-one process.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -86,10 +86,12 @@ if [[ ${CAREMATCH_SPLIT:-0} == 1 ]]; then
     start_service identity $((http_port + 1))
     export CAREMATCH_ORDERS_ORDERS_IDENTITY_URL="http://127.0.0.1:$((http_port + 1))"
     start_service orders $((http_port + 2))
+    start_service providers $((http_port + 3))
 else
     start_service all-in-one "$http_port"
     echo "identity: served by all-in-one on http://127.0.0.1:$http_port (/v1/auth, /v1/admin, /v1/recipients, /v1/regions)"
     echo "orders: served by all-in-one on http://127.0.0.1:$http_port (/v1/catalog, /v1/orders)"
+    echo "providers: served by all-in-one on http://127.0.0.1:$http_port (/v1/providers)"
 fi
 echo "first admin: phone and password in .local/secrets/admin"
 

@@ -8,6 +8,7 @@
 
 #include <identity/src/app.hpp>
 #include <orders/src/app.hpp>
+#include <providers/src/app.hpp>
 
 int main(int argc, char** argv) {
     namespace cm = carematch;
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
             cm::core::config_source::from_file(argc > 1 ? argv[1] : "config/all-in-one.toml", "all-in-one");
         auto identity_cfg = cm::identity::read_config(source);
         auto orders_cfg = cm::orders::read_config(source);
+        auto providers_cfg = cm::providers::read_config(source);
         source.reject_unknown();
         const auto& service = identity_cfg.service;
         cm::core::log::set_level(cm::core::log::parse_level(service.log.level));
@@ -25,11 +27,14 @@ int main(int argc, char** argv) {
         identity.start();
         cm::orders::app orders(io, orders_cfg);
         orders.start();
+        cm::providers::app providers(io, providers_cfg);
+        providers.start();
         cm::observability::metrics metrics;
         cm::observability::add_pool_gauges(metrics, identity.pool());
         cm::http::router router;  // add() throws if two apps claim the same route
         identity.add_routes(router);
         orders.add_routes(router);
+        providers.add_routes(router);
         cm::observability::add_routes(router, metrics, identity.probes());
         cm::http::server server(
             io,
@@ -39,11 +44,13 @@ int main(int argc, char** argv) {
         orders.set_identity("127.0.0.1", server.port());
         boost::asio::co_spawn(io, identity.run(), boost::asio::detached);
         boost::asio::co_spawn(io, orders.run(), boost::asio::detached);
+        boost::asio::co_spawn(io, providers.run(), boost::asio::detached);
         cm::core::log::info(
             "listening", {{"service", "all-in-one"}, {"host", service.http.host}, {"port", server.port()}});
         cm::http::run_until_signal(io, service.http.io_threads, server, [&] {
             identity.stop();
             orders.stop();
+            providers.stop();
         });
         return 0;
     } catch (const std::exception& e) {

@@ -33,6 +33,8 @@ class all_in_one : public ::testing::Test {
             {"CAREMATCH_ALL_IN_ONE_ORDERS_SCHEMA", orders_schema},
             {"CAREMATCH_ALL_IN_ONE_IDENTITY_REGIONS_FILE", source + "/config/regions.json"},
             {"CAREMATCH_ALL_IN_ONE_ORDERS_CATALOG_FILE", source + "/config/catalog.json"},
+            {"CAREMATCH_ALL_IN_ONE_PROVIDERS_CATALOG_FILE", source + "/config/catalog.json"},
+            {"CAREMATCH_ALL_IN_ONE_PROVIDERS_SCHEMA", providers_schema},
             {"CAREMATCH_AUTH_SIGNING_KEY", "e2e:" + std::string(43, 'A') + "="},
             {"CAREMATCH_IDENTITY_DATA_KEY", std::string(42, 'B') + "A="},
             {"CAREMATCH_ALL_IN_ONE_IDENTITY_DATA_KEY", std::string(42, 'B') + "A="},
@@ -84,6 +86,7 @@ class all_in_one : public ::testing::Test {
         pqxx::work tx(c);
         tx.exec("DROP SCHEMA IF EXISTS " + identity_schema + " CASCADE");
         tx.exec("DROP SCHEMA IF EXISTS " + orders_schema + " CASCADE");
+        tx.exec("DROP SCHEMA IF EXISTS " + providers_schema + " CASCADE");
         tx.commit();
     }
 
@@ -101,6 +104,7 @@ class all_in_one : public ::testing::Test {
 
     std::string identity_schema = test::unique_schema("e2e_identity");
     std::string orders_schema = test::unique_schema("e2e_orders");
+    std::string providers_schema = test::unique_schema("e2e_providers");
     pid_t pid_ = -1;
     bool reaped_ = false;
     FILE* log_ = nullptr;

@@ -1,0 +1,124 @@
+// providers wiring: config, dependencies, catalog of credential needs, the presence sweeper.
+#include "app.hpp"
+
+#include "context.hpp"
+
+#include <carematch/core/log.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace carematch::providers {
+
+config read_config(core::config_source& source) {
+    config c;
+    c.service = core::read_service_config(source);
+    c.schema = source.get_string("providers.schema", c.schema);
+    if (!db::valid_schema_name(c.schema)) {
+        throw core::config_error("providers.schema", "must be a lower-case SQL identifier");
+    }
+    c.service.db.schema = c.schema;
+    c.catalog_file = source.get_string("providers.catalog_file", c.catalog_file);
+    c.heartbeat_timeout = std::chrono::seconds(source.get_int("providers.heartbeat_timeout_s", 90, 10, 3600));
+    c.signing_key = source.get_secret("auth.signing_key");
+    if (c.signing_key.empty()) {
+        throw core::config_error(
+            "auth.signing_key",
+            "required secret is missing (CAREMATCH_AUTH_SIGNING_KEY or auth.signing_key_file)");
+    }
+    c.verify_keys = source.get_string("auth.verify_keys", "");
+    c.tokens.access_ttl = std::chrono::seconds(source.get_int("auth.access_ttl_s", 900, 60, 3600));
+    return c;
+}
+
+context::context(boost::asio::io_context& io, config c, const core::clock& clk)
+    : cfg(std::move(c)),
+      clock(clk),
+      pool(cfg.service.db),
+      redis(io, cfg.service.redis),
+      relay(pool, redis, cfg.schema),
+      verifier(cfg.tokens, clk) {}
+
+const core::clock& app::default_clock() {
+    static const core::system_clock clock;
+    return clock;
+}
+
+app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
+    : ctx_(std::make_unique<context>(io, std::move(cfg), clock)) {}
+
+app::~app() = default;
+
+void app::start() {
+    auto& c = *ctx_;
+    c.pool.check();
+    db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
+    try {
+        auto key = auth::parse_signing_key(c.cfg.signing_key);
+        c.verifier.add_key(key.kid, key.public_key);
+        c.verifier.add_keys(c.cfg.verify_keys);
+    } catch (const std::invalid_argument& e) {
+        throw core::config_error("auth.signing_key", e.what());
+    }
+    std::ifstream in(c.cfg.catalog_file);
+    if (!in) {
+        throw core::config_error("providers.catalog_file", "cannot read " + c.cfg.catalog_file);
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    try {
+        const boost::json::value doc = boost::json::parse(ss.str());
+        for (const auto& v : doc.as_array()) {
+            std::vector<std::string> needs;
+            for (const auto& cred : v.at("credentials").as_array()) {
+                needs.emplace_back(cred.as_string());
+            }
+            c.kind_credentials[std::string(v.at("kind").as_string())].push_back(std::move(needs));
+        }
+    } catch (const std::exception& e) {
+        throw core::config_error("providers.catalog_file", std::string("malformed catalog: ") + e.what());
+    }
+    core::log::info("providers started", {{"schema", c.cfg.schema}});
+}
+
+std::vector<observability::probe> app::probes() {
+    return {observability::postgres_probe(ctx_->pool), observability::redis_probe(ctx_->redis)};
+}
+
+boost::asio::awaitable<void> app::run() {
+    using namespace std::chrono_literals;
+    auto& c = *ctx_;
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    auto sweeper = [&]() -> boost::asio::awaitable<void> {
+        while (!c.stopping) {
+            try {
+                (void)co_await sweep();
+            } catch (const std::exception& e) {
+                core::log::warn("presence sweep failed", {{"error", e.what()}});
+            }
+            timer.expires_after(10s);
+            co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        }
+    };
+    using namespace boost::asio::experimental::awaitable_operators;
+    co_await (c.relay.run() && sweeper());
+}
+
+void app::stop() {
+    ctx_->stopping = true;
+    ctx_->relay.stop();
+}
+
+db::pool& app::pool() {
+    return ctx_->pool;
+}
+
+}  // namespace carematch::providers
