@@ -89,6 +89,24 @@ signing_key generate_signing_key(std::string kid) {
     return parse_signing_key(kid + ":" + b64(seed, sodium_base64_VARIANT_ORIGINAL));
 }
 
+signing_key trust_keys(token_verifier& v,
+                       const std::string& signing_key_spec,
+                       const std::string& verify_keys) {
+    signing_key key;
+    try {
+        key = parse_signing_key(signing_key_spec);
+    } catch (const std::invalid_argument& e) {
+        throw core::config_error("auth.signing_key", e.what());
+    }
+    v.add_key(key.kid, key.public_key);
+    try {
+        v.add_keys(verify_keys);
+    } catch (const std::invalid_argument& e) {
+        throw core::config_error("auth.verify_keys", e.what());
+    }
+    return key;
+}
+
 std::string format_signing_key(const signing_key& k) {
     std::string seed(reinterpret_cast<const char*>(k.secret.data()), crypto_sign_SEEDBYTES);
     return k.kid + ":" + b64(seed, sodium_base64_VARIANT_ORIGINAL);

@@ -170,6 +170,24 @@ asio::awaitable<void> pool::run(std::function<void(pqxx::work&)> body, isolation
         std::move(body));
 }
 
+std::string text_array(const std::vector<std::string>& values) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0) {
+            out += ',';
+        }
+        out += '"';
+        for (char c : values[i]) {
+            if (c == '"' || c == '\\') {
+                out += '\\';
+            }
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
 bool is_conflict(const pqxx::sql_error& e) noexcept {
     const std::string& state = e.sqlstate();
     return state == "23505" || state == "23P01" || state == "23514";

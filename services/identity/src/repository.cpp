@@ -122,22 +122,6 @@ std::vector<std::string> json_strings(const std::string& text) {
     return out;
 }
 
-// A PostgreSQL array literal of strings, each quoted.
-std::string pg_array(const std::vector<std::string>& values) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        out += i ? ",\"" : "\"";
-        for (char c : values[i]) {
-            if (c == '"' || c == '\\') {
-                out += '\\';
-            }
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
 std::string pg_array(const std::vector<std::int64_t>& values) {
     std::string out = "{";
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -348,9 +332,9 @@ void insert_recipient(pqxx::work& tx, const recipient_row& r) {
                    r.birth_date,
                    r.gender,
                    r.ability_level,
-                   pg_array(r.priority_categories),
-                   pg_array(r.diet),
-                   pg_array(r.languages),
+                   db::text_array(r.priority_categories),
+                   db::text_array(r.diet),
+                   db::text_array(r.languages),
                    r.gender_preference,
                    r.address,
                    r.lat,
@@ -392,9 +376,9 @@ void update_recipient(pqxx::work& tx, const recipient_row& r) {
                    r.birth_date,
                    r.gender,
                    r.ability_level,
-                   pg_array(r.priority_categories),
-                   pg_array(r.diet),
-                   pg_array(r.languages),
+                   db::text_array(r.priority_categories),
+                   db::text_array(r.diet),
+                   db::text_array(r.languages),
                    r.gender_preference,
                    r.address,
                    r.lat,

@@ -83,14 +83,8 @@ void app::start() {
     auto& c = *ctx_;
     c.pool.check();
     db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
-    try {
-        auto key = auth::parse_signing_key(c.cfg.signing_key);
-        c.verifier.add_key(key.kid, key.public_key);
-        c.verifier.add_keys(c.cfg.verify_keys);
-        c.issuer = std::make_unique<auth::token_issuer>(key, c.cfg.tokens, c.clock);
-    } catch (const std::invalid_argument& e) {
-        throw core::config_error("auth.signing_key", e.what());
-    }
+    c.issuer = std::make_unique<auth::token_issuer>(
+        auth::trust_keys(c.verifier, c.cfg.signing_key, c.cfg.verify_keys), c.cfg.tokens, c.clock);
     std::ifstream in(c.cfg.catalog_file);
     if (!in) {
         throw core::config_error("orders.catalog_file", "cannot read " + c.cfg.catalog_file);

@@ -61,13 +61,7 @@ void app::start() {
     auto& c = *ctx_;
     c.pool.check();
     db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
-    try {
-        auto key = auth::parse_signing_key(c.cfg.signing_key);
-        c.verifier.add_key(key.kid, key.public_key);
-        c.verifier.add_keys(c.cfg.verify_keys);
-    } catch (const std::invalid_argument& e) {
-        throw core::config_error("auth.signing_key", e.what());
-    }
+    auth::trust_keys(c.verifier, c.cfg.signing_key, c.cfg.verify_keys);
     std::ifstream in(c.cfg.catalog_file);
     if (!in) {
         throw core::config_error("providers.catalog_file", "cannot read " + c.cfg.catalog_file);

@@ -1,6 +1,8 @@
 // providers' SQL, as named constants with bound parameters.
 #include "repository.hpp"
 
+#include <carematch/db/pool.hpp>
+
 #include <boost/json.hpp>
 
 namespace carematch::providers::repo {
@@ -39,24 +41,6 @@ std::vector<std::string> strings(const std::string& json_text) {
     return out;
 }
 
-std::string pg_array(const std::vector<std::string>& values) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        if (i > 0) {
-            out += ',';
-        }
-        out += '"';
-        for (char c : values[i]) {
-            if (c == '"' || c == '\\') {
-                out += '\\';
-            }
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
 }  // namespace
 
 std::optional<worker_row> find_worker(pqxx::work& tx, const std::string& id) {
@@ -91,8 +75,8 @@ void upsert_worker(pqxx::transaction_base& tx, const worker_row& w) {
                    w.org_id,
                    w.name,
                    w.gender,
-                   pg_array(w.languages),
-                   pg_array(w.kinds),
+                   db::text_array(w.languages),
+                   db::text_array(w.kinds),
                    w.home_lat,
                    w.home_lon,
                    w.radius_km);

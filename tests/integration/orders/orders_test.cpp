@@ -147,7 +147,8 @@ TEST_F(orders_fixture, placing_is_idempotent_per_caller_and_key) {
     auto [s, rid] = family_with_elder("13700000401", elder());
     EXPECT_EQ(place(s, rid, "").status, 400);
 
-    // 200 concurrent identical requests with one key.
+    // 200 concurrent identical requests with one key (a client that waits as long as a busy machine needs).
+    http::client patient(client_io, http::client::settings{std::chrono::seconds(120), 256});
     std::vector<http::response> answers;
     auto many = [&]() -> boost::asio::awaitable<void> {
         std::atomic<int> done{0};
@@ -165,7 +166,7 @@ TEST_F(orders_fixture, placing_is_idempotent_per_caller_and_key) {
                                  {"Idempotency-Key", "k-200"}};
                     o.body = json::serialize(
                         json::object{{"recipient_id", rid}, {"kind", "bath"}, {"sub_type", "home_bath"}});
-                    auto r = co_await client.send("127.0.0.1", server->port(), o);
+                    auto r = co_await patient.send("127.0.0.1", server->port(), o);
                     if (r) {
                         answers[static_cast<std::size_t>(i)] = *r;
                     }

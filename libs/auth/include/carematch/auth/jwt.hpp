@@ -4,6 +4,7 @@
 
 #include <carematch/auth/caller.hpp>
 #include <carematch/core/clock.hpp>
+#include <carematch/core/config.hpp>
 #include <carematch/core/error.hpp>
 
 #include <array>
@@ -79,6 +80,11 @@ class token_verifier {
     const core::clock& clock_;
     std::map<std::string, std::array<unsigned char, 32>, std::less<>> keys_;
 };
+
+/// Makes `v` trust `signing_key` ("kid:base64(seed)") and every "kid:base64(public key)" of `verify_keys`;
+/// returns the parsed signing key. Throws core::config_error naming auth.signing_key or auth.verify_keys when
+/// malformed.
+signing_key trust_keys(token_verifier& v, const std::string& signing_key, const std::string& verify_keys);
 
 /// Base64url without padding (RFC 7515 §2).
 std::string base64url_encode(std::string_view bytes);

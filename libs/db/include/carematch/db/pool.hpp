@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace carematch::db {
 
@@ -70,6 +71,10 @@ class pool {
     struct impl;
     std::shared_ptr<impl> impl_;
 };
+
+/// A PostgreSQL array literal of `values`, each quoted and escaped: bind it as $n::text[] (libpqxx 6 binds no
+/// containers).
+std::string text_array(const std::vector<std::string>& values);
 
 /// True for unique, exclusion and check violations: the outcome repositories report as errc::conflict.
 bool is_conflict(const pqxx::sql_error& e) noexcept;
