@@ -89,6 +89,14 @@ signing_key generate_signing_key(std::string kid) {
     return parse_signing_key(kid + ":" + b64(seed, sodium_base64_VARIANT_ORIGINAL));
 }
 
+token_config read_token_config(core::config_source& source) {
+    token_config c;
+    c.signing_key = source.require_secret("auth.signing_key");
+    c.verify_keys = source.get_string("auth.verify_keys", "");
+    c.tokens.access_ttl = std::chrono::seconds(source.get_int("auth.access_ttl_s", 900, 60, 3600));
+    return c;
+}
+
 signing_key trust_keys(token_verifier& v,
                        const std::string& signing_key_spec,
                        const std::string& verify_keys) {

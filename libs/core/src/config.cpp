@@ -186,6 +186,16 @@ std::string config_source::get_secret(std::string_view key) {
     return value;
 }
 
+std::string config_source::require_secret(std::string_view key) {
+    std::string v = get_secret(key);
+    if (v.empty()) {
+        throw config_error(std::string(key),
+                           "required secret is missing (set " + env_names(key).second + " or " +
+                               std::string(key) + "_file)");
+    }
+    return v;
+}
+
 void config_source::reject_unknown() const {
     // Walk the leaves; a table is known when some used key lies below it.
     std::function<void(const toml::table&, const std::string&)> walk = [&](const toml::table& t,

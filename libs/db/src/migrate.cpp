@@ -22,6 +22,18 @@ bool valid_schema_name(const std::string& name) noexcept {
     });
 }
 
+std::string read_schema(core::config_source& source,
+                        std::string_view key,
+                        std::string fallback,
+                        core::service_config& service) {
+    std::string schema = source.get_string(key, std::move(fallback));
+    if (!valid_schema_name(schema)) {
+        throw core::config_error(std::string(key), "must be a lower-case SQL identifier");
+    }
+    service.db.schema = schema;
+    return schema;
+}
+
 int migrate(const std::string& url, const std::string& schema, const std::vector<migration>& migrations) {
     if (!valid_schema_name(schema)) {
         throw std::invalid_argument("invalid schema name: " + schema);

@@ -19,11 +19,7 @@ namespace carematch::identity {
 config read_config(core::config_source& source) {
     config c;
     c.service = core::read_service_config(source);
-    c.schema = source.get_string("identity.schema", c.schema);
-    if (!db::valid_schema_name(c.schema)) {
-        throw core::config_error("identity.schema", "must be a lower-case SQL identifier");
-    }
-    c.service.db.schema = c.schema;
+    c.schema = db::read_schema(source, "identity.schema", c.schema, c.service);
     c.regions_file = source.get_string("identity.regions_file", c.regions_file);
     c.login_failures_per_account = static_cast<int>(
         source.get_int("identity.login_failures_per_account", c.login_failures_per_account, 1, 100));
@@ -31,20 +27,8 @@ config read_config(core::config_source& source) {
         source.get_int("identity.login_failures_per_ip", c.login_failures_per_ip, 1, 1'000'000));
     c.refresh_ttl_days =
         static_cast<int>(source.get_int("identity.refresh_ttl_days", c.refresh_ttl_days, 1, 365));
-    c.signing_key = source.get_secret("auth.signing_key");
-    if (c.signing_key.empty()) {
-        throw core::config_error(
-            "auth.signing_key",
-            "required secret is missing (CAREMATCH_AUTH_SIGNING_KEY or auth.signing_key_file)");
-    }
-    c.verify_keys = source.get_string("auth.verify_keys", "");
-    c.tokens.access_ttl = std::chrono::seconds(source.get_int("auth.access_ttl_s", 900, 60, 3600));
-    c.data_key = source.get_secret("identity.data_key");
-    if (c.data_key.empty()) {
-        throw core::config_error(
-            "identity.data_key",
-            "required secret is missing (CAREMATCH_IDENTITY_DATA_KEY or identity.data_key_file)");
-    }
+    c.auth = auth::read_token_config(source);
+    c.data_key = source.require_secret("identity.data_key");
     c.bootstrap_admin = source.get_secret("identity.bootstrap_admin");
     c.passwords.threads = static_cast<std::size_t>(source.get_int("identity.hash_threads", 2, 1, 64));
     return c;
@@ -57,7 +41,7 @@ context::context(boost::asio::io_context& io, config c, const core::clock& clk)
       redis(io, cfg.service.redis),
       relay(pool, redis, cfg.schema),
       hasher(cfg.passwords),
-      verifier(cfg.tokens, clk) {}
+      verifier(cfg.auth.tokens, clk) {}
 
 const core::clock& app::default_clock() {
     static const core::system_clock clock;
@@ -107,7 +91,9 @@ void app::start() {
     db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
 
     c.issuer = std::make_unique<auth::token_issuer>(
-        auth::trust_keys(c.verifier, c.cfg.signing_key, c.cfg.verify_keys), c.cfg.tokens, c.clock);
+        auth::trust_keys(c.verifier, c.cfg.auth.signing_key, c.cfg.auth.verify_keys),
+        c.cfg.auth.tokens,
+        c.clock);
     try {
         c.sealer = std::make_unique<auth::sealer>(c.cfg.data_key);
     } catch (const std::invalid_argument& e) {

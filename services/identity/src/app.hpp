@@ -29,11 +29,9 @@ struct config {
     int login_failures_per_account = 100;              // per hour, then 429
     int login_failures_per_ip = 1000;                  // per hour, then 429
     int refresh_ttl_days = 30;
-    std::string signing_key;      // secret auth.signing_key: "kid:base64(seed)"
-    std::string verify_keys;      // auth.verify_keys: more "kid:base64(public key)" (rotation)
     std::string data_key;         // secret identity.data_key: base64 of 32 bytes, seals sensitive fields
     std::string bootstrap_admin;  // secret identity.bootstrap_admin: "phone:password" of the first admin
-    auth::token_settings tokens;
+    auth::token_config auth;      // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
     auth::password_settings passwords;
 };
 

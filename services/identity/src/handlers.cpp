@@ -57,7 +57,7 @@ json::object issue_tokens(context& c, pqxx::work& tx, const repo::user_row& u, c
     repo::insert_refresh(tx, family_id, u.id, core::sha256_hex(refresh), c.cfg.refresh_ttl_days);
     return json::object{{"access_token", c.issuer->issue(caller_of(u))},
                         {"token_type", "Bearer"},
-                        {"expires_in", c.cfg.tokens.access_ttl.count()},
+                        {"expires_in", c.cfg.auth.tokens.access_ttl.count()},
                         {"refresh_token", refresh},
                         {"user_id", u.id},
                         {"role", u.role}};

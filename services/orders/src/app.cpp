@@ -16,11 +16,7 @@ namespace carematch::orders {
 config read_config(core::config_source& source) {
     config c;
     c.service = core::read_service_config(source);
-    c.schema = source.get_string("orders.schema", c.schema);
-    if (!db::valid_schema_name(c.schema)) {
-        throw core::config_error("orders.schema", "must be a lower-case SQL identifier");
-    }
-    c.service.db.schema = c.schema;
+    c.schema = db::read_schema(source, "orders.schema", c.schema, c.service);
     c.catalog_file = source.get_string("orders.catalog_file", c.catalog_file);
     auto identity = core::parse_redis_url("orders.identity_url", [&] {
         // Same host:port shape as a Redis URL; reuse its parser on an http:// prefix.
@@ -40,14 +36,7 @@ config read_config(core::config_source& source) {
         static_cast<int>(source.get_int("orders.subsidy.special_family", 50, 0, 100));
     c.subsidies.age_80_plus = static_cast<int>(source.get_int("orders.subsidy.age_80_plus", 30, 0, 100));
     c.subsidies.living_alone = static_cast<int>(source.get_int("orders.subsidy.living_alone", 0, 0, 100));
-    c.signing_key = source.get_secret("auth.signing_key");
-    if (c.signing_key.empty()) {
-        throw core::config_error(
-            "auth.signing_key",
-            "required secret is missing (CAREMATCH_AUTH_SIGNING_KEY or auth.signing_key_file)");
-    }
-    c.verify_keys = source.get_string("auth.verify_keys", "");
-    c.tokens.access_ttl = std::chrono::seconds(source.get_int("auth.access_ttl_s", 900, 60, 3600));
+    c.auth = auth::read_token_config(source);
     return c;
 }
 
@@ -58,7 +47,7 @@ context::context(boost::asio::io_context& io, config c, const core::clock& clk)
       redis(io, cfg.service.redis),
       relay(pool, redis, cfg.schema),
       peers(io),
-      verifier(cfg.tokens, clk) {}
+      verifier(cfg.auth.tokens, clk) {}
 
 const catalog_item* context::find(std::string_view kind, std::string_view sub_type) const {
     for (const auto& item : catalog) {
@@ -84,7 +73,9 @@ void app::start() {
     c.pool.check();
     db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
     c.issuer = std::make_unique<auth::token_issuer>(
-        auth::trust_keys(c.verifier, c.cfg.signing_key, c.cfg.verify_keys), c.cfg.tokens, c.clock);
+        auth::trust_keys(c.verifier, c.cfg.auth.signing_key, c.cfg.auth.verify_keys),
+        c.cfg.auth.tokens,
+        c.clock);
     std::ifstream in(c.cfg.catalog_file);
     if (!in) {
         throw core::config_error("orders.catalog_file", "cannot read " + c.cfg.catalog_file);

@@ -38,9 +38,7 @@ struct config {
     std::string identity_host = "127.0.0.1";  // orders.identity_url: where recipients are read
     std::uint16_t identity_port = 8081;
     subsidy_rules subsidies;
-    std::string signing_key;  // secret auth.signing_key: signs orders' service tokens (one key for now)
-    std::string verify_keys;
-    auth::token_settings tokens;
+    auth::token_config auth;  // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
 };
 
 config read_config(core::config_source& source);

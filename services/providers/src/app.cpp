@@ -21,21 +21,10 @@ namespace carematch::providers {
 config read_config(core::config_source& source) {
     config c;
     c.service = core::read_service_config(source);
-    c.schema = source.get_string("providers.schema", c.schema);
-    if (!db::valid_schema_name(c.schema)) {
-        throw core::config_error("providers.schema", "must be a lower-case SQL identifier");
-    }
-    c.service.db.schema = c.schema;
+    c.schema = db::read_schema(source, "providers.schema", c.schema, c.service);
     c.catalog_file = source.get_string("providers.catalog_file", c.catalog_file);
     c.heartbeat_timeout = std::chrono::seconds(source.get_int("providers.heartbeat_timeout_s", 90, 10, 3600));
-    c.signing_key = source.get_secret("auth.signing_key");
-    if (c.signing_key.empty()) {
-        throw core::config_error(
-            "auth.signing_key",
-            "required secret is missing (CAREMATCH_AUTH_SIGNING_KEY or auth.signing_key_file)");
-    }
-    c.verify_keys = source.get_string("auth.verify_keys", "");
-    c.tokens.access_ttl = std::chrono::seconds(source.get_int("auth.access_ttl_s", 900, 60, 3600));
+    c.auth = auth::read_token_config(source);
     return c;
 }
 
@@ -45,7 +34,7 @@ context::context(boost::asio::io_context& io, config c, const core::clock& clk)
       pool(cfg.service.db),
       redis(io, cfg.service.redis),
       relay(pool, redis, cfg.schema),
-      verifier(cfg.tokens, clk) {}
+      verifier(cfg.auth.tokens, clk) {}
 
 const core::clock& app::default_clock() {
     static const core::system_clock clock;
@@ -61,7 +50,7 @@ void app::start() {
     auto& c = *ctx_;
     c.pool.check();
     db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
-    auth::trust_keys(c.verifier, c.cfg.signing_key, c.cfg.verify_keys);
+    auth::trust_keys(c.verifier, c.cfg.auth.signing_key, c.cfg.auth.verify_keys);
     std::ifstream in(c.cfg.catalog_file);
     if (!in) {
         throw core::config_error("providers.catalog_file", "cannot read " + c.cfg.catalog_file);

@@ -26,9 +26,7 @@ struct config {
     std::string schema = "providers";
     std::string catalog_file = "config/catalog.json";  // which credentials each kind's sub-types need
     std::chrono::seconds heartbeat_timeout{90};
-    std::string signing_key;  // secret auth.signing_key (verifies tokens)
-    std::string verify_keys;
-    auth::token_settings tokens;
+    auth::token_config auth;  // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
 };
 
 config read_config(core::config_source& source);

@@ -104,6 +104,7 @@ TEST(config, secrets_come_from_the_environment_never_the_file) {
     EXPECT_EQ(error_key([&] { missing_file.get_secret("auth.signing_key"); }), "auth.signing_key_file");
     config_source none("", "identity", fake_env({}));
     EXPECT_EQ(none.get_secret("auth.signing_key"), "");
+    EXPECT_EQ(error_key([&] { none.require_secret("auth.signing_key"); }), "auth.signing_key");
 }
 
 TEST(config, syntax_error_is_reported) {

@@ -81,6 +81,16 @@ class token_verifier {
     std::map<std::string, std::array<unsigned char, 32>, std::less<>> keys_;
 };
 
+/// The token keys and settings every service reads from its config.
+struct token_config {
+    std::string signing_key;  // secret auth.signing_key: "kid:base64(seed)"
+    std::string verify_keys;  // auth.verify_keys: more "kid:base64(public key)" accepted while rotating
+    token_settings tokens;    // auth.access_ttl_s
+};
+
+/// Reads auth.signing_key (required secret), auth.verify_keys and auth.access_ttl_s.
+token_config read_token_config(core::config_source& source);
+
 /// Makes `v` trust `signing_key` ("kid:base64(seed)") and every "kid:base64(public key)" of `verify_keys`;
 /// returns the parsed signing key. Throws core::config_error naming auth.signing_key or auth.verify_keys when
 /// malformed.

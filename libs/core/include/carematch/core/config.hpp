@@ -60,6 +60,9 @@ class config_source {
     /// from the TOML file itself (config_error if it is there). Empty when absent.
     std::string get_secret(std::string_view key);
 
+    /// get_secret(), but an absent secret is a config_error naming the key and where it may come from.
+    std::string require_secret(std::string_view key);
+
     /// Throws config_error naming the first key present in the file that no getter asked for.
     void reject_unknown() const;
 

@@ -1,6 +1,8 @@
 // Schema migrations: numbered SQL files applied in order, once each, under an advisory lock.
 #pragma once
 
+#include <carematch/core/config.hpp>
+
 #include <string>
 #include <vector>
 
@@ -19,6 +21,13 @@ struct migration {
 /// outbox table first. Returns how many were applied. Throws std::invalid_argument for a bad schema name or
 /// duplicate versions, and the database error of a failing migration (whose transaction rolls back).
 int migrate(const std::string& url, const std::string& schema, const std::vector<migration>& migrations);
+
+/// Reads the service's schema from `key` (default `fallback`), checks it with valid_schema_name (config_error
+/// naming the key otherwise) and makes it the search_path of `service`'s pool.
+std::string read_schema(core::config_source& source,
+                        std::string_view key,
+                        std::string fallback,
+                        core::service_config& service);
 
 /// True when `name` is a plain lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 bytes).
 bool valid_schema_name(const std::string& name) noexcept;
