@@ -166,7 +166,7 @@ awaitable<response> register_provider(context& c, request& req) {
                      password_hash,
                      body->org_name,
                      core::new_uuid(),
-                     "pending",
+                     "active",
                      {}};
     auto inserted = co_await c.pool.transact([&](pqxx::work& tx) {
         auto r = repo::insert_user(tx, u);
@@ -207,9 +207,6 @@ awaitable<response> login(context& c, request& req) {
         response r = problem(req, core::errc::unauthenticated, "wrong phone number or password");
         r.set_header("WWW-Authenticate", "Bearer");
         co_return r;
-    }
-    if (user->status == "pending") {
-        co_return problem(req, core::errc::forbidden, "the organisation awaits approval");
     }
     auto tokens = co_await c.pool.transact([&](pqxx::work& tx) {
         auto t = issue_tokens(c, tx, *user, core::new_uuid());
@@ -342,7 +339,7 @@ awaitable<response> create_worker(context& c, request& req) {
     }
     auto provider = co_await c.pool.transact([&](pqxx::work& tx) { return repo::find_user(tx, who.id); });
     if (!provider || provider->status != "active") {
-        co_return problem(req, core::errc::forbidden, "the organisation is not approved");
+        co_return problem(req, core::errc::forbidden, "the organisation's account is not active");
     }
     // Hash first: GCC 12 miscompiles a co_await inside an aggregate initialiser.
     std::string password_hash = co_await c.hasher.hash(body->password);
@@ -413,33 +410,6 @@ awaitable<response> create_staff_or_admin(context& c, request& req) {
         co_return problem(req, core::errc::conflict, "this phone number is already registered", "phone");
     }
     co_return http::json_text_response(201, json::serialize(user_json(u)));
-}
-
-awaitable<response> approve_provider(context& c, request& req) {
-    auto authorized = auth::authorize(req, c.verifier, {auth::role::admin});
-    if (!authorized) {
-        co_return auth::deny(authorized.error(), req.request_id);
-    }
-    const auth::caller& who = *authorized;
-    std::string id(req.param("id"));
-    if (!core::is_uuid(id)) {
-        co_return problem(req, core::errc::not_found);
-    }
-    auto approved = co_await c.pool.transact([&](pqxx::work& tx) {
-        auto r = repo::approve_provider(tx, id);
-        if (r) {
-            repo::audit(tx, {who.id, "admin", "approve_provider", "user", id, "", req.request_id});
-        }
-        return r;
-    });
-    if (!approved) {
-        co_return problem(
-            req,
-            approved.error() == core::errc::not_found ? core::errc::not_found : core::errc::conflict,
-            "only a pending provider can be approved");
-    }
-    auto user = co_await c.pool.transact([&](pqxx::work& tx) { return repo::find_user(tx, id); });
-    co_return http::json_text_response(200, json::serialize(user_json(*user)));
 }
 
 // ---- regions ----

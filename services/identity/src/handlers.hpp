@@ -18,7 +18,6 @@ awaitable<http::response> change_password(context& c, http::request& req);
 awaitable<http::response> me(context& c, http::request& req);
 awaitable<http::response> create_worker(context& c, http::request& req);
 awaitable<http::response> create_staff_or_admin(context& c, http::request& req);
-awaitable<http::response> approve_provider(context& c, http::request& req);
 
 awaitable<http::response> list_regions(context& c, http::request& req);
 awaitable<http::response> create_region(context& c, http::request& req);

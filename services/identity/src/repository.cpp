@@ -18,8 +18,6 @@ constexpr const char* sql_user_by_id = "SELECT {cols} FROM users WHERE id = $1::
 constexpr const char* sql_insert_user =
     "INSERT INTO users (id, phone, role, password_hash, display_name, org_id, status, communities)"
     " VALUES ($1::uuid, $2, $3, $4, $5, nullif($6, '')::uuid, $7, $8::bigint[])";
-constexpr const char* sql_approve =
-    "UPDATE users SET status = 'active' WHERE id = $1::uuid AND role = 'provider' AND status = 'pending'";
 constexpr const char* sql_set_password =
     "UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1::uuid";
 
@@ -218,13 +216,6 @@ core::result<void> insert_user(pqxx::work& tx, const user_row& u) {
         throw;
     }
     return {};
-}
-
-core::result<void> approve_provider(pqxx::work& tx, const std::string& id) {
-    if (tx.exec_params(sql_approve, id).affected_rows() == 1) {
-        return {};
-    }
-    return find_user(tx, id) ? core::errc::conflict : core::errc::not_found;
 }
 
 void set_password(pqxx::work& tx, const std::string& user_id, const std::string& hash) {

@@ -32,7 +32,6 @@ std::optional<user_row> find_user(pqxx::work& tx, const std::string& id);
 /// errc::conflict when the phone number is taken.
 core::result<void> insert_user(pqxx::work& tx, const user_row& u);
 /// Activates a pending provider account; errc::not_found or errc::conflict (not pending).
-core::result<void> approve_provider(pqxx::work& tx, const std::string& id);
 void set_password(pqxx::work& tx, const std::string& user_id, const std::string& hash);
 
 // ---- refresh tokens ----

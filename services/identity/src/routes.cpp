@@ -19,7 +19,6 @@ void app::add_routes(http::router& r) {
     r.add("GET", "/v1/auth/me", bind(&h::me));
     r.add("POST", "/v1/auth/workers", bind(&h::create_worker));
     r.add("POST", "/v1/admin/users", bind(&h::create_staff_or_admin));
-    r.add("POST", "/v1/admin/users/{id}/approve", bind(&h::approve_provider));
     r.add("GET", "/v1/regions", bind(&h::list_regions));
     r.add("POST", "/v1/regions", bind(&h::create_region));
     r.add("PATCH", "/v1/regions/{id}", bind(&h::update_region));

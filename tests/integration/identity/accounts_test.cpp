@@ -94,21 +94,13 @@ TEST_F(identity_fixture, failed_logins_are_throttled_per_account) {
     new_family("13700000005");
 }
 
-TEST_F(identity_fixture, pending_provider_cannot_log_in_until_approved_then_creates_workers) {
+TEST_F(identity_fixture, a_provider_account_logs_in_at_once_and_creates_workers_of_its_organisation) {
     auto reg = call(
         "POST",
         "/v1/auth/register/provider",
         json::object{{"phone", "13600000001"}, {"password", "provider-pass"}, {"org_name", "安康居家养老"}});
     ASSERT_EQ(reg.status, 201) << reg.raw.body;
-    EXPECT_EQ(reg.body.at("status").as_string(), "pending");
-    EXPECT_EQ(
-        call("POST", "/v1/auth/login", json::object{{"phone", "13600000001"}, {"password", "provider-pass"}})
-            .status,
-        403);
-    auto a = admin();
-    std::string id(reg.body.at("id").as_string());
-    EXPECT_EQ(call("POST", "/v1/admin/users/" + id + "/approve", std::nullopt, a.access).status, 200);
-    EXPECT_EQ(call("POST", "/v1/admin/users/" + id + "/approve", std::nullopt, a.access).status, 409);
+    EXPECT_EQ(reg.body.at("status").as_string(), "active");
     auto p = login("13600000001", "provider-pass");
     auto w =
         call("POST",
@@ -118,7 +110,16 @@ TEST_F(identity_fixture, pending_provider_cannot_log_in_until_approved_then_crea
     ASSERT_EQ(w.status, 201) << w.raw.body;
     EXPECT_EQ(w.body.at("org_id"), reg.body.at("org_id"));
     auto ws = login("13600000002", "worker-pass");
-    EXPECT_EQ(call("GET", "/v1/auth/me", std::nullopt, ws.access).body.at("role").as_string(), "worker");
+    auto me = call("GET", "/v1/auth/me", std::nullopt, ws.access);
+    EXPECT_EQ(me.body.at("role").as_string(), "worker");
+    EXPECT_EQ(me.body.at("org_id"), reg.body.at("org_id"));
+    // A worker cannot make workers, nor a family.
+    EXPECT_EQ(call("POST",
+                   "/v1/auth/workers",
+                   json::object{{"phone", "13600000003"}, {"password", "worker-pass"}, {"display_name", "x"}},
+                   ws.access)
+                  .status,
+              403);
 }
 
 TEST_F(identity_fixture, forged_tokens_are_401_and_change_nothing) {

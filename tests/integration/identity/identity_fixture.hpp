@@ -114,6 +114,25 @@ class identity_fixture : public ::testing::Test {
         return login(phone, password);
     }
     session admin() { return login(admin_phone, admin_password); }
+    // Registers an organisation's account (its organisation is approved in providers) and logs it in.
+    session new_provider(const std::string& phone, const std::string& org_name = "安康居家养老") {
+        auto r = call("POST",
+                      "/v1/auth/register/provider",
+                      json::object{{"phone", phone}, {"password", "provider-pass"}, {"org_name", org_name}});
+        EXPECT_EQ(r.status, 201) << r.raw.body;
+        return login(phone, "provider-pass");
+    }
+    // A worker account of the provider's organisation, logged in.
+    session new_worker(const session& provider,
+                       const std::string& phone,
+                       const std::string& name = "周阿姨") {
+        auto r = call("POST",
+                      "/v1/auth/workers",
+                      json::object{{"phone", phone}, {"password", "worker-pass"}, {"display_name", name}},
+                      provider.access);
+        EXPECT_EQ(r.status, 201) << r.raw.body;
+        return login(phone, "worker-pass");
+    }
 
     static json::object elder(std::int64_t community = 110101001) {
         return json::object{

@@ -221,16 +221,8 @@ TEST_F(orders_fixture, the_lifecycle_refuses_illegal_moves_and_stale_actors) {
     const std::string code(placed.body.at("service_code").as_string());
     EXPECT_EQ(placed.body.at("status").as_string(), "created");
 
-    // A worker of an approved provider.
-    auto reg =
-        call("POST",
-             "/v1/auth/register/provider",
-             json::object{{"phone", "13600000501"}, {"password", "provider-pass"}, {"org_name", "康乐助浴"}});
-    call("POST",
-         "/v1/admin/users/" + std::string(reg.body.at("id").as_string()) + "/approve",
-         std::nullopt,
-         admin().access);
-    auto prov = login("13600000501", "provider-pass");
+    // A worker of a provider.
+    auto prov = new_provider("13600000501", "康乐助浴");
     auto w =
         call("POST",
              "/v1/auth/workers",
@@ -250,7 +242,7 @@ TEST_F(orders_fixture, the_lifecycle_refuses_illegal_moves_and_stale_actors) {
     ASSERT_EQ(step({{"to", "matching"}}).status, 200);
     auto offered = step({{"to", "offered"},
                          {"worker_id", worker_id},
-                         {"org_id", std::string(reg.body.at("org_id").as_string())}});
+                         {"org_id", std::string(w.body.at("org_id").as_string())}});
     ASSERT_EQ(offered.status, 200) << offered.raw.body;
     EXPECT_EQ(step({{"to", "assigned"}, {"attempt", 0}}).status, 409);  // stale fencing token
     ASSERT_EQ(step({{"to", "assigned"}, {"attempt", 1}}).status, 200);

@@ -68,6 +68,16 @@ inline response problem_response(const request& req,
     return problem_response(core::make_problem(e, std::move(detail), std::move(field)), req.request_id);
 }
 
+/// The problem for an outcome code of our own category (a repository's core::result error).
+inline response problem_response(const request& req,
+                                 const boost::system::error_code& ec,
+                                 std::string detail = {},
+                                 std::string field = {}) {
+    const auto e = ec.category() == core::carematch_category() ? static_cast<core::errc>(ec.value())
+                                                               : core::errc::unavailable;
+    return problem_response(req, e, std::move(detail), std::move(field));
+}
+
 /// Shorthand: a problem with `status`, its standard title, `detail` and optional `field`.
 response problem_response(int status, std::string detail, std::string field = {});
 
