@@ -4,6 +4,8 @@
 #include "app.hpp"
 
 #include <atomic>
+#include <cstdint>
+#include <string>
 
 namespace carematch::providers {
 
@@ -21,8 +23,16 @@ struct context {
     std::map<std::string, std::vector<std::vector<std::string>>> kind_credentials;
     std::atomic<bool> stopping{false};
 
-    std::string online_key(const std::string& kind) const { return "carematch:{presence}:online:" + kind; }
-    std::string seen_key() const { return "carematch:{presence}:seen"; }
+    /// Presence is sharded by street (a community id / 1000): the hash tag keeps a street's keys on one
+    /// Redis Cluster node, next to its orders stream.
+    static std::string shard_tag(std::int64_t community_id) {
+        return "carematch:{region:" + std::to_string(community_id / 1000) + "}";
+    }
+    static std::string online_key(std::int64_t community_id, const std::string& kind) {
+        return shard_tag(community_id) + ":online:" + kind;
+    }
+    static std::string seen_key(std::int64_t community_id) { return shard_tag(community_id) + ":seen"; }
+    static constexpr const char* events_stream = "carematch:{providers}:events";
 };
 
 }  // namespace carematch::providers

@@ -1,6 +1,6 @@
-// providers' handlers: worker profiles, presence (online, heartbeat, offline), suspension, candidates.
-#include "context.hpp"
-#include "repository.hpp"
+// providers' handlers for workers: profiles, presence (online, heartbeat, offline), suspension, availability,
+// candidates; and the helpers every handler shares.
+#include "handlers.hpp"
 
 #include <carematch/auth/caller.hpp>
 #include <carematch/core/ids.hpp>
@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <set>
 
@@ -22,12 +23,6 @@ struct credential_body {
     std::string expires_on;
 };
 BOOST_DESCRIBE_STRUCT(credential_body, (), (type, number, expires_on))
-
-struct point_body {
-    double lat = 0;
-    double lon = 0;
-};
-BOOST_DESCRIBE_STRUCT(point_body, (), (lat, lon))
 
 struct worker_body {
     std::string name;
@@ -46,19 +41,33 @@ struct suspend_body {
 };
 BOOST_DESCRIBE_STRUCT(suspend_body, (), (reason, until))
 
+struct hours_body {
+    std::string from;  // HH:MM
+    std::string to;    // HH:MM, 24:00 ends the day
+};
+BOOST_DESCRIBE_STRUCT(hours_body, (), (from, to))
+
+struct weekday_body {
+    int weekday = 0;  // 1 = Monday … 7 = Sunday
+    std::vector<hours_body> hours;
+};
+BOOST_DESCRIBE_STRUCT(weekday_body, (), (weekday, hours))
+
+struct exception_body {
+    std::string date;               // YYYY-MM-DD
+    std::vector<hours_body> hours;  // empty: a day off
+};
+BOOST_DESCRIBE_STRUCT(exception_body, (), (date, hours))
+
+struct availability_body {
+    std::vector<weekday_body> weekly;
+    std::vector<exception_body> exceptions;
+};
+BOOST_DESCRIBE_STRUCT(availability_body, (), (weekly, exceptions))
+
 namespace handlers {
 
-using boost::asio::awaitable;
 namespace json = boost::json;
-using http::request;
-using http::response;
-
-namespace {
-
-template <class... Args>
-response problem(const request& req, Args&&... args) {
-    return http::problem_response(req, std::forward<Args>(args)...);
-}
 
 core::problem invalid(const char* field, std::string detail) {
     return core::make_problem(core::errc::invalid_argument, std::move(detail), field);
@@ -71,6 +80,11 @@ bool in_china(double lat, double lon) {
 bool iso_date(const std::string& s) {
     return s.size() == 10 && s[4] == '-' && s[7] == '-' &&
            std::all_of(s.begin(), s.end(), [](char ch) { return ch == '-' || (ch >= '0' && ch <= '9'); });
+}
+
+bool iso_timestamp(const std::string& s) {
+    return s.size() >= 20 && s.size() <= 35 && iso_date(s.substr(0, 10)) && s[10] == 'T' &&
+           (s.back() == 'Z' || s[s.size() - 6] == '+' || s[s.size() - 6] == '-');
 }
 
 std::string today(const context& c) {
@@ -88,6 +102,29 @@ std::string today(const context& c) {
 long long now_ms(const context& c) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(c.clock.now().time_since_epoch()).count();
 }
+
+awaitable<void> withdraw(context& c, const std::string& worker_id, std::int64_t community_id) {
+    if (community_id == 0) {
+        co_return;  // never indexed: its organisation has not registered
+    }
+    for (const auto& [kind, needs] : c.kind_credentials) {
+        (void)needs;
+        auto removed = co_await redis::georemove(c.redis, c.online_key(community_id, kind), worker_id);
+        if (!removed) {
+            throw core::unavailable_error("redis: presence unavailable");
+        }
+    }
+    std::vector<std::string> zrem{"ZREM", c.seen_key(community_id), worker_id};
+    if (!co_await c.redis.command(std::move(zrem))) {
+        throw core::unavailable_error("redis: presence unavailable");
+    }
+}
+
+void publish(context& c, pqxx::work& tx, const char* type, const json::object& payload) {
+    db::enqueue_event(tx, c.cfg.schema, c.events_stream, type, json::serialize(payload));
+}
+
+namespace {
 
 // The kinds this worker may be offered now: a kind counts when its credentials for some sub-type are all
 // valid.
@@ -131,29 +168,79 @@ json::object worker_json(const context& c, const repo::worker_row& w) {
                    {"home", json::object{{"lat", w.home_lat}, {"lon", w.home_lon}}},
                    {"radius_km", w.radius_km},
                    {"credentials", std::move(creds)},
-                   {"suspended", w.suspended_now}};
+                   {"suspended", w.suspended_now},
+                   {"community_id", w.community_id}};
     o["suspended_until"] = w.suspended_until ? json::value(*w.suspended_until) : json::value(nullptr);
     return o;
 }
 
-// Removes the worker from every candidate set and from the heartbeat set.
-awaitable<void> withdraw(context& c, const std::string& worker_id) {
-    for (const auto& [kind, needs] : c.kind_credentials) {
-        (void)needs;
-        auto removed = co_await redis::georemove(c.redis, c.online_key(kind), worker_id);
-        if (!removed) {
-            throw core::unavailable_error("redis: presence unavailable");
-        }
-    }
-    std::vector<std::string> zrem{"ZREM", c.seen_key(), worker_id};
-    if (!co_await c.redis.command(std::move(zrem))) {
-        throw core::unavailable_error("redis: presence unavailable");
-    }
+}  // namespace
+
+namespace {
+
+json::object worker_event(const std::string& worker_id) {
+    return json::object{{"worker_id", worker_id}};
 }
 
-void publish(context& c, pqxx::work& tx, const char* type, const std::string& worker_id) {
-    json::object payload{{"worker_id", worker_id}};
-    db::enqueue_event(tx, c.cfg.schema, "carematch:{presence}:providers", type, json::serialize(payload));
+// "HH:MM" → minutes of the day; "24:00" ends a day.
+std::optional<int> minutes_of(const std::string& s) {
+    if (s.size() != 5 || s[2] != ':' || !std::isdigit(static_cast<unsigned char>(s[0])) ||
+        !std::isdigit(static_cast<unsigned char>(s[1])) || !std::isdigit(static_cast<unsigned char>(s[3])) ||
+        !std::isdigit(static_cast<unsigned char>(s[4]))) {
+        return std::nullopt;
+    }
+    const int h = (s[0] - '0') * 10 + (s[1] - '0');
+    const int m = (s[3] - '0') * 10 + (s[4] - '0');
+    if (m > 59 || h > 24 || (h == 24 && m != 0)) {
+        return std::nullopt;
+    }
+    return h * 60 + m;
+}
+
+std::string hhmm(int minutes) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
+    return buf;
+}
+
+// Hours of one day: sorted, each from < to, not overlapping.
+std::optional<repo::minute_ranges> ranges_of(const std::vector<hours_body>& hours) {
+    repo::minute_ranges out;
+    for (const auto& h : hours) {
+        auto from = minutes_of(h.from);
+        auto to = minutes_of(h.to);
+        if (!from || !to || *from >= *to) {
+            return std::nullopt;
+        }
+        out.emplace_back(*from, *to);
+    }
+    std::sort(out.begin(), out.end());
+    for (std::size_t i = 1; i < out.size(); ++i) {
+        if (out[i].first < out[i - 1].second) {
+            return std::nullopt;
+        }
+    }
+    return out;
+}
+
+json::array hours_json(const repo::minute_ranges& ranges) {
+    json::array a;
+    for (const auto& [from, to] : ranges) {
+        a.push_back(json::object{{"from", hhmm(from)}, {"to", hhmm(to)}});
+    }
+    return a;
+}
+
+json::object availability_json(const repo::availability_row& a) {
+    json::array weekly;
+    for (const auto& [day, ranges] : a.weekly) {
+        weekly.push_back(json::object{{"weekday", day}, {"hours", hours_json(ranges)}});
+    }
+    json::array exceptions;
+    for (const auto& [date, ranges] : a.exceptions) {
+        exceptions.push_back(json::object{{"date", date}, {"hours", hours_json(ranges)}});
+    }
+    return json::object{{"weekly", std::move(weekly)}, {"exceptions", std::move(exceptions)}};
 }
 
 }  // namespace
@@ -219,24 +306,31 @@ awaitable<response> put_worker(context& c, request& req) {
     for (const auto& cr : body->credentials) {
         row.credentials.push_back({cr.type, cr.number, cr.expires_on});
     }
-    auto stored = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<repo::worker_row> {
+    auto stored = co_await c.pool.transact([&](pqxx::work& tx) -> core::result<repo::worker_row> {
+        auto org = repo::find_org(tx, who->org);
+        if (!org || org->status != "approved") {
+            return core::errc::conflict;
+        }
         auto existing = repo::find_worker(tx, id);
         if (existing && existing->org_id != who->org) {
-            return std::nullopt;  // another organisation's worker does not exist for this caller
+            return core::errc::not_found;  // another organisation's worker does not exist for this caller
         }
         try {
             pqxx::subtransaction sub(tx, "upsert");
             repo::upsert_worker(sub, row);
             sub.commit();
         } catch (const pqxx::data_exception&) {
-            return std::nullopt;
+            return core::errc::invalid_argument;
         }
         repo::add_history(tx, id, "profile", who->id, "provider", "");
-        publish(c, tx, "worker.updated", id);
-        return repo::find_worker(tx, id);
+        publish(c, tx, "worker.updated", worker_event(id));
+        return *repo::find_worker(tx, id);
     });
     if (!stored) {
-        co_return problem(req, core::errc::not_found);
+        if (stored.error() == core::errc::conflict) {
+            co_return problem(req, core::errc::conflict, "the organisation is not approved");
+        }
+        co_return problem(req, stored.error());
     }
     co_return http::json_text_response(200, json::serialize(worker_json(c, *stored)));
 }
@@ -252,14 +346,17 @@ awaitable<response> get_worker(context& c, request& req) {
         co_return problem(req, core::errc::not_found);
     }
     auto w = co_await c.pool.transact([&](pqxx::work& tx) { return repo::find_worker(tx, id); });
-    const bool visible = w && (who->any_of({auth::role::staff, auth::role::admin}) ||
-                               (who->is(auth::role::provider) && w->org_id == who->org) ||
-                               (who->is(auth::role::worker) && w->id == who->id));
+    const bool visible =
+        w && (who->is(auth::role::admin) || (who->is(auth::role::staff) && who->covers(w->community_id)) ||
+              (who->is(auth::role::provider) && w->org_id == who->org) ||
+              (who->is(auth::role::worker) && w->id == who->id));
     if (!visible) {
         co_return problem(req, core::errc::not_found);
     }
     co_return http::json_text_response(200, json::serialize(worker_json(c, *w)));
 }
+
+namespace {
 
 awaitable<response> presence(context& c, request& req, bool online) {
     auto who = auth::authorize(req, c.verifier, {auth::role::worker});
@@ -282,31 +379,39 @@ awaitable<response> presence(context& c, request& req, bool online) {
         co_return problem(req, core::errc::not_found, "no worker profile: the organisation creates it first");
     }
     if (!online) {
-        co_await withdraw(c, w->id);
-        co_await c.pool.transact([&](pqxx::work& tx) { publish(c, tx, "worker.offline", w->id); });
+        co_await withdraw(c, w->id, w->community_id);
+        co_await c.pool.transact(
+            [&](pqxx::work& tx) { publish(c, tx, "worker.offline", worker_event(w->id)); });
         co_return http::json_text_response(200, json::serialize(json::object{{"online", false}}));
     }
     if (w->suspended_now) {
         co_return problem(req, core::errc::conflict, "suspended until " + w->suspended_until.value_or(""));
     }
+    if (w->org_status != "approved" || w->org_suspended_now) {
+        co_await withdraw(c, w->id, w->community_id);
+        co_return problem(req, core::errc::conflict, "the organisation is not approved or is suspended");
+    }
     const auto kinds = eligible_kinds(c, *w);
     for (const auto& [kind, needs] : c.kind_credentials) {
         (void)needs;
         const bool add = std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
-        auto done = add ? co_await redis::geoadd(c.redis, c.online_key(kind), at->lon, at->lat, w->id)
-                        : co_await redis::georemove(c.redis, c.online_key(kind), w->id);
+        const std::string key = c.online_key(w->community_id, kind);
+        auto done = add ? co_await redis::geoadd(c.redis, key, at->lon, at->lat, w->id)
+                        : co_await redis::georemove(c.redis, key, w->id);
         if (!done) {
             throw core::unavailable_error("redis: presence unavailable");
         }
     }
-    std::vector<std::string> zadd{"ZADD", c.seen_key(), std::to_string(now_ms(c)), w->id};
+    std::vector<std::string> zadd{"ZADD", c.seen_key(w->community_id), std::to_string(now_ms(c)), w->id};
     if (!co_await c.redis.command(std::move(zadd))) {
         throw core::unavailable_error("redis: presence unavailable");
     }
-    co_await c.pool.transact([&](pqxx::work& tx) { publish(c, tx, "worker.online", w->id); });
+    co_await c.pool.transact([&](pqxx::work& tx) { publish(c, tx, "worker.online", worker_event(w->id)); });
     co_return http::json_text_response(
         200, json::serialize(json::object{{"online", true}, {"kinds", json::value_from(kinds)}}));
 }
+
+}  // namespace
 
 awaitable<response> go_online(context& c, request& req) {
     co_return co_await presence(c, req, true);
@@ -331,21 +436,122 @@ awaitable<response> suspend_worker(context& c, request& req) {
     if (body->reason.empty() || body->reason.size() > 600) {
         co_return problem(req, invalid("reason", "1 to 200 characters"));
     }
-    bool done = co_await c.pool.transact([&](pqxx::work& tx) {
+    if (!iso_timestamp(body->until)) {
+        co_return problem(req, invalid("until", "an ISO 8601 timestamp with a zone"));
+    }
+    auto done = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<std::int64_t> {
+        auto w = repo::find_worker(tx, id);
+        if (!w || (who->is(auth::role::staff) && !who->covers(w->community_id))) {
+            return std::nullopt;  // staff act within their communities only
+        }
         if (!repo::suspend(tx, id, body->until, body->reason)) {
-            return false;
+            return std::nullopt;
         }
         repo::add_history(tx, id, "suspend", who->id, std::string(auth::to_string(who->role)), body->reason);
-        publish(c, tx, "worker.suspended", id);
-        return true;
+        auto payload = worker_event(id);
+        payload["until"] = body->until;
+        publish(c, tx, "worker.suspended", payload);
+        return w->community_id;
     });
     if (!done) {
         co_return problem(req, core::errc::not_found, "no such worker, or `until` is not a timestamp");
     }
-    co_await withdraw(c, id);  // out of matching at once
+    co_await withdraw(c, id, *done);  // out of matching at once
     co_return http::json_text_response(200, json::serialize(json::object{{"suspended", true}}));
 }
 
+// The worker's own calendar: the organisation or the worker writes it; staff and admin read it.
+awaitable<response> put_availability(context& c, request& req) {
+    auto who = auth::authorize(req, c.verifier, {auth::role::provider, auth::role::worker});
+    if (!who) {
+        co_return auth::deny(who.error(), req.request_id);
+    }
+    std::string id(req.param("id"));
+    if (!core::is_uuid(id)) {
+        co_return problem(req, core::errc::not_found);
+    }
+    auto body = http::parse_json_body<availability_body>(req);
+    if (!body) {
+        co_return problem(req, body.error());
+    }
+    repo::availability_row a;
+    if (body->weekly.size() > 7 || body->exceptions.size() > 366) {
+        co_return problem(req, invalid("weekly", "at most 7 weekdays and 366 exceptions"));
+    }
+    for (const auto& d : body->weekly) {
+        auto r = ranges_of(d.hours);
+        if (d.weekday < 1 || d.weekday > 7 || a.weekly.contains(d.weekday) || !r || r->size() > 6) {
+            co_return problem(
+                req,
+                invalid("weekly", "distinct weekdays 1–7, each with up to 6 non-overlapping HH:MM hours"));
+        }
+        a.weekly[d.weekday] = *r;
+    }
+    for (const auto& e : body->exceptions) {
+        auto r = ranges_of(e.hours);
+        if (!iso_date(e.date) || a.exceptions.contains(e.date) || !r || r->size() > 6) {
+            co_return problem(
+                req,
+                invalid("exceptions", "distinct YYYY-MM-DD dates, each with up to 6 non-overlapping hours"));
+        }
+        a.exceptions[e.date] = *r;
+    }
+    auto stored = co_await c.pool.transact([&](pqxx::work& tx) -> core::result<repo::availability_row> {
+        auto w = repo::find_worker(tx, id);
+        const bool mine = w && ((who->is(auth::role::provider) && w->org_id == who->org) ||
+                                (who->is(auth::role::worker) && w->id == who->id));
+        if (!mine) {
+            return core::errc::not_found;
+        }
+        try {
+            pqxx::subtransaction sub(tx, "availability");
+            repo::set_availability(sub, id, a);
+            sub.commit();
+        } catch (const pqxx::data_exception&) {
+            return core::errc::invalid_argument;  // e.g. a date the calendar does not have
+        }
+        repo::add_history(tx, id, "availability", who->id, std::string(auth::to_string(who->role)), "");
+        publish(c, tx, "worker.updated", worker_event(id));
+        return repo::get_availability(tx, id);
+    });
+    if (!stored) {
+        if (stored.error() == core::errc::invalid_argument) {
+            co_return problem(req, invalid("exceptions", "every date must exist"));
+        }
+        co_return problem(req, stored.error());
+    }
+    co_return http::json_text_response(200, json::serialize(availability_json(*stored)));
+}
+
+awaitable<response> get_availability(context& c, request& req) {
+    auto who = auth::authorize(
+        req, c.verifier, {auth::role::provider, auth::role::worker, auth::role::staff, auth::role::admin});
+    if (!who) {
+        co_return auth::deny(who.error(), req.request_id);
+    }
+    std::string id(req.param("id"));
+    if (!core::is_uuid(id)) {
+        co_return problem(req, core::errc::not_found);
+    }
+    auto found = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<repo::availability_row> {
+        auto w = repo::find_worker(tx, id);
+        const bool visible = w && (who->is(auth::role::admin) ||
+                                   (who->is(auth::role::staff) && who->covers(w->community_id)) ||
+                                   (who->is(auth::role::provider) && w->org_id == who->org) ||
+                                   (who->is(auth::role::worker) && w->id == who->id));
+        if (!visible) {
+            return std::nullopt;
+        }
+        return repo::get_availability(tx, id);
+    });
+    if (!found) {
+        co_return problem(req, core::errc::not_found);
+    }
+    co_return http::json_text_response(200, json::serialize(availability_json(*found)));
+}
+
+// For matching: online workers of a kind near a point in the order's shard, who may be offered a job now
+// (optionally: over the whole window `from`–`to`).
 awaitable<response> candidates(context& c, request& req) {
     auto who = auth::authorize(req, c.verifier, {auth::role::service}, true);
     if (!who) {
@@ -358,23 +564,51 @@ awaitable<response> candidates(context& c, request& req) {
     double lat = 0;
     double lon = 0;
     double radius = 0;
+    std::int64_t community = 0;
     try {
         lat = std::stod(req.query_param("lat").value_or("x"));
         lon = std::stod(req.query_param("lon").value_or("x"));
         radius = std::stod(req.query_param("radius_m").value_or("5000"));
+        community = std::stoll(req.query_param("community_id").value_or("x"));
     } catch (const std::exception&) {
-        co_return problem(req, invalid("lat", "lat, lon and radius_m must be numbers"));
+        co_return problem(req, invalid("lat", "lat, lon, radius_m and community_id must be numbers"));
     }
     if (!in_china(lat, lon) || !(radius > 0 && radius <= 30000)) {
         co_return problem(req, invalid("lat", "a position inside China and radius_m up to 30000"));
     }
-    auto hits = co_await redis::geosearch(c.redis, c.online_key(*kind), lon, lat, radius, 200);
+    if (community < 100000000 || community > 999999999) {
+        co_return problem(req, invalid("community_id", "a community id (9 digits)"));
+    }
+    std::optional<std::pair<std::string, std::string>> window;
+    auto from = req.query_param("from");
+    auto to = req.query_param("to");
+    if (from || to) {
+        if (!from || !to || !iso_timestamp(*from) || !iso_timestamp(*to) || *from >= *to) {
+            co_return problem(req, invalid("from", "from and to: ISO 8601 timestamps, from before to"));
+        }
+        window.emplace(*from, *to);
+    }
+    auto hits = co_await redis::geosearch(c.redis, c.online_key(community, *kind), lon, lat, radius, 200);
     if (!hits) {
         throw core::unavailable_error("redis: presence unavailable");
     }
+    std::vector<std::string> ids;
+    for (const auto& h : *hits) {
+        ids.push_back(h.member);
+    }
+    // Redis is the transport: the record decides who may still be offered work.
+    std::vector<std::string> keep;
+    try {
+        keep = co_await c.pool.transact([&](pqxx::work& tx) { return repo::offerable(tx, ids, window); });
+    } catch (const pqxx::data_exception&) {
+        co_return problem(req, invalid("from", "from and to must be valid timestamps"));
+    }
+    const std::set<std::string> ok(keep.begin(), keep.end());
     json::array items;
     for (const auto& h : *hits) {
-        items.push_back(json::object{{"worker_id", h.member}, {"distance_m", h.distance_m}});
+        if (ok.contains(h.member)) {
+            items.push_back(json::object{{"worker_id", h.member}, {"distance_m", h.distance_m}});
+        }
     }
     co_return http::json_text_response(200, json::serialize(json::object{{"items", std::move(items)}}));
 }
@@ -386,29 +620,22 @@ boost::asio::awaitable<std::size_t> app::sweep() {
     const long long cutoff =
         handlers::now_ms(c) -
         std::chrono::duration_cast<std::chrono::milliseconds>(c.cfg.heartbeat_timeout).count();
-    std::vector<std::string> range{"ZRANGEBYSCORE", c.seen_key(), "-inf", "(" + std::to_string(cutoff)};
-    auto stale = co_await c.redis.command(std::move(range));
-    if (!stale) {
-        throw core::unavailable_error("redis: presence unavailable");
+    auto shards = co_await c.pool.transact([](pqxx::work& tx) { return repo::presence_shards(tx); });
+    std::size_t removed = 0;
+    for (const auto street : shards) {
+        const std::int64_t community = street * 1000;  // any community of the street names its shard
+        std::vector<std::string> range{
+            "ZRANGEBYSCORE", c.seen_key(community), "-inf", "(" + std::to_string(cutoff)};
+        auto stale = co_await c.redis.command(std::move(range));
+        if (!stale) {
+            throw core::unavailable_error("redis: presence unavailable");
+        }
+        for (const auto& member : stale->elements) {
+            co_await handlers::withdraw(c, member.str, community);
+        }
+        removed += stale->elements.size();
     }
-    for (const auto& member : stale->elements) {
-        co_await handlers::withdraw(c, member.str);
-    }
-    co_return stale->elements.size();
-}
-
-void app::add_routes(http::router& r) {
-    context& c = *ctx_;
-    using handler_fn = boost::asio::awaitable<http::response> (*)(context&, http::request&);
-    auto bind = [&c](handler_fn f) { return [&c, f](http::request& req) { return f(c, req); }; };
-    namespace h = handlers;
-    r.add("PUT", "/v1/providers/workers/{id}", bind(&h::put_worker));
-    r.add("GET", "/v1/providers/workers/{id}", bind(&h::get_worker));
-    r.add("POST", "/v1/providers/workers/{id}/suspend", bind(&h::suspend_worker));
-    r.add("POST", "/v1/providers/me/online", bind(&h::go_online));
-    r.add("POST", "/v1/providers/me/heartbeat", bind(&h::go_online));
-    r.add("POST", "/v1/providers/me/offline", bind(&h::go_offline));
-    r.add("GET", "/v1/internal/providers/candidates", bind(&h::candidates));
+    co_return removed;
 }
 
 }  // namespace carematch::providers

@@ -9,11 +9,12 @@ namespace carematch::providers::repo {
 namespace {
 
 constexpr const char* sql_find =
-    "SELECT id::text, org_id::text, name, gender, array_to_json(languages)::text, array_to_json(kinds)::text,"
-    " home_lat, home_lon, radius_km,"
-    " to_char(suspended_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), suspend_reason,"
-    " coalesce(suspended_until > now(), false)"
-    " FROM workers WHERE id = $1::uuid";
+    "SELECT w.id::text, w.org_id::text, w.name, gender, array_to_json(languages)::text,"
+    " array_to_json(kinds)::text, home_lat, home_lon, radius_km,"
+    " to_char(w.suspended_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), w.suspend_reason,"
+    " coalesce(w.suspended_until > now(), false), coalesce(o.community_id, 0), coalesce(o.status, ''),"
+    " coalesce(o.suspended_until > now(), false)"
+    " FROM workers w LEFT JOIN organisations o ON o.id = w.org_id WHERE w.id = $1::uuid";
 constexpr const char* sql_credentials =
     "SELECT type, number, expires_on::text FROM credentials WHERE worker_id = $1::uuid ORDER BY type";
 constexpr const char* sql_upsert =
@@ -63,6 +64,9 @@ std::optional<worker_row> find_worker(pqxx::work& tx, const std::string& id) {
     }
     w.suspend_reason = r[0][10].as<std::string>();
     w.suspended_now = r[0][11].as<bool>();
+    w.community_id = r[0][12].as<std::int64_t>();
+    w.org_status = r[0][13].as<std::string>();
+    w.org_suspended_now = r[0][14].as<bool>();
     for (const auto& c : tx.exec_params(sql_credentials, id)) {
         w.credentials.push_back({c[0].as<std::string>(), c[1].as<std::string>(), c[2].as<std::string>()});
     }
@@ -104,6 +108,306 @@ void add_history(pqxx::work& tx,
                  const std::string& actor_role,
                  const std::string& reason) {
     tx.exec_params(sql_history, worker_id, action, actor_id, actor_role, reason);
+}
+
+// ---- organisations ----
+
+namespace {
+
+constexpr const char* sql_org_columns =
+    "SELECT id::text, kind, name, registration_number, community_id, address, lat, lon, status, "
+    "status_reason,"
+    " to_char(suspended_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), suspend_reason,"
+    " coalesce(suspended_until > now(), false) FROM organisations";
+constexpr const char* sql_submit_org =
+    "INSERT INTO organisations (id, kind, name, registration_number, community_id, address, lat, lon)"
+    " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8)"
+    " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name,"
+    " registration_number = excluded.registration_number, community_id = excluded.community_id,"
+    " address = excluded.address, lat = excluded.lat, lon = excluded.lon, status = 'pending',"
+    " status_reason = '', updated_at = now() WHERE organisations.status <> 'approved'";
+constexpr const char* sql_decide_org =
+    "UPDATE organisations SET status = $2, status_reason = $3, updated_at = now()"
+    " WHERE id = $1::uuid AND status = 'pending'";
+constexpr const char* sql_suspend_org =
+    "UPDATE organisations SET suspended_until = $2::timestamptz, suspend_reason = $3, updated_at = now()"
+    " WHERE id = $1::uuid";
+constexpr const char* sql_org_history =
+    "INSERT INTO organisation_history (org_id, action, actor_id, actor_role, reason)"
+    " VALUES ($1::uuid, $2, $3, $4, $5)";
+constexpr const char* sql_org_workers = "SELECT id::text FROM workers WHERE org_id = $1::uuid";
+constexpr const char* sql_shards =
+    "SELECT DISTINCT community_id / 1000 FROM organisations WHERE status = 'approved' ORDER BY 1";
+
+org_row read_org(const pqxx::row& r) {
+    org_row o;
+    o.id = r[0].as<std::string>();
+    o.kind = r[1].as<std::string>();
+    o.name = r[2].as<std::string>();
+    if (!r[3].is_null()) {
+        o.registration_number = r[3].as<std::string>();
+    }
+    o.community_id = r[4].as<std::int64_t>();
+    o.address = r[5].as<std::string>();
+    o.lat = r[6].as<double>();
+    o.lon = r[7].as<double>();
+    o.status = r[8].as<std::string>();
+    o.status_reason = r[9].as<std::string>();
+    if (!r[10].is_null()) {
+        o.suspended_until = r[10].as<std::string>();
+    }
+    o.suspend_reason = r[11].as<std::string>();
+    o.suspended_now = r[12].as<bool>();
+    return o;
+}
+
+std::string int_array(const std::vector<std::int64_t>& v) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        out += (i ? "," : "") + std::to_string(v[i]);
+    }
+    return out + "}";
+}
+
+}  // namespace
+
+std::optional<org_row> find_org(pqxx::transaction_base& tx, const std::string& id) {
+    auto r = tx.exec_params(std::string(sql_org_columns) + " WHERE id = $1::uuid", id);
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    return read_org(r[0]);
+}
+
+bool submit_org(pqxx::transaction_base& tx, const org_row& o) {
+    return tx.exec_params(sql_submit_org,
+                          o.id,
+                          o.kind,
+                          o.name,
+                          o.registration_number,
+                          o.community_id,
+                          o.address,
+                          o.lat,
+                          o.lon)
+               .affected_rows() == 1;
+}
+
+bool decide_org(pqxx::work& tx, const std::string& id, const std::string& status, const std::string& reason) {
+    return tx.exec_params(sql_decide_org, id, status, reason).affected_rows() == 1;
+}
+
+bool suspend_org(pqxx::work& tx, const std::string& id, const std::string& until, const std::string& reason) {
+    try {
+        pqxx::subtransaction sub(tx, "suspend_org");
+        auto r = sub.exec_params(sql_suspend_org, id, until, reason);
+        sub.commit();
+        return r.affected_rows() == 1;
+    } catch (const pqxx::data_exception&) {
+        return false;
+    }
+}
+
+std::vector<org_row> list_orgs(pqxx::work& tx,
+                               const std::string& status,
+                               const std::optional<std::vector<std::int64_t>>& communities,
+                               const std::string& after,
+                               int limit) {
+    const std::string sql = std::string(sql_org_columns) +
+                            " WHERE ($1 = '' OR status = $1)"
+                            " AND ($2::bigint[] IS NULL OR community_id = ANY($2::bigint[]))"
+                            " AND ($3 = '' OR id > $3::uuid) ORDER BY id LIMIT $4";
+    std::optional<std::string> scope;
+    if (communities) {
+        scope = int_array(*communities);
+    }
+    std::vector<org_row> out;
+    for (const auto& r : tx.exec_params(sql, status, scope, after, limit)) {
+        out.push_back(read_org(r));
+    }
+    return out;
+}
+
+void add_org_history(pqxx::work& tx,
+                     const std::string& org_id,
+                     const std::string& action,
+                     const std::string& actor_id,
+                     const std::string& actor_role,
+                     const std::string& reason) {
+    tx.exec_params(sql_org_history, org_id, action, actor_id, actor_role, reason);
+}
+
+std::vector<std::string> org_worker_ids(pqxx::work& tx, const std::string& org_id) {
+    std::vector<std::string> out;
+    for (const auto& r : tx.exec_params(sql_org_workers, org_id)) {
+        out.push_back(r[0].as<std::string>());
+    }
+    return out;
+}
+
+std::vector<std::int64_t> presence_shards(pqxx::work& tx) {
+    std::vector<std::int64_t> out;
+    for (const auto& r : tx.exec(sql_shards)) {
+        out.push_back(r[0].as<std::int64_t>());
+    }
+    return out;
+}
+
+// ---- availability ----
+
+namespace {
+
+constexpr const char* sql_clear_weekly = "DELETE FROM availability WHERE worker_id = $1::uuid";
+constexpr const char* sql_clear_exceptions = "DELETE FROM availability_exceptions WHERE worker_id = $1::uuid";
+constexpr const char* sql_add_weekly =
+    "INSERT INTO availability (worker_id, weekday, minutes) VALUES ($1::uuid, $2, $3::int4multirange)";
+constexpr const char* sql_add_exception =
+    "INSERT INTO availability_exceptions (worker_id, on_date, minutes) VALUES ($1::uuid, $2::date, "
+    "$3::int4multirange)";
+constexpr const char* sql_weekly =
+    "SELECT a.weekday, lower(r), upper(r) FROM availability a LEFT JOIN LATERAL unnest(a.minutes) r ON true"
+    " WHERE a.worker_id = $1::uuid ORDER BY 1, 2";
+constexpr const char* sql_exceptions =
+    "SELECT e.on_date::text, lower(r), upper(r) FROM availability_exceptions e"
+    " LEFT JOIN LATERAL unnest(e.minutes) r ON true WHERE e.worker_id = $1::uuid ORDER BY 1, 2";
+// Each local day the window touches must be covered by that day's hours: the exception of the date, else the
+// weekday's pattern, else — for a worker without any weekly pattern — the whole day.
+constexpr const char* sql_offerable =
+    "WITH win AS (SELECT $2::timestamptz AT TIME ZONE 'Asia/Shanghai' AS f,"
+    "                    $3::timestamptz AT TIME ZONE 'Asia/Shanghai' AS t)"
+    " SELECT w.id::text FROM workers w JOIN organisations o ON o.id = w.org_id"
+    " WHERE w.id = ANY($1::uuid[]) AND NOT coalesce(w.suspended_until > now(), false)"
+    " AND o.status = 'approved' AND NOT coalesce(o.suspended_until > now(), false)"
+    " AND ($2::timestamptz IS NULL OR NOT EXISTS ("
+    "   SELECT 1 FROM win, generate_series(date_trunc('day', win.f), win.t - interval '1 microsecond',"
+    "                                      interval '1 day') AS d(day)"
+    "   WHERE NOT coalesce("
+    "     (SELECT minutes FROM availability_exceptions e WHERE e.worker_id = w.id AND e.on_date = "
+    "d.day::date),"
+    "     (SELECT minutes FROM availability a WHERE a.worker_id = w.id"
+    "        AND a.weekday = extract(isodow FROM d.day)),"
+    "     CASE WHEN EXISTS (SELECT 1 FROM availability a WHERE a.worker_id = w.id) THEN '{}'::int4multirange"
+    "          ELSE '{[0,1440)}'::int4multirange END)"
+    "   @> int4range(greatest(0, floor(extract(epoch FROM win.f - d.day) / 60))::int,"
+    "                least(1440, ceil(extract(epoch FROM win.t - d.day) / 60))::int)))"
+    " ORDER BY array_position($1::uuid[], w.id)";
+
+std::string multirange(const minute_ranges& ranges) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+        out += (i ? "," : "") + std::string("[") + std::to_string(ranges[i].first) + "," +
+               std::to_string(ranges[i].second) + ")";
+    }
+    return out + "}";
+}
+
+}  // namespace
+
+void set_availability(pqxx::transaction_base& tx, const std::string& worker_id, const availability_row& a) {
+    tx.exec_params(sql_clear_weekly, worker_id);
+    tx.exec_params(sql_clear_exceptions, worker_id);
+    for (const auto& [day, ranges] : a.weekly) {
+        tx.exec_params(sql_add_weekly, worker_id, day, multirange(ranges));
+    }
+    for (const auto& [date, ranges] : a.exceptions) {
+        tx.exec_params(sql_add_exception, worker_id, date, multirange(ranges));
+    }
+}
+
+availability_row get_availability(pqxx::work& tx, const std::string& worker_id) {
+    availability_row a;
+    for (const auto& r : tx.exec_params(sql_weekly, worker_id)) {
+        auto& day = a.weekly[r[0].as<int>()];
+        if (!r[1].is_null()) {
+            day.emplace_back(r[1].as<int>(), r[2].as<int>());
+        }
+    }
+    for (const auto& r : tx.exec_params(sql_exceptions, worker_id)) {
+        auto& day = a.exceptions[r[0].as<std::string>()];
+        if (!r[1].is_null()) {
+            day.emplace_back(r[1].as<int>(), r[2].as<int>());
+        }
+    }
+    return a;
+}
+
+std::vector<std::string> offerable(pqxx::work& tx,
+                                   const std::vector<std::string>& ids,
+                                   const std::optional<std::pair<std::string, std::string>>& window) {
+    std::optional<std::string> from;
+    std::optional<std::string> to;
+    if (window) {
+        from = window->first;
+        to = window->second;
+    }
+    std::vector<std::string> out;
+    for (const auto& r : tx.exec_params(sql_offerable, db::text_array(ids), from, to)) {
+        out.push_back(r[0].as<std::string>());
+    }
+    return out;
+}
+
+// ---- canteens ----
+
+namespace {
+
+constexpr const char* sql_put_canteen =
+    "INSERT INTO canteens (org_id, delivery_radius_km, diet_tags) VALUES ($1::uuid, $2, $3::text[])"
+    " ON CONFLICT (org_id) DO UPDATE SET delivery_radius_km = excluded.delivery_radius_km,"
+    " diet_tags = excluded.diet_tags";
+constexpr const char* sql_clear_slots = "DELETE FROM canteen_slots WHERE org_id = $1::uuid";
+constexpr const char* sql_add_slot =
+    "INSERT INTO canteen_slots (org_id, slot, meals) VALUES ($1::uuid, $2, $3)";
+constexpr const char* sql_find_canteen =
+    "SELECT delivery_radius_km, array_to_json(diet_tags)::text FROM canteens WHERE org_id = $1::uuid";
+constexpr const char* sql_slots = "SELECT slot, meals FROM canteen_slots WHERE org_id = $1::uuid";
+// Great-circle distance in metres (haversine), filtered to each canteen's own delivery radius.
+constexpr const char* sql_canteens_near =
+    "SELECT * FROM (SELECT o.id::text, o.name, 2 * 6371000 * asin(sqrt("
+    "   power(sin(radians(o.lat - $1) / 2), 2) +"
+    "   cos(radians($1)) * cos(radians(o.lat)) * power(sin(radians(o.lon - $2) / 2), 2))) AS d,"
+    "   s.meals, array_to_json(c.diet_tags)::text, c.delivery_radius_km"
+    "  FROM canteens c JOIN organisations o ON o.id = c.org_id"
+    "  JOIN canteen_slots s ON s.org_id = c.org_id AND s.slot = $3"
+    "  WHERE o.status = 'approved' AND NOT coalesce(o.suspended_until > now(), false)"
+    "    AND c.diet_tags @> $4::text[]) x"
+    " WHERE d <= delivery_radius_km * 1000 ORDER BY d LIMIT 50";
+
+}  // namespace
+
+void put_canteen(pqxx::work& tx, const canteen_row& c) {
+    tx.exec_params(sql_put_canteen, c.org_id, c.delivery_radius_km, db::text_array(c.diet_tags));
+    tx.exec_params(sql_clear_slots, c.org_id);
+    for (const auto& [slot, meals] : c.slots) {
+        tx.exec_params(sql_add_slot, c.org_id, slot, meals);
+    }
+}
+
+std::optional<canteen_row> find_canteen(pqxx::work& tx, const std::string& org_id) {
+    auto r = tx.exec_params(sql_find_canteen, org_id);
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    canteen_row c;
+    c.org_id = org_id;
+    c.delivery_radius_km = r[0][0].as<double>();
+    c.diet_tags = strings(r[0][1].as<std::string>());
+    for (const auto& s : tx.exec_params(sql_slots, org_id)) {
+        c.slots[s[0].as<std::string>()] = s[1].as<int>();
+    }
+    return c;
+}
+
+std::vector<canteen_hit> canteens_near(
+    pqxx::work& tx, double lat, double lon, const std::string& slot, const std::vector<std::string>& tags) {
+    std::vector<canteen_hit> out;
+    for (const auto& r : tx.exec_params(sql_canteens_near, lat, lon, slot, db::text_array(tags))) {
+        out.push_back({r[0].as<std::string>(),
+                       r[1].as<std::string>(),
+                       r[2].as<double>(),
+                       r[3].as<int>(),
+                       strings(r[4].as<std::string>())});
+    }
+    return out;
 }
 
 }  // namespace carematch::providers::repo

@@ -3,8 +3,11 @@
 
 #include <pqxx/pqxx>
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace carematch::providers::repo {
@@ -29,6 +32,10 @@ struct worker_row {
     std::string suspend_reason;
     std::vector<credential_row> credentials;
     bool suspended_now = false;
+    // From the organisation: its community (0 when it has not registered), status, suspension.
+    std::int64_t community_id = 0;
+    std::string org_status;
+    bool org_suspended_now = false;
 };
 
 std::optional<worker_row> find_worker(pqxx::work& tx, const std::string& id);
@@ -42,5 +49,83 @@ void add_history(pqxx::work& tx,
                  const std::string& actor_id,
                  const std::string& actor_role,
                  const std::string& reason);
+
+// ---- organisations ----
+
+struct org_row {
+    std::string id;
+    std::string kind;
+    std::string name;
+    std::optional<std::string> registration_number;
+    std::int64_t community_id = 0;
+    std::string address;
+    double lat = 0;
+    double lon = 0;
+    std::string status = "pending";
+    std::string status_reason;
+    std::optional<std::string> suspended_until;
+    std::string suspend_reason;
+    bool suspended_now = false;
+};
+
+std::optional<org_row> find_org(pqxx::transaction_base& tx, const std::string& id);
+/// Files or re-files the organisation's details; it (re)enters review as pending. false when it is approved
+/// (an approved organisation's details change through the admin) — the row is then unchanged.
+bool submit_org(pqxx::transaction_base& tx, const org_row& o);
+/// pending → approved | rejected; false when it is not pending.
+bool decide_org(pqxx::work& tx, const std::string& id, const std::string& status, const std::string& reason);
+bool suspend_org(pqxx::work& tx, const std::string& id, const std::string& until, const std::string& reason);
+/// Organisations by status (empty: all), oldest first after the cursor id; staff pass their communities.
+std::vector<org_row> list_orgs(pqxx::work& tx,
+                               const std::string& status,
+                               const std::optional<std::vector<std::int64_t>>& communities,
+                               const std::string& after,
+                               int limit);
+void add_org_history(pqxx::work& tx,
+                     const std::string& org_id,
+                     const std::string& action,
+                     const std::string& actor_id,
+                     const std::string& actor_role,
+                     const std::string& reason);
+std::vector<std::string> org_worker_ids(pqxx::work& tx, const std::string& org_id);
+/// Streets (community / 1000) of approved organisations: the presence shards the sweeper walks.
+std::vector<std::int64_t> presence_shards(pqxx::work& tx);
+
+// ---- availability: minutes of the local day, [from, to) pairs ----
+
+using minute_ranges = std::vector<std::pair<int, int>>;
+struct availability_row {
+    std::map<int, minute_ranges> weekly;              // 1 = Monday … 7 = Sunday
+    std::map<std::string, minute_ranges> exceptions;  // YYYY-MM-DD → that day's hours (empty: day off)
+};
+void set_availability(pqxx::transaction_base& tx, const std::string& worker_id, const availability_row& a);
+availability_row get_availability(pqxx::work& tx, const std::string& worker_id);
+/// Of `ids`, the workers matching may offer a job now: not suspended, their organisation approved and not
+/// suspended, and — when a window is given (ISO 8601 timestamps) — available over the whole window in China
+/// Standard Time. A worker who never declared a weekly pattern is available all day.
+std::vector<std::string> offerable(pqxx::work& tx,
+                                   const std::vector<std::string>& ids,
+                                   const std::optional<std::pair<std::string, std::string>>& window);
+
+// ---- canteens ----
+
+struct canteen_row {
+    std::string org_id;
+    double delivery_radius_km = 3;
+    std::vector<std::string> diet_tags;
+    std::map<std::string, int> slots;  // slot → meals per slot
+};
+void put_canteen(pqxx::work& tx, const canteen_row& c);
+std::optional<canteen_row> find_canteen(pqxx::work& tx, const std::string& org_id);
+struct canteen_hit {
+    std::string org_id;
+    std::string name;
+    double distance_m = 0;
+    int meals = 0;
+    std::vector<std::string> diet_tags;
+};
+/// Approved, unsuspended canteens whose delivery radius covers the point, serving `slot` with every tag.
+std::vector<canteen_hit> canteens_near(
+    pqxx::work& tx, double lat, double lon, const std::string& slot, const std::vector<std::string>& tags);
 
 }  // namespace carematch::providers::repo

@@ -1,0 +1,73 @@
+// providers' handlers and the helpers they share (workers and presence in handlers.cpp, organisations and
+// canteens in organisations.cpp).
+#pragma once
+
+#include "context.hpp"
+#include "repository.hpp"
+
+#include <carematch/http/message.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/describe/class.hpp>
+#include <boost/json/object.hpp>
+
+#include <string>
+#include <utility>
+
+namespace carematch::providers {
+
+struct point_body {
+    double lat = 0;
+    double lon = 0;
+};
+BOOST_DESCRIBE_STRUCT(point_body, (), (lat, lon))
+
+}  // namespace carematch::providers
+
+namespace carematch::providers::handlers {
+
+using boost::asio::awaitable;
+using http::request;
+using http::response;
+
+// ---- shared helpers ----
+template <class... Args>
+response problem(const request& req, Args&&... args) {
+    return http::problem_response(req, std::forward<Args>(args)...);
+}
+core::problem invalid(const char* field, std::string detail);
+bool in_china(double lat, double lon);
+bool iso_date(const std::string& s);
+/// ISO 8601 timestamp with a zone (the database parses it; this only screens the shape).
+bool iso_timestamp(const std::string& s);
+/// Today's date (YYYY-MM-DD) at the context's clock.
+std::string today(const context& c);
+long long now_ms(const context& c);
+/// Takes a worker out of every candidate set of its shard and out of the heartbeat set.
+awaitable<void> withdraw(context& c, const std::string& worker_id, std::int64_t community_id);
+/// Writes an event to the outbox, inside the caller's transaction.
+void publish(context& c, pqxx::work& tx, const char* type, const boost::json::object& payload);
+
+// ---- workers, presence, availability ----
+awaitable<response> put_worker(context& c, request& req);
+awaitable<response> get_worker(context& c, request& req);
+awaitable<response> suspend_worker(context& c, request& req);
+awaitable<response> go_online(context& c, request& req);
+awaitable<response> go_offline(context& c, request& req);
+awaitable<response> put_availability(context& c, request& req);
+awaitable<response> get_availability(context& c, request& req);
+awaitable<response> candidates(context& c, request& req);
+
+// ---- organisations and canteens ----
+awaitable<response> submit_organisation(context& c, request& req);
+awaitable<response> my_organisation(context& c, request& req);
+awaitable<response> get_organisation(context& c, request& req);
+awaitable<response> list_organisations(context& c, request& req);
+awaitable<response> approve_organisation(context& c, request& req);
+awaitable<response> reject_organisation(context& c, request& req);
+awaitable<response> suspend_organisation(context& c, request& req);
+awaitable<response> put_canteen(context& c, request& req);
+awaitable<response> get_canteen(context& c, request& req);
+awaitable<response> canteens(context& c, request& req);
+
+}  // namespace carematch::providers::handlers
