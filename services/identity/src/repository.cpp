@@ -198,7 +198,7 @@ std::optional<user_row> find_user(pqxx::work& tx, const std::string& id) {
 
 core::result<void> insert_user(pqxx::work& tx, const user_row& u) {
     try {
-        pqxx::subtransaction sub(tx, "insert_user");
+        db::savepoint sub(tx, "insert_user");
         sub.exec_params(sql_insert_user,
                         u.id,
                         u.phone,
@@ -284,7 +284,7 @@ int seed_regions(pqxx::work& tx, const std::vector<region_row>& rows) {
 
 core::result<void> insert_region(pqxx::work& tx, const region_row& r) {
     try {
-        pqxx::subtransaction sub(tx, "insert_region");
+        db::savepoint sub(tx, "insert_region");
         auto res = sub.exec_params(sql_insert_region, r.id, r.parent_id, r.level, r.name, r.residents);
         sub.commit();
         if (res.affected_rows() != 1) {

@@ -1,6 +1,8 @@
 // orders' SQL, as named constants with bound parameters.
 #include "repository.hpp"
 
+#include <carematch/db/pool.hpp>
+
 namespace carematch::orders::repo {
 namespace {
 
@@ -58,20 +60,6 @@ const std::string sql_transition =
     columns();
 // A key whose first request died without an answer (in progress for over a minute) may be claimed again by
 // the same request.
-constexpr const char* sql_claim =
-    "INSERT INTO idempotency_keys AS k (caller_id, key, request_hash, state) VALUES ($1, $2, $3, "
-    "'in_progress')"
-    " ON CONFLICT (caller_id, key) DO UPDATE SET created_at = now()"
-    " WHERE k.state = 'in_progress' AND k.request_hash = excluded.request_hash"
-    " AND k.created_at < now() - interval '60 seconds'"
-    " RETURNING 1";
-constexpr const char* sql_key =
-    "SELECT request_hash, state, coalesce(response_status, 0), coalesce(response_body, '')"
-    " FROM idempotency_keys WHERE caller_id = $1 AND key = $2";
-constexpr const char* sql_finish =
-    "UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4"
-    " WHERE caller_id = $1 AND key = $2";
-
 template <class T>
 std::optional<T> opt(const pqxx::field& f) {
     return f.is_null() ? std::nullopt : std::optional<T>(f.as<T>());
@@ -123,7 +111,7 @@ std::optional<order_row> insert_order(pqxx::work& tx,
                                       int lead_minutes,
                                       int asap_minutes) {
     try {
-        pqxx::subtransaction sub(tx, "insert_order");
+        db::savepoint sub(tx, "insert_order");
         auto res = sub.exec_params(sql_insert,
                                    r.id,
                                    r.family_id,
@@ -240,30 +228,6 @@ std::optional<order_row> transition(pqxx::work& tx,
         return std::nullopt;
     }
     return read(res[0]);
-}
-
-idempotency_state claim_key(pqxx::work& tx,
-                            const std::string& caller,
-                            const std::string& key,
-                            const std::string& hash) {
-    idempotency_state s;
-    if (!tx.exec_params(sql_claim, caller, key, hash).empty()) {
-        s.claimed = true;
-        return s;
-    }
-    auto r = tx.exec_params(sql_key, caller, key);
-    if (!r.empty()) {
-        s.request_hash = r[0][0].as<std::string>();
-        s.state = r[0][1].as<std::string>();
-        s.response_status = r[0][2].as<int>();
-        s.response_body = r[0][3].as<std::string>();
-    }
-    return s;
-}
-
-void finish_key(
-    pqxx::work& tx, const std::string& caller, const std::string& key, int status, const std::string& body) {
-    tx.exec_params(sql_finish, caller, key, status, body);
 }
 
 }  // namespace carematch::orders::repo

@@ -5,6 +5,7 @@
 #include <carematch/auth/caller.hpp>
 #include <carematch/core/ids.hpp>
 #include <carematch/core/log.hpp>
+#include <carematch/db/pool.hpp>
 #include <carematch/http/json.hpp>
 #include <carematch/redis/commands.hpp>
 
@@ -316,7 +317,7 @@ awaitable<response> put_worker(context& c, request& req) {
             return core::errc::not_found;  // another organisation's worker does not exist for this caller
         }
         try {
-            pqxx::subtransaction sub(tx, "upsert");
+            db::savepoint sub(tx, "upsert");
             repo::upsert_worker(sub, row);
             sub.commit();
         } catch (const pqxx::data_exception&) {
@@ -504,7 +505,7 @@ awaitable<response> put_availability(context& c, request& req) {
             return core::errc::not_found;
         }
         try {
-            pqxx::subtransaction sub(tx, "availability");
+            db::savepoint sub(tx, "availability");
             repo::set_availability(sub, id, a);
             sub.commit();
         } catch (const pqxx::data_exception&) {

@@ -3,6 +3,7 @@
 
 #include <carematch/auth/caller.hpp>
 #include <carematch/core/ids.hpp>
+#include <carematch/db/pool.hpp>
 #include <carematch/http/json.hpp>
 
 #include <algorithm>
@@ -142,7 +143,7 @@ awaitable<response> submit_organisation(context& c, request& req) {
     row.lon = body->location.lon;
     auto stored = co_await c.pool.transact([&](pqxx::work& tx) -> core::result<repo::org_row> {
         try {
-            pqxx::subtransaction sub(tx, "submit");
+            db::savepoint sub(tx, "submit");
             const bool filed = repo::submit_org(sub, row);
             sub.commit();
             if (!filed) {

@@ -92,7 +92,7 @@ void upsert_worker(pqxx::transaction_base& tx, const worker_row& w) {
 
 bool suspend(pqxx::work& tx, const std::string& id, const std::string& until, const std::string& reason) {
     try {
-        pqxx::subtransaction sub(tx, "suspend");
+        db::savepoint sub(tx, "suspend");
         auto r = sub.exec_params(sql_suspend, id, until, reason);
         sub.commit();
         return r.affected_rows() == 1;
@@ -198,7 +198,7 @@ bool decide_org(pqxx::work& tx, const std::string& id, const std::string& status
 
 bool suspend_org(pqxx::work& tx, const std::string& id, const std::string& until, const std::string& reason) {
     try {
-        pqxx::subtransaction sub(tx, "suspend_org");
+        db::savepoint sub(tx, "suspend_org");
         auto r = sub.exec_params(sql_suspend_org, id, until, reason);
         sub.commit();
         return r.affected_rows() == 1;

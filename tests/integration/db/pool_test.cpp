@@ -140,6 +140,28 @@ TEST(pool, unique_violation_is_a_conflict) {
     EXPECT_TRUE(conflict);
 }
 
+TEST(pool, a_savepoint_rolls_back_parameterised_statements_and_the_transaction_goes_on) {
+    asio::io_context io;
+    pool p(settings(1));
+    auto rows = test::run_coro(io, p.transact([](pqxx::work& tx) {
+        tx.exec("CREATE TEMP TABLE t (k int PRIMARY KEY)");
+        {
+            savepoint sub(tx, "first");
+            sub.exec_params("INSERT INTO t VALUES ($1)", 1);
+            sub.abort();  // undone
+        }
+        try {
+            savepoint sub(tx, "second");
+            sub.exec_params("INSERT INTO t VALUES ($1)", 2);
+            sub.exec_params("INSERT INTO t VALUES ($1)", 2);  // fails: the savepoint takes both back
+        } catch (const pqxx::unique_violation&) {
+        }
+        tx.exec_params("INSERT INTO t VALUES ($1)", 1);  // the transaction is still usable
+        return tx.exec("SELECT count(*) FROM t")[0][0].as<int>();
+    }));
+    EXPECT_EQ(rows, 1);
+}
+
 TEST(pool, unreachable_database_fails_fast_at_check) {
     core::db_settings s;
     s.url = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2";

@@ -76,6 +76,17 @@ class pool {
 /// containers).
 std::string text_array(const std::vector<std::string>& values);
 
+/// A subtransaction whose SAVEPOINT is really set. libpqxx 6.4 sets a subtransaction's savepoint lazily, on
+/// its first exec(); exec_params() never triggers it, so a subtransaction used only through exec_params()
+/// rolls back nothing and leaves the whole transaction aborted. Use this instead of pqxx::subtransaction.
+class savepoint : public pqxx::subtransaction {
+  public:
+    savepoint(pqxx::dbtransaction& tx, const std::string& name)
+        : pqxx::internal::namedclass("subtransaction", name), pqxx::subtransaction(tx, name) {
+        exec("SELECT 1");  // sends the SAVEPOINT now
+    }
+};
+
 /// True for unique, exclusion and check violations: the outcome repositories report as errc::conflict.
 bool is_conflict(const pqxx::sql_error& e) noexcept;
 
