@@ -18,16 +18,8 @@ config read_config(core::config_source& source) {
     c.service = core::read_service_config(source);
     c.schema = db::read_schema(source, "orders.schema", c.schema, c.service);
     c.catalog_file = source.get_string("orders.catalog_file", c.catalog_file);
-    auto identity = core::parse_redis_url("orders.identity_url", [&] {
-        // Same host:port shape as a Redis URL; reuse its parser on an http:// prefix.
-        std::string url = source.get_string("orders.identity_url", "http://127.0.0.1:8081");
-        if (!url.starts_with("http://")) {
-            throw core::config_error("orders.identity_url", "must look like http://host:port");
-        }
-        return "redis://" + url.substr(7);
-    }());
-    c.identity_host = identity.host;
-    c.identity_port = identity.port;
+    c.identity = http::parse_http_url("orders.identity_url",
+                                      source.get_string("orders.identity_url", "http://127.0.0.1:8081"));
     c.subsidies.extreme_poverty =
         static_cast<int>(source.get_int("orders.subsidy.extreme_poverty", 100, 0, 100));
     c.subsidies.minimum_allowance =
@@ -119,8 +111,8 @@ db::pool& app::pool() {
 }
 
 void app::set_identity(std::string host, std::uint16_t port) {
-    ctx_->cfg.identity_host = std::move(host);
-    ctx_->cfg.identity_port = port;
+    ctx_->cfg.identity.host = std::move(host);
+    ctx_->cfg.identity.port = port;
 }
 
 }  // namespace carematch::orders

@@ -9,6 +9,7 @@
 #include <carematch/db/migrate.hpp>
 #include <carematch/db/outbox.hpp>
 #include <carematch/db/pool.hpp>
+#include <carematch/http/peer.hpp>
 #include <carematch/http/router.hpp>
 #include <carematch/observability/endpoints.hpp>
 #include <carematch/redis/client.hpp>
@@ -35,8 +36,7 @@ struct config {
     core::service_config service;
     std::string schema = "orders";
     std::string catalog_file = "config/catalog.json";
-    std::string identity_host = "127.0.0.1";  // orders.identity_url: where recipients are read
-    std::uint16_t identity_port = 8081;
+    http::endpoint identity{"127.0.0.1", 8081};  // orders.identity_url: where recipients are read
     subsidy_rules subsidies;
     auth::token_config auth;  // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
 };

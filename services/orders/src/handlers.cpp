@@ -7,8 +7,10 @@
 #include <carematch/auth/caller.hpp>
 #include <carematch/core/ids.hpp>
 #include <carematch/core/log.hpp>
+#include <carematch/db/idempotency.hpp>
 #include <carematch/db/outbox.hpp>
 #include <carematch/http/json.hpp>
+#include <carematch/http/peer.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <sodium.h>
@@ -104,27 +106,10 @@ awaitable<core::result<json::object>> fetch_recipient(context& c, std::string id
     if (!core::is_uuid(id)) {
         co_return core::errc::not_found;
     }
-    http::outgoing o;
-    o.method = "GET";
-    o.target = "/v1/internal/recipients/" + id + "?purpose=" + purpose;
-    o.headers = {{"Authorization", "Bearer " + c.issuer->issue_service("orders")}};
-    auto res = co_await c.peers.send(c.cfg.identity_host, c.cfg.identity_port, std::move(o));
-    if (!res) {
-        co_return core::errc::unavailable;
-    }
-    if (res->status == 404) {
-        co_return core::errc::not_found;
-    }
-    if (res->status != 200) {
-        core::log::warn("identity refused a recipient read", {{"status", res->status}});
-        co_return core::errc::unavailable;
-    }
-    boost::system::error_code ec;
-    auto v = json::parse(res->body, ec);
-    if (ec || !v.is_object()) {
-        co_return core::errc::unavailable;
-    }
-    co_return v.as_object();
+    co_return co_await http::get_json(c.peers,
+                                      c.cfg.identity,
+                                      "/v1/internal/recipients/" + id + "?purpose=" + purpose,
+                                      c.issuer->issue_service("orders"));
 }
 
 struct priced {
@@ -240,38 +225,11 @@ awaitable<response> place_order(context& c, request& req) {
         co_return auth::deny(authorized.error(), req.request_id);
     }
     const auth::caller& who = *authorized;
-    auto key = req.header("idempotency-key");
-    if (!key || key->empty() || key->size() > 100) {
-        co_return problem(req,
-                          core::problem{400,
-                                        "Bad Request",
-                                        "an Idempotency-Key header (1–100 characters) is required",
-                                        "Idempotency-Key"});
+    auto started = co_await db::start_idempotent(c.pool, req, who.id);
+    if (started.answer) {
+        co_return std::move(*started.answer);
     }
-    const std::string idem(*key);
-    const std::string hash = core::sha256_hex(req.method + " " + req.path + "\n" + req.body);
-    auto claimed =
-        co_await c.pool.transact([&](pqxx::work& tx) { return repo::claim_key(tx, who.id, idem, hash); });
-    if (!claimed.claimed) {
-        if (claimed.request_hash != hash) {
-            co_return problem(req,
-                              core::errc::invalid_argument,
-                              "this Idempotency-Key was used with another request",
-                              "Idempotency-Key");
-        }
-        if (claimed.state == "in_progress") {
-            co_return problem(req,
-                              core::errc::conflict,
-                              "the first request with this Idempotency-Key is still running",
-                              "Idempotency-Key");
-        }
-        response replay = http::json_text_response(claimed.response_status, claimed.response_body);
-        if (claimed.response_status >= 400) {
-            replay.set_header("Content-Type", "application/problem+json");
-        }
-        replay.set_header("Idempotent-Replayed", "true");
-        co_return replay;
-    }
+    const std::string idem = started.key;
 
     // From here on this request owns the key and stores its definite answer. When a dependency fails instead,
     // the exception reaches the dispatcher (503) and the key stays "in progress" until it is abandoned (60
@@ -344,12 +302,12 @@ awaitable<response> place_order(context& c, request& req) {
                         json::serialize(event));
                     r = http::json_text_response(201, json::serialize(order_json(*stored, view::family)));
                 }
-                repo::finish_key(tx, who.id, idem, r.status, r.body);
+                db::finish_idempotent(tx, who.id, idem, r);
                 return r;
             });
         } else {
             co_await c.pool.transact(
-                [&](pqxx::work& tx) { repo::finish_key(tx, who.id, idem, answer->status, answer->body); });
+                [&](pqxx::work& tx) { db::finish_idempotent(tx, who.id, idem, *answer); });
         }
     }
     co_return *answer;

@@ -97,18 +97,4 @@ std::optional<order_row> transition(pqxx::work& tx,
                                     std::optional<int> attempt,
                                     const transition_change& change);
 
-struct idempotency_state {
-    bool claimed = false;  // this request owns the key now
-    std::string request_hash;
-    std::string state;
-    int response_status = 0;
-    std::string response_body;
-};
-idempotency_state claim_key(pqxx::work& tx,
-                            const std::string& caller,
-                            const std::string& key,
-                            const std::string& hash);
-void finish_key(
-    pqxx::work& tx, const std::string& caller, const std::string& key, int status, const std::string& body);
-
 }  // namespace carematch::orders::repo

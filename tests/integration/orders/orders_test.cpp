@@ -8,7 +8,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include <csignal>
 #include <set>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace carematch::orders {
 namespace {
@@ -397,6 +400,82 @@ TEST_F(orders_fixture, each_order_created_event_reaches_the_stream_once) {
         }
     }
     EXPECT_EQ(mine, 1);
+}
+
+TEST_F(orders_fixture, each_order_created_reaches_the_stream_exactly_once_when_the_relay_is_killed_mid_way) {
+    auto [s, rid] = family_with_elder("13700000902", elder());
+    constexpr int n = 300;
+    std::map<std::string, int> seen;  // order id → times in the stream
+    for (int i = 0; i < n; ++i) {
+        auto placed = place(s, rid, "kill-" + std::to_string(i));
+        ASSERT_EQ(placed.status, 201) << placed.raw.body;
+        seen[std::string(placed.body.at("id").as_string())] = 0;
+    }
+    auto published = [&] {
+        return orders_scalar("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL");
+    };
+
+    // A relay process publishing one event per batch, killed once it is well under way.
+    const std::string batch = "1";
+    const std::string redis_url = test::required_env("CAREMATCH_TEST_REDIS_URL");
+    const std::string db_url = test::db_url();
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        execl(CAREMATCH_TEST_RELAY_BIN,
+              "carematch-test-relay",
+              db_url.c_str(),
+              redis_url.c_str(),
+              orders_schema.c_str(),
+              batch.c_str(),
+              static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (published() < 20 && std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "the relay process ended on its own";
+    }
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    const long long at_kill = published();
+    EXPECT_GE(at_kill, 20);
+    EXPECT_LT(at_kill, n);  // killed mid-way
+
+    // Its lease would run out; end it now, and a new relay takes over.
+    orders_exec("UPDATE outbox SET claimed_until = now() - interval '1 second' WHERE published_at IS NULL");
+    redis::client r(client_io, test::redis_settings());
+    db::outbox_relay relay(orders->pool(), r, orders_schema);
+    while (test::run_coro(client_io, relay.run_once()) > 0) {
+    }
+    EXPECT_EQ(published(), n + 0LL);
+
+    std::vector<std::string> range{"XRANGE", "carematch:{region:110101}:orders", "-", "+"};
+    auto entries = test::run_coro(client_io, r.command(std::move(range)));
+    ASSERT_TRUE(entries);
+    for (const auto& e : entries->elements) {
+        const auto& f = e.elements[1].elements;
+        for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
+            if (f[i].str != "payload") {
+                continue;
+            }
+            boost::system::error_code ec;
+            auto payload = json::parse(f[i + 1].str, ec);
+            if (ec || !payload.is_object() || !payload.as_object().contains("order_id")) {
+                continue;
+            }
+            auto it = seen.find(std::string(payload.at("order_id").as_string()));
+            if (it != seen.end()) {
+                ++it->second;
+            }
+        }
+    }
+    int wrong = 0;
+    for (const auto& [id, times] : seen) {
+        wrong += times != 1;
+    }
+    EXPECT_EQ(wrong, 0) << "orders whose order.created is not in the stream exactly once";
 }
 
 }  // namespace
