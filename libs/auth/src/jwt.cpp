@@ -120,6 +120,11 @@ std::string format_signing_key(const signing_key& k) {
     return k.kid + ":" + b64(seed, sodium_base64_VARIANT_ORIGINAL);
 }
 
+std::string public_key_spec(const signing_key& k) {
+    std::string pub(reinterpret_cast<const char*>(k.public_key.data()), k.public_key.size());
+    return k.kid + ":" + b64(pub, sodium_base64_VARIANT_ORIGINAL);
+}
+
 token_issuer::token_issuer(signing_key key, token_settings s, const core::clock& clock)
     : key_(std::move(key)), settings_(std::move(s)), clock_(clock) {
     ensure_sodium();
@@ -274,6 +279,14 @@ core::result<caller> token_verifier::verify(std::string_view token, token_type e
     auto r = parse_role(str("role"));
     if (!r || (*r == role::service) != service) {
         return deny;
+    }
+    // A service's own key ("svc.<service>.<version>") signs only that service's service tokens: a leaked
+    // orders key mints no user's access token and speaks for no other service.
+    if (std::string_view k = key->first; k.starts_with("svc.")) {
+        const auto last = k.rfind('.');
+        if (!service || last <= 4 || str("sub") != k.substr(4, last - 4)) {
+            return deny;
+        }
     }
     caller c;
     c.id = str("sub");

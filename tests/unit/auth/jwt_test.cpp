@@ -169,6 +169,23 @@ TEST_F(jwt_test, rotation_accepts_old_and_new_keys_by_kid) {
     EXPECT_TRUE(verifier.verify(new_issuer.issue(family()), token_type::access));
 }
 
+TEST_F(jwt_test, a_service_key_signs_only_its_own_service_tokens) {
+    signing_key orders_key = generate_signing_key("svc.orders.1");
+    verifier.add_key(orders_key.kid, orders_key.public_key);
+    token_issuer orders(orders_key, {}, clock);
+    auto mine = verifier.verify(orders.issue_service("orders"), token_type::service);
+    ASSERT_TRUE(mine);
+    EXPECT_EQ(mine->id, "orders");
+    EXPECT_FALSE(verifier.verify(orders.issue_service("nursery"), token_type::service));  // not its name
+    EXPECT_FALSE(verifier.verify(orders.issue(family()), token_type::access));            // no user tokens
+    caller admin;
+    admin.id = "6f1c2d3e-0000-4000-8000-000000000009";
+    admin.role = role::admin;
+    EXPECT_FALSE(verifier.verify(orders.issue(admin), token_type::access));
+    // The identity key still signs both kinds.
+    EXPECT_TRUE(verifier.verify(issuer.issue_service("nursery"), token_type::service));
+}
+
 TEST(signing_key, round_trips_through_its_text_form) {
     auto k = generate_signing_key("main");
     auto again = parse_signing_key(format_signing_key(k));

@@ -30,6 +30,8 @@ signing_key generate_signing_key(std::string kid);
 
 /// "kid:base64(seed)" for `k`.
 std::string format_signing_key(const signing_key& k);
+/// "kid:base64(public key)": the entry other services put into auth.verify_keys to trust `k`.
+std::string public_key_spec(const signing_key& k);
 
 /// Token type: user access tokens and service tokens are not interchangeable.
 enum class token_type { access, service };
@@ -72,7 +74,8 @@ class token_verifier {
     void add_keys(std::string_view specs);
 
     /// Verifies signature, algorithm, key id, issuer, audience, type and lifetime; errc::unauthenticated
-    /// otherwise.
+    /// otherwise. A key whose id is "svc.<service>.<version>" (a service's own key) is accepted only for
+    /// service tokens whose subject is that service.
     core::result<caller> verify(std::string_view token, token_type expected) const;
 
   private:
