@@ -51,6 +51,15 @@ chmod 700 "$secrets"
 [[ -s $secrets/data_key ]] || head -c 32 /dev/urandom | base64 -w0 >"$secrets/data_key"
 [[ -s $secrets/admin ]] || echo "13800000000:$(head -c 12 /dev/urandom | base64 -w0 | tr -d '/+=')" >"$secrets/admin"
 export CAREMATCH_AUTH_SIGNING_KEY_FILE="$secrets/signing_key"
+# Split mode: every service but identity signs its service tokens with a key of its own ("svc.<name>.1"),
+# which verifiers accept for that service's service tokens only; every service trusts all public halves.
+keys="$root/build/release/libs/auth/carematch-keys"
+verify_keys=$("$keys" public "$secrets/signing_key")
+for svc in orders providers nursery; do
+    [[ -s $secrets/signing_key.$svc ]] || "$keys" new "svc.$svc.1" >"$secrets/signing_key.$svc"
+    verify_keys="$verify_keys,$("$keys" public "$secrets/signing_key.$svc")"
+done
+export CAREMATCH_AUTH_VERIFY_KEYS="$verify_keys"
 export CAREMATCH_IDENTITY_DATA_KEY_FILE="$secrets/data_key"
 export CAREMATCH_IDENTITY_BOOTSTRAP_ADMIN_FILE="$secrets/admin"
 cd "$root"  # services find config/ relative to the repository root
@@ -85,13 +94,19 @@ start_service() {
 if [[ ${CAREMATCH_SPLIT:-0} == 1 ]]; then
     start_service identity $((http_port + 1))
     export CAREMATCH_ORDERS_ORDERS_IDENTITY_URL="http://127.0.0.1:$((http_port + 1))"
-    start_service orders $((http_port + 2))
-    start_service providers $((http_port + 3))
+    CAREMATCH_ORDERS_AUTH_SIGNING_KEY_FILE="$secrets/signing_key.orders" start_service orders $((http_port + 2))
+    CAREMATCH_PROVIDERS_AUTH_SIGNING_KEY_FILE="$secrets/signing_key.providers" \
+        start_service providers $((http_port + 3))
+    CAREMATCH_NURSERY_AUTH_SIGNING_KEY_FILE="$secrets/signing_key.nursery" \
+        CAREMATCH_NURSERY_NURSERY_IDENTITY_URL="http://127.0.0.1:$((http_port + 1))" \
+        CAREMATCH_NURSERY_NURSERY_PROVIDERS_URL="http://127.0.0.1:$((http_port + 3))" \
+        start_service nursery $((http_port + 4))
 else
     start_service all-in-one "$http_port"
     echo "identity: served by all-in-one on http://127.0.0.1:$http_port (/v1/auth, /v1/admin, /v1/recipients, /v1/regions)"
     echo "orders: served by all-in-one on http://127.0.0.1:$http_port (/v1/catalog, /v1/orders)"
     echo "providers: served by all-in-one on http://127.0.0.1:$http_port (/v1/providers)"
+    echo "nursery: served by all-in-one on http://127.0.0.1:$http_port (/v1/nursery)"
 fi
 echo "first admin: phone and password in .local/secrets/admin"
 

@@ -1,4 +1,4 @@
-// The all-in-one process as a user runs it: started with its config, serving identity and orders on one port,
+// The all-in-one process as a user runs it: started with its config, serving every service on one port,
 // and stopping cleanly on SIGTERM (idle keep-alive connections closed, exit status 0).
 #include "support/run_coro.hpp"
 #include "support/test_server.hpp"
@@ -35,6 +35,8 @@ class all_in_one : public ::testing::Test {
             {"CAREMATCH_ALL_IN_ONE_ORDERS_CATALOG_FILE", source + "/config/catalog.json"},
             {"CAREMATCH_ALL_IN_ONE_PROVIDERS_CATALOG_FILE", source + "/config/catalog.json"},
             {"CAREMATCH_ALL_IN_ONE_PROVIDERS_SCHEMA", providers_schema},
+            {"CAREMATCH_ALL_IN_ONE_NURSERY_SCHEMA", nursery_schema},
+            {"CAREMATCH_ALL_IN_ONE_NURSERY_REGIONS_FILE", source + "/config/regions.json"},
             {"CAREMATCH_AUTH_SIGNING_KEY", "e2e:" + std::string(43, 'A') + "="},
             {"CAREMATCH_IDENTITY_DATA_KEY", std::string(42, 'B') + "A="},
             {"CAREMATCH_ALL_IN_ONE_IDENTITY_DATA_KEY", std::string(42, 'B') + "A="},
@@ -87,6 +89,7 @@ class all_in_one : public ::testing::Test {
         tx.exec("DROP SCHEMA IF EXISTS " + identity_schema + " CASCADE");
         tx.exec("DROP SCHEMA IF EXISTS " + orders_schema + " CASCADE");
         tx.exec("DROP SCHEMA IF EXISTS " + providers_schema + " CASCADE");
+        tx.exec("DROP SCHEMA IF EXISTS " + nursery_schema + " CASCADE");
         tx.commit();
     }
 
@@ -105,13 +108,14 @@ class all_in_one : public ::testing::Test {
     std::string identity_schema = test::unique_schema("e2e_identity");
     std::string orders_schema = test::unique_schema("e2e_orders");
     std::string providers_schema = test::unique_schema("e2e_providers");
+    std::string nursery_schema = test::unique_schema("e2e_nursery");
     pid_t pid_ = -1;
     bool reaped_ = false;
     FILE* log_ = nullptr;
     std::uint16_t port_ = 0;
 };
 
-TEST_F(all_in_one, serves_both_services_and_stops_cleanly_on_sigterm) {
+TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
     ASSERT_NE(port_, 0) << "the process did not report its port";
     test::raw_connection c(port_);
     c.send(test::get_request("/readyz"));
@@ -122,6 +126,10 @@ TEST_F(all_in_one, serves_both_services_and_stops_cleanly_on_sigterm) {
     EXPECT_NE(catalog.body().find("home_bath"), std::string::npos);
     c.send(test::get_request("/v1/recipients"));
     EXPECT_EQ(c.read().result_int(), 401);  // identity's routes are mounted too
+    c.send(test::get_request("/v1/providers/organisations"));
+    EXPECT_EQ(c.read().result_int(), 401);  // and providers'
+    c.send(test::get_request("/v1/nursery/bookings"));
+    EXPECT_EQ(c.read().result_int(), 401);  // and nursery's
     // `c` stays open and idle: shutdown must close it rather than wait for it.
     int status = stop_and_wait();
     ASSERT_TRUE(WIFEXITED(status));

@@ -94,11 +94,14 @@ json::object recipient_json(const context& c,
             o["health_notes"] =
                 sensitive.contains("health_notes") ? sensitive["health_notes"] : json::value(nullptr);
         }
-    } else if (show_sensitive) {
-        for (const char* k : {"name", "birth_date", "allergies", "guardians"}) {
-            o[k] = sensitive.contains(k) ? sensitive[k] : json::value(nullptr);
+    } else {
+        o["priority_categories"] = strings(r.priority_categories);
+        if (show_sensitive) {
+            for (const char* k : {"name", "birth_date", "allergies", "guardians"}) {
+                o[k] = sensitive.contains(k) ? sensitive[k] : json::value(nullptr);
+            }
+            o["gender"] = opt(r.gender);
         }
-        o["gender"] = opt(r.gender);
     }
     o["address"] = opt(r.address);
     o["location"] =
@@ -162,13 +165,12 @@ std::optional<core::problem> apply(const context& c,
         return invalid("kind", creating ? "must be elder or child" : "cannot change");
     }
     // Fields of the other kind are refused rather than silently dropped.
-    if (!elder &&
-        (b.ability_level || b.priority_categories || b.diet || b.gender_preference || b.health_notes)) {
-        return invalid(b.ability_level         ? "ability_level"
-                       : b.priority_categories ? "priority_categories"
-                       : b.diet                ? "diet"
-                       : b.gender_preference   ? "gender_preference"
-                                               : "health_notes",
+    // A child carries its family's priority categories too (they decide 普惠 nursery places).
+    if (!elder && (b.ability_level || b.diet || b.gender_preference || b.health_notes)) {
+        return invalid(b.ability_level       ? "ability_level"
+                       : b.diet              ? "diet"
+                       : b.gender_preference ? "gender_preference"
+                                             : "health_notes",
                        "not a field of a child");
     }
     if (elder && (b.allergies || b.guardians)) {
@@ -604,16 +606,23 @@ awaitable<response> internal_get_recipient(context& c, request& req) {
         }
         auto consents = repo::active_consents(tx, *id);
         bool shares = has_consent(consents, "share_health_with_provider") && r->sealed_hex;
+        // A nursery booking needs the child's age on each day: its birth date, and nothing else sealed.
+        const bool age_check = r->kind == "child" && purpose->starts_with("nursery:") && r->sealed_hex;
         // Written in the same transaction as the read: no sensitive read without its audit row.
         repo::audit(tx,
                     {who.id,
                      role_name(who),
-                     shares ? "read_sensitive" : "read",
+                     shares ? "read_sensitive" : (age_check ? "read_birth_date" : "read"),
                      "recipient",
                      *id,
                      *purpose,
                      req.request_id});
-        return recipient_json(c, *r, consents, view::service);
+        auto o = recipient_json(c, *r, consents, view::service);
+        if (age_check && !shares) {
+            auto sealed = open_sensitive(c, *r);
+            o["birth_date"] = sealed.contains("birth_date") ? sealed["birth_date"] : json::value(nullptr);
+        }
+        return o;
     });
     if (!found) {
         co_return problem(req, core::errc::not_found);

@@ -1,0 +1,161 @@
+// The nursery's rules.
+#include "logic.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+namespace carematch::nursery {
+
+namespace {
+constexpr std::array<band, 3> bands{{{"6-12", 6, 12, 3}, {"12-24", 12, 24, 5}, {"24-36", 24, 36, 7}}};
+constexpr auto china_offset = std::chrono::hours(8);
+}  // namespace
+
+std::optional<band> find_band(std::string_view name) {
+    for (const auto& b : bands) {
+        if (b.name == name) {
+            return b;
+        }
+    }
+    return std::nullopt;
+}
+
+int class_places(int caregivers, const band& b, int licensed_places) {
+    return std::min(caregivers * b.ratio, licensed_places);
+}
+
+int affordable_places(int places, int percent) {
+    return places * percent / 100;
+}
+
+std::optional<day> parse_day(std::string_view t) {
+    if (t.size() != 10 || t[4] != '-' || t[7] != '-') {
+        return std::nullopt;
+    }
+    int y = 0;
+    unsigned m = 0;
+    unsigned d = 0;
+    for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
+        if (t[i] < '0' || t[i] > '9') {
+            return std::nullopt;
+        }
+    }
+    y = (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 + (t[3] - '0');
+    m = static_cast<unsigned>((t[5] - '0') * 10 + (t[6] - '0'));
+    d = static_cast<unsigned>((t[8] - '0') * 10 + (t[9] - '0'));
+    std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
+    if (!ymd.ok()) {
+        return std::nullopt;
+    }
+    return day(ymd);
+}
+
+std::string format_day(day d) {
+    const std::chrono::year_month_day ymd(d);
+    char buf[16];
+    std::snprintf(buf,
+                  sizeof buf,
+                  "%04d-%02u-%02u",
+                  static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()));
+    return buf;
+}
+
+day china_today(std::chrono::system_clock::time_point now) {
+    return std::chrono::floor<std::chrono::days>(now + china_offset);
+}
+
+int age_in_months(day birth, day on) {
+    const std::chrono::year_month_day b(birth);
+    const std::chrono::year_month_day o(on);
+    int months = (static_cast<int>(o.year()) - static_cast<int>(b.year())) * 12 +
+                 (static_cast<int>(static_cast<unsigned>(o.month())) -
+                  static_cast<int>(static_cast<unsigned>(b.month())));
+    if (static_cast<unsigned>(o.day()) < static_cast<unsigned>(b.day())) {
+        --months;  // the month is not complete yet
+    }
+    return months;
+}
+
+day_request expand_days(const std::vector<std::string>& dates,
+                        const std::optional<std::string>& from,
+                        const std::optional<std::string>& to) {
+    day_request r;
+    if (!dates.empty() && (from || to)) {
+        r.error = "give dates, or from and to, not both";
+        return r;
+    }
+    if (dates.empty()) {
+        if (!from || !to) {
+            r.error = "give dates, or from and to";
+            return r;
+        }
+        auto f = parse_day(*from);
+        auto t = parse_day(*to);
+        if (!f || !t || *t < *f) {
+            r.error = "from and to must be dates YYYY-MM-DD, from not after to";
+            return r;
+        }
+        if ((*t - *f).count() >= 62) {
+            r.error = "at most 62 days";
+            return r;
+        }
+        for (day d = *f; d <= *t; d += std::chrono::days(1)) {
+            r.days.push_back(d);
+        }
+        return r;
+    }
+    if (dates.size() > 62) {
+        r.error = "at most 62 days";
+        return r;
+    }
+    for (const auto& s : dates) {
+        auto d = parse_day(s);
+        if (!d) {
+            r.error = "every date must be YYYY-MM-DD";
+            r.days.clear();
+            return r;
+        }
+        r.days.push_back(*d);
+    }
+    std::sort(r.days.begin(), r.days.end());
+    r.days.erase(std::unique(r.days.begin(), r.days.end()), r.days.end());
+    return r;
+}
+
+std::int64_t day_price(const prices& p, std::string_view mode, int hours) {
+    if (mode == "full_day") {
+        return p.full_day_fen;
+    }
+    if (mode == "half_day") {
+        return p.half_day_fen;
+    }
+    return p.hour_fen * hours;
+}
+
+std::int64_t booking_price(const prices& p, std::string_view mode, int hours, std::size_t days) {
+    return day_price(p, mode, hours) * static_cast<std::int64_t>(days);
+}
+
+bool eligible_for_affordable(const std::vector<std::string>& categories) {
+    return std::any_of(categories.begin(), categories.end(), [](const std::string& c) {
+        return c == "extreme_poverty" || c == "minimum_allowance" || c == "special_family";
+    });
+}
+
+std::optional<std::int64_t> cancellation_fee(std::chrono::system_clock::time_point now,
+                                             day first_day,
+                                             int opens_minute,
+                                             int notice_hours,
+                                             std::int64_t one_day_fen) {
+    const auto opening =
+        std::chrono::system_clock::time_point(first_day) + std::chrono::minutes(opens_minute) - china_offset;
+    if (now >= opening) {
+        return std::nullopt;
+    }
+    return now + std::chrono::hours(notice_hours) <= opening ? 0 : one_day_fen;
+}
+
+}  // namespace carematch::nursery
