@@ -88,6 +88,38 @@ bool iso_timestamp(const std::string& s) {
            (s.back() == 'Z' || s[s.size() - 6] == '+' || s[s.size() - 6] == '-');
 }
 
+std::size_t chars(const std::string& s) {
+    return static_cast<std::size_t>(std::count_if(
+        s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
+}
+
+suspension read_suspension(context& c, request& req) {
+    suspension s;
+    auto who = auth::authorize(req, c.verifier, {auth::role::staff, auth::role::admin});
+    if (!who) {
+        s.answer = auth::deny(who.error(), req.request_id);
+        return s;
+    }
+    s.who = *who;
+    s.id = std::string(req.param("id"));
+    if (!core::is_uuid(s.id)) {
+        s.answer = problem(req, core::errc::not_found);
+        return s;
+    }
+    auto body = http::parse_json_body<suspend_body>(req);
+    if (!body) {
+        s.answer = problem(req, body.error());
+    } else if (chars(body->reason) < 1 || chars(body->reason) > 200) {
+        s.answer = problem(req, invalid("reason", "1 to 200 characters"));
+    } else if (!iso_timestamp(body->until)) {
+        s.answer = problem(req, invalid("until", "an ISO 8601 timestamp with a zone"));
+    } else {
+        s.reason = body->reason;
+        s.until = body->until;
+    }
+    return s;
+}
+
 std::string today(const context& c) {
     const auto d = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(c.clock.now()));
     char buf[16];
@@ -422,24 +454,13 @@ awaitable<response> go_offline(context& c, request& req) {
 }
 
 awaitable<response> suspend_worker(context& c, request& req) {
-    auto who = auth::authorize(req, c.verifier, {auth::role::staff, auth::role::admin});
-    if (!who) {
-        co_return auth::deny(who.error(), req.request_id);
+    auto s = read_suspension(c, req);
+    if (s.answer) {
+        co_return std::move(*s.answer);
     }
-    std::string id(req.param("id"));
-    if (!core::is_uuid(id)) {
-        co_return problem(req, core::errc::not_found);
-    }
-    auto body = http::parse_json_body<suspend_body>(req);
-    if (!body) {
-        co_return problem(req, body.error());
-    }
-    if (body->reason.empty() || body->reason.size() > 600) {
-        co_return problem(req, invalid("reason", "1 to 200 characters"));
-    }
-    if (!iso_timestamp(body->until)) {
-        co_return problem(req, invalid("until", "an ISO 8601 timestamp with a zone"));
-    }
+    const auth::caller* who = &s.who;
+    const std::string& id = s.id;
+    const auto* body = &s;
     auto done = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<std::int64_t> {
         auto w = repo::find_worker(tx, id);
         if (!w || (who->is(auth::role::staff) && !who->covers(w->community_id))) {

@@ -5,12 +5,14 @@
 #include "context.hpp"
 #include "repository.hpp"
 
+#include <carematch/auth/caller.hpp>
 #include <carematch/http/message.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/describe/class.hpp>
 #include <boost/json/object.hpp>
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -45,6 +47,20 @@ std::string today(const context& c);
 long long now_ms(const context& c);
 /// Takes a worker out of every candidate set of its shard and out of the heartbeat set.
 awaitable<void> withdraw(context& c, const std::string& worker_id, std::int64_t community_id);
+/// UTF-8 code points of `s`.
+std::size_t chars(const std::string& s);
+
+/// What both suspend endpoints read first: a staff member or admin, the object's id, a reason (1–200
+/// characters) and `until` (ISO 8601). `answer` is set when the request is refused already.
+struct suspension {
+    std::optional<response> answer;
+    auth::caller who;
+    std::string id;
+    std::string reason;
+    std::string until;
+};
+suspension read_suspension(context& c, request& req);
+
 /// Writes an event to the outbox, inside the caller's transaction.
 void publish(context& c, pqxx::work& tx, const char* type, const boost::json::object& payload);
 

@@ -28,12 +28,6 @@ struct reason_body {
 };
 BOOST_DESCRIBE_STRUCT(reason_body, (), (reason))
 
-struct org_suspend_body {
-    std::string reason;
-    std::string until;
-};
-BOOST_DESCRIBE_STRUCT(org_suspend_body, (), (reason, until))
-
 struct slot_body {
     std::string slot;
     int meals = 0;
@@ -91,11 +85,6 @@ bool may_read(const auth::caller& who, const repo::org_row& o) {
     return who.any_of({auth::role::admin, auth::role::service}) ||
            (who.is(auth::role::staff) && who.covers(o.community_id)) ||
            (who.any_of({auth::role::provider, auth::role::worker}) && who.org == o.id);
-}
-
-std::size_t chars(const std::string& s) {  // UTF-8 code points
-    return static_cast<std::size_t>(std::count_if(
-        s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
 }
 
 }  // namespace
@@ -301,24 +290,13 @@ awaitable<response> reject_organisation(context& c, request& req) {
 
 // Staff of the organisation's community, or an admin: out of matching at once, every worker with it.
 awaitable<response> suspend_organisation(context& c, request& req) {
-    auto who = auth::authorize(req, c.verifier, {auth::role::staff, auth::role::admin});
-    if (!who) {
-        co_return auth::deny(who.error(), req.request_id);
+    auto s = read_suspension(c, req);
+    if (s.answer) {
+        co_return std::move(*s.answer);
     }
-    std::string id(req.param("id"));
-    if (!core::is_uuid(id)) {
-        co_return problem(req, core::errc::not_found);
-    }
-    auto body = http::parse_json_body<org_suspend_body>(req);
-    if (!body) {
-        co_return problem(req, body.error());
-    }
-    if (chars(body->reason) < 1 || chars(body->reason) > 200) {
-        co_return problem(req, invalid("reason", "1 to 200 characters"));
-    }
-    if (!iso_timestamp(body->until)) {
-        co_return problem(req, invalid("until", "an ISO 8601 timestamp with a zone"));
-    }
+    const auth::caller* who = &s.who;
+    const std::string& id = s.id;
+    const auto* body = &s;
     struct outcome {
         std::int64_t community = 0;
         std::vector<std::string> workers;
