@@ -1,8 +1,11 @@
 // Strict JSON body parsing with a depth limit.
+#include <carematch/core/config.hpp>
 #include <carematch/http/json.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
+#include <sstream>
 
 namespace carematch::http {
 
@@ -28,6 +31,21 @@ parsed<boost::json::object> parse_json_object(const request& req) {
         return core::problem{400, "Bad Request", "the body must be a JSON object", "body"};
     }
     return std::move(v.as_object());
+}
+
+boost::json::array read_json_array_file(std::string_view key, const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        throw core::config_error(std::string(key), "cannot read " + path);
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(ss.str(), ec);
+    if (ec || !doc.is_array()) {
+        throw core::config_error(std::string(key), path + " is not a JSON array");
+    }
+    return std::move(doc.as_array());
 }
 
 }  // namespace carematch::http

@@ -7,12 +7,10 @@
 
 #include <carematch/core/ids.hpp>
 #include <carematch/core/log.hpp>
+#include <carematch/http/json.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
-
-#include <fstream>
-#include <sstream>
 
 namespace carematch::identity {
 
@@ -56,16 +54,10 @@ app::~app() = default;
 namespace {
 
 std::vector<repo::region_row> read_regions(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) {
-        throw core::config_error("identity.regions_file", "cannot read " + path);
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
+    const auto doc = http::read_json_array_file("identity.regions_file", path);
     std::vector<repo::region_row> rows;
     try {
-        const boost::json::value doc = boost::json::parse(ss.str());
-        for (const auto& v : doc.as_array()) {
+        for (const auto& v : doc) {
             const auto& o = v.as_object();
             repo::region_row r;
             r.id = o.at("id").as_int64();

@@ -4,12 +4,10 @@
 #include "context.hpp"
 
 #include <carematch/core/log.hpp>
+#include <carematch/http/json.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
-
-#include <fstream>
-#include <sstream>
 
 namespace carematch::nursery {
 
@@ -54,15 +52,9 @@ void app::start() {
         auth::trust_keys(c.verifier, c.cfg.auth.signing_key, c.cfg.auth.verify_keys),
         c.cfg.auth.tokens,
         c.clock);
-    std::ifstream in(c.cfg.regions_file);
-    if (!in) {
-        throw core::config_error("nursery.regions_file", "cannot read " + c.cfg.regions_file);
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
+    const auto doc = http::read_json_array_file("nursery.regions_file", c.cfg.regions_file);
     try {
-        const auto doc = boost::json::parse(ss.str());  // kept alive for the loop
-        for (const auto& v : doc.as_array()) {
+        for (const auto& v : doc) {
             if (v.at("level").as_string() == "community") {
                 c.residents[v.at("id").as_int64()] = v.at("residents").as_int64();
             }

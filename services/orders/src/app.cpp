@@ -4,12 +4,10 @@
 #include "context.hpp"
 
 #include <carematch/core/log.hpp>
+#include <carematch/http/json.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
-
-#include <fstream>
-#include <sstream>
 
 namespace carematch::orders {
 
@@ -68,15 +66,9 @@ void app::start() {
         auth::trust_keys(c.verifier, c.cfg.auth.signing_key, c.cfg.auth.verify_keys),
         c.cfg.auth.tokens,
         c.clock);
-    std::ifstream in(c.cfg.catalog_file);
-    if (!in) {
-        throw core::config_error("orders.catalog_file", "cannot read " + c.cfg.catalog_file);
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
+    const auto doc = http::read_json_array_file("orders.catalog_file", c.cfg.catalog_file);
     try {
-        const boost::json::value doc = boost::json::parse(ss.str());
-        for (const auto& v : doc.as_array()) {
+        for (const auto& v : doc) {
             const auto& o = v.as_object();
             catalog_item item;
             item.kind = std::string(o.at("kind").as_string());

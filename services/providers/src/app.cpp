@@ -4,6 +4,7 @@
 #include "context.hpp"
 
 #include <carematch/core/log.hpp>
+#include <carematch/http/json.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -12,9 +13,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-
-#include <fstream>
-#include <sstream>
 
 namespace carematch::providers {
 
@@ -51,15 +49,9 @@ void app::start() {
     c.pool.check();
     db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
     auth::trust_keys(c.verifier, c.cfg.auth.signing_key, c.cfg.auth.verify_keys);
-    std::ifstream in(c.cfg.catalog_file);
-    if (!in) {
-        throw core::config_error("providers.catalog_file", "cannot read " + c.cfg.catalog_file);
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
+    const auto doc = http::read_json_array_file("providers.catalog_file", c.cfg.catalog_file);
     try {
-        const boost::json::value doc = boost::json::parse(ss.str());
-        for (const auto& v : doc.as_array()) {
+        for (const auto& v : doc) {
             std::vector<std::string> needs;
             for (const auto& cred : v.at("credentials").as_array()) {
                 needs.emplace_back(cred.as_string());

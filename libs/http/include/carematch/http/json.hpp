@@ -23,6 +23,10 @@ using parsed = boost::system::result<T, core::problem>;
 /// content type, 400 for malformed JSON or a top-level value that is not an object.
 parsed<boost::json::object> parse_json_object(const request& req);
 
+/// The JSON array in the file at `path` (a seed or catalog named by config key `key`); throws
+/// core::config_error naming `key` when the file is unreadable or is not a JSON array.
+boost::json::array read_json_array_file(std::string_view key, const std::string& path);
+
 template <class T>
 struct is_optional : std::false_type {};
 template <class T>
