@@ -322,6 +322,33 @@ TEST_F(nursery_fixture, a_cancellation_promotes_exactly_the_head_of_the_waitlist
     EXPECT_EQ(sql("SELECT max(taken) FROM class_days"), 1);
 }
 
+TEST_F(nursery_fixture, affordable_places_are_held_for_eligible_families) {
+    // 2 caregivers × 1:5 = 10 places, 30 % of them (3) held for eligible (普惠) families.
+    auto [prov, n] = new_nursery(
+        "13600000691",
+        profile(50, json::array{json::object{{"band", "12-24"}, {"caregivers", 2}}}, "community", 30));
+    const std::string cls = class_id(n, "12-24");
+    const auto day = json::array{json::string(day_from_today(4))};
+    auto f = new_family_account("13700000691");
+    for (int i = 0; i < 7; ++i) {
+        EXPECT_EQ(book(f.token, "r" + std::to_string(i), request(cls, child(f, 18), day)).status, 201);
+    }
+    EXPECT_EQ(book(f.token, "r7", request(cls, child(f, 18), day)).status, 202);  // the rest are held
+    auto g = new_family_account("13700000692");
+    for (int i = 0; i < 3; ++i) {
+        auto r = book(g.token,
+                      "e" + std::to_string(i),
+                      request(cls, child(g, 18, json::array{"minimum_allowance"}), day));
+        ASSERT_EQ(r.status, 201) << r.raw.body;
+        EXPECT_TRUE(r.body.at("affordable").as_bool());
+    }
+    EXPECT_EQ(book(g.token, "e3", request(cls, child(g, 18, json::array{"extreme_poverty"}), day)).status,
+              202);
+    EXPECT_EQ(sql("SELECT taken FROM class_days"), 10);
+    EXPECT_EQ(sql("SELECT taken_affordable FROM class_days"), 3);
+    EXPECT_EQ(sql("SELECT count(*) FROM booking_days WHERE affordable"), 3);
+}
+
 TEST_F(nursery_fixture, the_age_band_holds_on_every_day_of_a_range) {
     auto [prov, n] = new_nursery("13600000621",
                                  profile(20,
