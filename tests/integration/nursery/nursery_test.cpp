@@ -667,5 +667,95 @@ TEST_F(nursery_fixture, monthly_figures_compare_places_per_thousand_residents_wi
     EXPECT_FALSE(none.body.at("meets_target").as_bool());
 }
 
+// Walks the endpoints × roles table of services/nursery/README.md for who may call what at all: 401 for
+// no token, 403 for a role that may never, anything else (`ok`: 2xx, 400, 404, 409, 422) where it may.
+TEST_F(nursery_fixture, every_endpoint_refuses_the_roles_the_table_refuses) {
+    auto [prov, n] = new_nursery(
+        "13600000699", profile(10, json::array{json::object{{"band", "24-36"}, {"caregivers", 2}}}));
+    const std::string org(n.at("id").as_string());
+    auto f = new_family_account("13700000699");
+    const std::string kid = child(f, 30);
+    auto b =
+        book(f.token, "k", request(class_id(n, "24-36"), kid, json::array{json::string(day_from_today(2))}));
+    ASSERT_EQ(b.status, 201);
+    const std::string id(b.body.at("id").as_string());
+    const std::string day = day_from_today(2);
+    constexpr int ok = 0;
+    enum { c_anonymous, c_family, c_provider, c_worker, c_staff, c_admin, c_service, n_cols };
+    const std::array<std::string, n_cols> tokens{
+        "",
+        f.token,
+        prov,
+        token(core::new_uuid(), auth::role::worker, org),
+        token(core::new_uuid(), auth::role::staff, "", {110101001}),
+        token(core::new_uuid(), auth::role::admin),
+        auth::token_issuer(key, {}, clock).issue_service("matching")};
+    struct row {
+        const char* method;
+        std::string path;
+        std::optional<json::value> body;
+        std::array<int, n_cols> expected;
+    };
+    const json::object pickup{
+        {"people",
+         json::array{json::object{{"name", "王军"}, {"phone", "13912345678"}, {"relation", "father"}}}}};
+    const std::vector<row> table{
+        {"PUT",
+         "/v1/nursery/me",
+         profile(10, json::array{json::object{{"band", "24-36"}, {"caregivers", 2}}}),
+         {401, 403, ok, 403, 403, 403, 401}},
+        {"GET", "/v1/nursery/nurseries/" + org, std::nullopt, {401, ok, ok, ok, ok, ok, 401}},
+        {"GET",
+         "/v1/nursery/search?lat=39.95&lon=116.41&band=24-36&date=" + day,
+         std::nullopt,
+         {401, ok, 403, 403, ok, ok, 401}},
+        {"POST", "/v1/nursery/bookings", json::object{}, {401, ok, 403, 403, 403, 403, 401}},
+        {"GET", "/v1/nursery/bookings", std::nullopt, {401, ok, 403, 403, 403, 403, 401}},
+        {"GET", "/v1/nursery/bookings/" + id, std::nullopt, {401, ok, ok, ok, ok, ok, 401}},
+        {"POST",
+         "/v1/nursery/bookings/" + core::new_uuid() + "/cancel",
+         std::nullopt,
+         {401, ok, 403, 403, 403, 403, 401}},
+        {"GET", "/v1/nursery/attendance?day=" + day, std::nullopt, {401, 403, ok, ok, 403, 403, 401}},
+        {"POST",
+         "/v1/nursery/bookings/" + id + "/days/" + day + "/check-in",
+         std::nullopt,
+         {401, 403, ok, ok, 403, 403, 401}},
+        {"POST",
+         "/v1/nursery/bookings/" + id + "/days/" + day + "/check-out",
+         json::object{{"pickup_phone", "13912345678"}},
+         {401, 403, ok, ok, 403, 403, 401}},
+        {"POST",
+         "/v1/nursery/bookings/" + id + "/days/" + day + "/no-show",
+         std::nullopt,
+         {401, 403, ok, ok, 403, 403, 401}},
+        {"PUT",
+         "/v1/nursery/children/" + kid + "/pickup-persons",
+         pickup,
+         {401, ok, 403, 403, 403, 403, 401}},
+        {"GET",
+         "/v1/nursery/children/" + kid + "/pickup-persons",
+         std::nullopt,
+         {401, ok, ok, ok, 403, 403, 401}},
+        {"GET",
+         "/v1/nursery/figures?community_id=110101001&month=" + day.substr(0, 7),
+         std::nullopt,
+         {401, 403, 403, 403, ok, ok, 401}},
+    };
+    constexpr std::array<const char*, n_cols> names{
+        "anonymous", "family", "provider", "worker", "staff", "admin", "svc"};
+    for (const auto& r : table) {
+        for (int col = 0; col < n_cols; ++col) {
+            const int status = call(r.method, r.path, r.body, tokens[col]).status;
+            if (r.expected[col] == ok) {
+                EXPECT_TRUE(status != 401 && status != 403 && status < 500)
+                    << r.method << " " << r.path << " as " << names[col] << ": " << status;
+            } else {
+                EXPECT_EQ(status, r.expected[col]) << r.method << " " << r.path << " as " << names[col];
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace carematch::nursery

@@ -462,5 +462,90 @@ TEST_F(providers_fixture, canteens_serve_their_slots_diets_and_delivery_radius) 
                  pqxx::foreign_key_violation);
 }
 
+// Walks the endpoints × roles table of services/providers/README.md for who may call what at all: 401 for
+// no token, 403 for a role that may never, anything else (`ok`: 2xx, 404, 409, 422) where it may.
+TEST_F(providers_fixture, every_endpoint_refuses_the_roles_the_table_refuses) {
+    auto [p, w, wid] = provider_with_worker();
+    ASSERT_EQ(call("PUT", "/v1/providers/workers/" + wid, profile("2099-01-01"), p.access).status, 200);
+    const std::string org = org_of(p);
+    constexpr int ok = 0;
+    enum { c_anonymous, c_family, c_provider, c_worker, c_staff, c_admin, c_service, n_cols };
+    const std::array<std::string, n_cols> tokens{"",
+                                                 new_family("13700000999").access,
+                                                 p.access,
+                                                 w.access,
+                                                 staff_token(community),
+                                                 admin().access,
+                                                 service_token()};
+    struct row {
+        const char* method;
+        std::string path;
+        std::optional<json::value> body;
+        std::array<int, n_cols> expected;
+    };
+    const json::object suspend{{"reason", "check"}, {"until", "2000-01-01T00:00:00Z"}};  // already over
+    const json::object here{{"lat", 39.9490}, {"lon", 116.4130}};
+    const std::string where = "lat=39.9489&lon=116.4128";
+    const std::vector<row> table{
+        {"PUT", "/v1/providers/me/organisation", organisation(), {401, 403, ok, 403, 403, 403, 401}},
+        {"GET", "/v1/providers/me/organisation", std::nullopt, {401, 403, ok, ok, 403, 403, 401}},
+        {"GET", "/v1/providers/organisations", std::nullopt, {401, 403, 403, 403, ok, ok, 401}},
+        {"GET", "/v1/providers/organisations/" + org, std::nullopt, {401, 403, ok, ok, ok, ok, ok}},
+        {"POST",
+         "/v1/providers/organisations/" + org + "/approve",
+         std::nullopt,
+         {401, 403, 403, 403, 403, ok, 401}},
+        {"POST",
+         "/v1/providers/organisations/" + org + "/reject",
+         json::object{{"reason", "x"}},
+         {401, 403, 403, 403, 403, ok, 401}},
+        {"POST",
+         "/v1/providers/organisations/" + org + "/suspend",
+         suspend,
+         {401, 403, 403, 403, ok, ok, 401}},
+        {"PUT", "/v1/providers/me/canteen", json::object{}, {401, 403, ok, 403, 403, 403, 401}},
+        {"GET",
+         "/v1/providers/organisations/" + org + "/canteen",
+         std::nullopt,
+         {401, 403, ok, ok, ok, ok, ok}},
+        {"GET",
+         "/v1/providers/canteens?" + where + "&slot=lunch",
+         std::nullopt,
+         {401, ok, 403, 403, 403, 403, ok}},
+        {"PUT", "/v1/providers/workers/" + wid, profile("2099-01-01"), {401, 403, ok, 403, 403, 403, 401}},
+        {"GET", "/v1/providers/workers/" + wid, std::nullopt, {401, 403, ok, ok, ok, ok, 401}},
+        {"POST", "/v1/providers/workers/" + wid + "/suspend", suspend, {401, 403, 403, 403, ok, ok, 401}},
+        {"PUT",
+         "/v1/providers/workers/" + wid + "/availability",
+         json::object{{"weekly", json::array{}}, {"exceptions", json::array{}}},
+         {401, 403, ok, ok, 403, 403, 401}},
+        {"GET",
+         "/v1/providers/workers/" + wid + "/availability",
+         std::nullopt,
+         {401, 403, ok, ok, ok, ok, 401}},
+        {"POST", "/v1/providers/me/online", here, {401, 403, 403, ok, 403, 403, 401}},
+        {"POST", "/v1/providers/me/heartbeat", here, {401, 403, 403, ok, 403, 403, 401}},
+        {"POST", "/v1/providers/me/offline", std::nullopt, {401, 403, 403, ok, 403, 403, 401}},
+        {"GET",
+         "/v1/internal/providers/candidates?kind=bath&" + where +
+             "&community_id=" + std::to_string(community),
+         std::nullopt,
+         {401, 403, 403, 403, 403, 403, ok}},
+    };
+    constexpr std::array<const char*, n_cols> names{
+        "anonymous", "family", "provider", "worker", "staff", "admin", "svc"};
+    for (const auto& r : table) {
+        for (int col = 0; col < n_cols; ++col) {
+            const int status = call(r.method, r.path, r.body, tokens[col]).status;
+            if (r.expected[col] == ok) {
+                EXPECT_TRUE(status != 401 && status != 403 && status < 500)
+                    << r.method << " " << r.path << " as " << names[col] << ": " << status;
+            } else {
+                EXPECT_EQ(status, r.expected[col]) << r.method << " " << r.path << " as " << names[col];
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace carematch::providers
