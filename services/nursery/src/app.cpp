@@ -6,7 +6,12 @@
 #include <carematch/core/log.hpp>
 #include <carematch/http/json.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 namespace carematch::nursery {
@@ -70,9 +75,25 @@ std::vector<observability::probe> app::probes() {
 }
 
 boost::asio::awaitable<void> app::run() {
-    co_await ctx_->relay.run();
+    using namespace std::chrono_literals;
+    auto& c = *ctx_;
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    auto expiry = [&]() -> boost::asio::awaitable<void> {
+        while (!c.stopping) {
+            try {
+                (void)co_await expire_waitlist();
+            } catch (const std::exception& e) {
+                core::log::warn("waitlist expiry failed", {{"error", e.what()}});
+            }
+            timer.expires_after(60s);
+            co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        }
+    };
+    using namespace boost::asio::experimental::awaitable_operators;
+    co_await (c.relay.run() && expiry());
 }
 void app::stop() {
+    ctx_->stopping = true;
     ctx_->relay.stop();
 }
 db::pool& app::pool() {

@@ -43,8 +43,11 @@ class app {
     /// /v1/nursery/...
     void add_routes(http::router& r);
     std::vector<observability::probe> probes();
-    /// The outbox relay, until stop().
+    /// The outbox relay and the waitlist expiry (every minute), until stop().
     boost::asio::awaitable<void> run();
+    /// Expires the waitlisted requests whose first day has passed (China time, at the clock's now); returns
+    /// how many.
+    boost::asio::awaitable<std::size_t> expire_waitlist();
     void stop();
     db::pool& pool();
 

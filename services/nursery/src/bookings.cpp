@@ -32,6 +32,17 @@ namespace handlers {
 
 namespace json = boost::json;
 
+void publish(
+    context& c, pqxx::work& tx, std::int64_t community, const char* type, const repo::booking_row& b) {
+    json::object payload{{"booking_id", b.id},
+                         {"family_id", b.family_id},
+                         {"child_id", b.child_id},
+                         {"nursery_id", b.nursery_id},
+                         {"class_id", b.class_id},
+                         {"days", json::value_from(b.days)}};
+    db::enqueue_event(tx, c.cfg.schema, c.stream(community), type, json::serialize(payload));
+}
+
 namespace {
 
 json::object booking_json(const repo::booking_row& b) {
@@ -49,17 +60,6 @@ json::object booking_json(const repo::booking_row& b) {
                    {"updated_at", b.updated_at}};
     o["hours"] = b.hours ? json::value(*b.hours) : json::value(nullptr);
     return o;
-}
-
-void publish(
-    context& c, pqxx::work& tx, std::int64_t community, const char* type, const repo::booking_row& b) {
-    json::object payload{{"booking_id", b.id},
-                         {"family_id", b.family_id},
-                         {"child_id", b.child_id},
-                         {"nursery_id", b.nursery_id},
-                         {"class_id", b.class_id},
-                         {"days", json::value_from(b.days)}};
-    db::enqueue_event(tx, c.cfg.schema, c.stream(community), type, json::serialize(payload));
 }
 
 const repo::class_row* class_of(const repo::nursery_row& n, const std::string& class_id) {
@@ -326,6 +326,9 @@ awaitable<response> get_booking(context& c, request& req) {
             return std::nullopt;
         }
         auto o = booking_json(*b);
+        if (b->status == "waitlisted") {
+            o["waitlist_position"] = repo::waitlist_position(tx, *b);
+        }
         json::array attendance;
         for (const auto& d : b->days) {
             if (auto a = repo::find_day(tx, id, d)) {
@@ -522,4 +525,19 @@ awaitable<response> no_show(context& c, request& req) {
 }
 
 }  // namespace handlers
+
+boost::asio::awaitable<std::size_t> app::expire_waitlist() {
+    auto& c = *ctx_;
+    const std::string today = format_day(handlers::today(c));
+    co_return co_await c.pool.transact([&](pqxx::work& tx) {
+        auto expired = repo::expire_waitlist(tx, today);
+        for (const auto& b : expired) {
+            repo::add_history(tx, b.id, "expired", "nursery", "service", "");
+            auto n = repo::find_nursery(tx, b.nursery_id);
+            handlers::publish(c, tx, n->community_id, "nursery.waitlist_expired", b);
+        }
+        return expired.size();
+    });
+}
+
 }  // namespace carematch::nursery

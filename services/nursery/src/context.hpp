@@ -7,6 +7,7 @@
 #include <carematch/http/client.hpp>
 #include <carematch/redis/client.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 
@@ -24,6 +25,7 @@ struct context {
     auth::token_verifier verifier;
     std::unique_ptr<auth::token_issuer> issuer;
     std::map<std::int64_t, std::int64_t> residents;  // community → residents (region seed)
+    std::atomic<bool> stopping{false};
 
     std::string service_token() const { return issuer->issue_service("nursery"); }
     /// Events of a street's nurseries go to that street's stream (the hash tag of its shard).

@@ -37,6 +37,10 @@ awaitable<core::result<boost::json::object>> fetch_child(context& c,
 /// Whether identity's view of a recipient names `family_id` as its family.
 bool family_of(const boost::json::object& recipient, const std::string& family_id);
 
+/// Writes a booking's event to the outbox of its street's stream, inside the caller's transaction.
+void publish(
+    context& c, pqxx::work& tx, std::int64_t community, const char* type, const repo::booking_row& b);
+
 // ---- nurseries.cpp ----
 awaitable<response> put_nursery(context& c, request& req);
 awaitable<response> get_nursery(context& c, request& req);

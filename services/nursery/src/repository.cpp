@@ -310,6 +310,31 @@ std::vector<booking_row> waitlist(pqxx::transaction_base& tx,
     return out;
 }
 
+int waitlist_position(pqxx::transaction_base& tx, const booking_row& b) {
+    return 1 +
+           tx.exec_params(
+                 "SELECT count(*) FROM bookings o WHERE o.class_id = $1::uuid AND o.status = 'waitlisted'"
+                 " AND o.days && $2::date[] AND o.id <> $3::uuid AND (o.priority > $4 OR (o.priority = $4"
+                 " AND (o.created_at, o.id) < (SELECT created_at, id FROM bookings WHERE id = $3::uuid)))",
+                 b.class_id,
+                 db::text_array(b.days),
+                 b.id,
+                 b.priority)[0][0]
+               .as<int>();
+}
+
+std::vector<booking_row> expire_waitlist(pqxx::transaction_base& tx, const std::string& today) {
+    std::vector<booking_row> out;
+    for (const auto& r :
+         tx.exec_params("WITH x AS (UPDATE bookings SET status = 'expired', updated_at = now()"
+                        " WHERE status = 'waitlisted' AND days[1] < $1::date RETURNING id)"
+                        " SELECT id::text FROM x",
+                        today)) {
+        out.push_back(*find_booking(tx, r[0].as<std::string>()));
+    }
+    return out;
+}
+
 std::vector<booking_row> list_for_family(pqxx::transaction_base& tx,
                                          const std::string& family_id,
                                          const std::string& after_created,

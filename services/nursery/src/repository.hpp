@@ -99,6 +99,11 @@ std::vector<booking_row> waitlist(pqxx::transaction_base& tx,
                                   const std::string& class_id,
                                   const std::vector<std::string>& days,
                                   const std::string& today);
+/// 1 for the head of its class's waitlist: the waitlisted bookings ahead of it (higher priority, or the same
+/// and earlier) that ask for one of its days, plus one.
+int waitlist_position(pqxx::transaction_base& tx, const booking_row& b);
+/// Waitlisted bookings whose first day is before `today` become expired; returns them.
+std::vector<booking_row> expire_waitlist(pqxx::transaction_base& tx, const std::string& today);
 std::vector<booking_row> list_for_family(pqxx::transaction_base& tx,
                                          const std::string& family_id,
                                          const std::string& after_created,

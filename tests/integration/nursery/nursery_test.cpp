@@ -291,6 +291,17 @@ TEST_F(nursery_fixture, a_cancellation_promotes_exactly_the_head_of_the_waitlist
     auto last = book(d.token, "d", request(cls, child(d, 30), day));
     ASSERT_EQ(last.status, 202);
     EXPECT_EQ(book(d.token, "d2", request(cls, child(d, 30), day, false)).status, 409);  // no waitlist asked
+    auto position = [&](const identity::test_support::reply& r, const family& f) {
+        return call("GET",
+                    "/v1/nursery/bookings/" + std::string(r.body.at("id").as_string()),
+                    std::nullopt,
+                    f.token)
+            .body.at("waitlist_position")
+            .as_int64();
+    };
+    EXPECT_EQ(position(eligible, c), 1);
+    EXPECT_EQ(position(first, b), 2);
+    EXPECT_EQ(position(last, d), 3);
 
     const std::string held_id(held.body.at("id").as_string());
     auto cancelled = call("POST", "/v1/nursery/bookings/" + held_id + "/cancel", std::nullopt, a.token);
@@ -347,6 +358,39 @@ TEST_F(nursery_fixture, affordable_places_are_held_for_eligible_families) {
     EXPECT_EQ(sql("SELECT taken FROM class_days"), 10);
     EXPECT_EQ(sql("SELECT taken_affordable FROM class_days"), 3);
     EXPECT_EQ(sql("SELECT count(*) FROM booking_days WHERE affordable"), 3);
+}
+
+TEST_F(nursery_fixture, a_waitlisted_request_expires_once_its_first_day_has_passed) {
+    auto [prov, n] = new_nursery("13600000615",
+                                 profile(1, json::array{json::object{{"band", "24-36"}, {"caregivers", 1}}}));
+    const std::string cls = class_id(n, "24-36");
+    auto a = new_family_account("13700000615");
+    auto b = new_family_account("13700000616");
+    ASSERT_EQ(
+        book(a.token, "a", request(cls, child(a, 30), json::array{json::string(day_from_today(1))})).status,
+        201);
+    auto soon = book(b.token, "b1", request(cls, child(b, 30), json::array{json::string(day_from_today(1))}));
+    auto later =
+        book(b.token, "b2", request(cls, child(b, 30), json::array{json::string(day_from_today(3))}));
+    ASSERT_EQ(soon.status, 202);
+    ASSERT_EQ(later.status, 201);  // nobody holds that day yet
+    auto late = book(a.token, "a2", request(cls, child(a, 30), json::array{json::string(day_from_today(3))}));
+    ASSERT_EQ(late.status, 202);
+    EXPECT_EQ(test::run_coro(client_io, nursery->expire_waitlist()), 0u);
+    clock.advance(std::chrono::hours(48));  // the first request's day is over, the second's is not
+    EXPECT_EQ(test::run_coro(client_io, nursery->expire_waitlist()), 1u);
+    auto status = [&](const identity::test_support::reply& r, const family& f) {
+        return std::string(call("GET",
+                                "/v1/nursery/bookings/" + std::string(r.body.at("id").as_string()),
+                                std::nullopt,
+                                token(f.s.user_id, auth::role::family))
+                               .body.at("status")
+                               .as_string());
+    };
+    EXPECT_EQ(status(soon, b), "expired");
+    EXPECT_EQ(status(late, a), "waitlisted");
+    EXPECT_EQ(sql("SELECT count(*) FROM outbox WHERE event_type = 'nursery.waitlist_expired'"), 1);
+    EXPECT_EQ(test::run_coro(client_io, nursery->expire_waitlist()), 0u);
 }
 
 TEST_F(nursery_fixture, the_age_band_holds_on_every_day_of_a_range) {
