@@ -151,4 +151,17 @@ std::optional<std::string> percent_decode(std::string_view s) {
     return out;
 }
 
+std::optional<int> page_limit(const request& req, int fallback) {
+    auto l = req.query_param("limit");
+    if (!l) {
+        return fallback;
+    }
+    if (l->empty() || l->size() > 3 ||
+        !std::all_of(l->begin(), l->end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+        return std::nullopt;
+    }
+    const int n = std::stoi(*l);
+    return n >= 1 && n <= 100 ? std::optional<int>(n) : std::nullopt;
+}
+
 }  // namespace carematch::http

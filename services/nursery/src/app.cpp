@@ -26,6 +26,8 @@ config read_config(core::config_source& source) {
     c.providers = http::parse_http_url("nursery.providers_url",
                                        source.get_string("nursery.providers_url", "http://127.0.0.1:8083"));
     c.cancel_notice_hours = static_cast<int>(source.get_int("nursery.cancel_notice_hours", 24, 0, 240));
+    c.peer_timeout =
+        std::chrono::milliseconds(source.get_int("nursery.peer_timeout_ms", 30'000, 1'000, 120'000));
     c.auth = auth::read_token_config(source);
     return c;
 }
@@ -36,7 +38,7 @@ context::context(boost::asio::io_context& io, config c, const core::clock& clk)
       pool(cfg.service.db),
       redis(io, cfg.service.redis),
       relay(pool, redis, cfg.schema),
-      peers(io),
+      peers(io, http::client::settings{cfg.peer_timeout, 64}),
       verifier(cfg.auth.tokens, clk) {}
 
 const core::clock& app::default_clock() {

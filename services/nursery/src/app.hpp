@@ -11,6 +11,7 @@
 #include <carematch/http/router.hpp>
 #include <carematch/observability/endpoints.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct config {
     http::endpoint identity{"127.0.0.1", 8081};        // nursery.identity_url: children are read there
     http::endpoint providers{"127.0.0.1", 8083};       // nursery.providers_url: organisations
     int cancel_notice_hours = 24;                      // free cancellation up to this before opening
+    std::chrono::milliseconds peer_timeout{30'000};    // a read from identity or providers, queueing included
     auth::token_config auth;  // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
 };
 

@@ -264,15 +264,11 @@ awaitable<response> list_bookings(context& c, request& req) {
     if (!who) {
         co_return auth::deny(who.error(), req.request_id);
     }
-    int limit = 20;
-    if (auto l = req.query_param("limit")) {
-        limit = (!l->empty() && l->size() <= 3 && std::all_of(l->begin(), l->end(), ::isdigit))
-                    ? std::stoi(*l)
-                    : -1;
-        if (limit < 1 || limit > 100) {
-            co_return problem(req, invalid("limit", "must be 1 to 100"));
-        }
+    const auto asked = http::page_limit(req, 20);
+    if (!asked) {
+        co_return problem(req, invalid("limit", "must be 1 to 100"));
     }
+    const int limit = *asked;
     std::string after_created;
     std::string after_id;
     if (auto cur = req.query_param("cursor")) {
@@ -283,9 +279,14 @@ awaitable<response> list_bookings(context& c, request& req) {
         after_created = cur->substr(0, sep);
         after_id = cur->substr(sep + 1);
     }
-    auto rows = co_await c.pool.transact([&](pqxx::work& tx) {
-        return repo::list_for_family(tx, who->id, after_created, after_id, limit + 1);
-    });
+    std::vector<repo::booking_row> rows;
+    try {
+        rows = co_await c.pool.transact([&](pqxx::work& tx) {
+            return repo::list_for_family(tx, who->id, after_created, after_id, limit + 1);
+        });
+    } catch (const pqxx::data_exception&) {
+        co_return problem(req, invalid("cursor", "not a cursor this service gave out"));
+    }
     json::object page;
     if (static_cast<int>(rows.size()) > limit) {
         rows.pop_back();

@@ -319,17 +319,11 @@ awaitable<response> list_orders(context& c, request& req) {
         co_return auth::deny(authorized.error(), req.request_id);
     }
     const auth::caller& who = *authorized;
-    int limit = 20;
-    if (auto l = req.query_param("limit")) {
-        try {
-            limit = std::stoi(*l);
-        } catch (const std::exception&) {
-            limit = -1;
-        }
-        if (limit < 1 || limit > 100) {
-            co_return problem(req, invalid("limit", "must be 1 to 100"));
-        }
+    const auto asked = http::page_limit(req, 20);
+    if (!asked) {
+        co_return problem(req, invalid("limit", "must be 1 to 100"));
     }
+    const int limit = *asked;
     auto cursor = parse_cursor(req.query_param("cursor"));
     if (cursor && cursor->id.empty()) {
         co_return problem(req, invalid("cursor", "not a cursor this service gave out"));

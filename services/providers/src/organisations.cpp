@@ -199,15 +199,11 @@ awaitable<response> list_organisations(context& c, request& req) {
     if (!after.empty() && !core::is_uuid(after)) {
         co_return problem(req, invalid("cursor", "not a cursor this service gave out"));
     }
-    int limit = 50;
-    if (auto l = req.query_param("limit")) {
-        limit = (l->size() <= 3 && !l->empty() && std::all_of(l->begin(), l->end(), ::isdigit))
-                    ? std::stoi(*l)
-                    : -1;
-        if (limit < 1 || limit > 100) {
-            co_return problem(req, invalid("limit", "must be 1 to 100"));
-        }
+    const auto asked = http::page_limit(req, 50);
+    if (!asked) {
+        co_return problem(req, invalid("limit", "must be 1 to 100"));
     }
+    const int limit = *asked;
     std::optional<std::vector<std::int64_t>> scope;
     if (who->is(auth::role::staff)) {
         scope = who->communities;

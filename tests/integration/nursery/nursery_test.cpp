@@ -256,8 +256,16 @@ TEST_F(nursery_fixture, a_thousand_concurrent_bookings_take_exactly_a_hundred_pl
         test::run_coro(client_io, many());
         const auto confirmed = std::count(statuses.begin(), statuses.end(), 201);
         const auto waitlisted = std::count(statuses.begin(), statuses.end(), 202);
-        ASSERT_EQ(confirmed, 100) << "round " << round;
-        ASSERT_EQ(waitlisted, 900) << "round " << round;
+        std::map<int, int> seen;
+        for (int s : statuses) {
+            ++seen[s];
+        }
+        std::string histogram;
+        for (const auto& [status, count] : seen) {
+            histogram += " " + std::to_string(status) + "×" + std::to_string(count);
+        }
+        ASSERT_EQ(confirmed, 100) << "round " << round << ":" << histogram;
+        ASSERT_EQ(waitlisted, 900) << "round " << round << ":" << histogram;
         // Checked in SQL: the places held that day, and no calendar row over its capacity.
         EXPECT_EQ(sql("SELECT count(*) FROM booking_days WHERE day = '" + day + "'"), 100);
         EXPECT_EQ(sql("SELECT taken FROM class_days WHERE day = '" + day + "'"), 100);
@@ -548,6 +556,13 @@ TEST_F(nursery_fixture, families_and_nurseries_see_and_change_only_their_own) {
     EXPECT_EQ(call("GET", "/v1/nursery/bookings/" + id, std::nullopt).status, 401);
     EXPECT_EQ(call("GET", "/v1/nursery/bookings", std::nullopt, a.token).body.at("items").as_array().size(),
               1u);
+    // Malformed paging: 422, never a server error.
+    EXPECT_EQ(call("GET", "/v1/nursery/bookings?limit=0", std::nullopt, a.token).status, 422);
+    EXPECT_EQ(call("GET", "/v1/nursery/bookings?limit=%FF", std::nullopt, a.token).status, 422);
+    EXPECT_EQ(
+        call("GET", "/v1/nursery/bookings?cursor=2026-13-45T99:99:99.000000Z_" + id, std::nullopt, a.token)
+            .status,
+        422);
 }
 
 TEST_F(nursery_fixture, dates_in_the_past_or_malformed_are_400_and_change_nothing) {

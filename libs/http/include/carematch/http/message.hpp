@@ -49,6 +49,9 @@ struct response {
     std::optional<std::string_view> header(std::string_view name) const;
 };
 
+/// The page size a list endpoint is asked for: `fallback` without `?limit=`, nullopt unless it is 1 to 100.
+std::optional<int> page_limit(const request& req, int fallback);
+
 /// The asynchronous handler every endpoint and middleware chain is.
 using handler = std::function<boost::asio::awaitable<response>(request&)>;
 
