@@ -4,8 +4,8 @@
 # services. A second run reuses what already runs. deploy/local/down.sh stops everything.
 #
 # Environment: CAREMATCH_PG_PORT (25432), CAREMATCH_REDIS_PORT (26379), CAREMATCH_HTTP_PORT (8080),
-# CAREMATCH_SPLIT=1 to run each service alone on its own port (identity 8081, orders 8082, providers 8083) instead of the
-# all-in-one process.
+# CAREMATCH_SPLIT=1 to run each service alone on its own port (identity 8081, orders 8082, providers 8083,
+# nursery 8084) instead of the all-in-one process. The first run seeds a demo city (deploy/local/seed.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=lib.sh
@@ -108,5 +108,12 @@ else
     echo "providers: served by all-in-one on http://127.0.0.1:$http_port (/v1/providers)"
     echo "nursery: served by all-in-one on http://127.0.0.1:$http_port (/v1/nursery)"
 fi
+# A demo city, once: accounts of every role with their organisations filed and approved.
+if [[ ${CAREMATCH_SPLIT:-0} == 1 ]]; then
+    seed_urls=("http://127.0.0.1:$((http_port + 1))" "http://127.0.0.1:$((http_port + 3))" "http://127.0.0.1:$((http_port + 4))")
+else
+    seed_urls=("http://127.0.0.1:$http_port" "http://127.0.0.1:$http_port" "http://127.0.0.1:$http_port")
+fi
+"$root/deploy/local/seed.sh" "${seed_urls[@]}" || echo "warning: seeding the demo city failed (the services run)" >&2
 echo "first admin: phone and password in .local/secrets/admin"
 
