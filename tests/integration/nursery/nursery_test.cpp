@@ -497,6 +497,11 @@ TEST_F(nursery_fixture, a_home_nursery_point_never_holds_more_than_five_children
     EXPECT_EQ(book(f.token, "k", request(class_id(n, "24-36"), child(f, 30), day)).status, 202);
     EXPECT_EQ(sql("SELECT max(taken) FROM nursery_days"), 5);
     EXPECT_EQ(sql("SELECT count(*) FROM booking_days"), 5);
+    // Fewer places than the children already booked: refused, and nothing changes.
+    auto shrink = call("PUT", "/v1/nursery/me", profile(4, classes, "home_point"), p.access);
+    EXPECT_EQ(shrink.status, 409) << shrink.raw.body;
+    EXPECT_EQ(sql("SELECT licensed_places FROM nurseries"), 5);
+    EXPECT_EQ(sql("SELECT min(capacity) FROM nursery_days"), 5);
     // The database holds the rule too.
     pqxx::connection c(test::db_url());
     pqxx::work tx(c);
