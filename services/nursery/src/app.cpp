@@ -5,13 +5,10 @@
 
 #include <carematch/core/log.hpp>
 #include <carematch/http/json.hpp>
+#include <carematch/http/periodic.hpp>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 namespace carematch::nursery {
@@ -77,23 +74,15 @@ std::vector<observability::probe> app::probes() {
 }
 
 boost::asio::awaitable<void> app::run() {
-    using namespace std::chrono_literals;
     auto& c = *ctx_;
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-    auto expiry = [&]() -> boost::asio::awaitable<void> {
-        while (!c.stopping) {
-            try {
-                (void)co_await expire_waitlist();
-            } catch (const std::exception& e) {
-                core::log::warn("waitlist expiry failed", {{"error", e.what()}});
-            }
-            timer.expires_after(60s);
-            co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-        }
+    std::function<boost::asio::awaitable<void>()> expiry = [this]() -> boost::asio::awaitable<void> {
+        (void)co_await expire_waitlist();
     };
     using namespace boost::asio::experimental::awaitable_operators;
-    co_await (c.relay.run() && expiry());
+    co_await (c.relay.run() &&
+              http::every(std::chrono::seconds(60), c.stopping, std::move(expiry), "waitlist expiry"));
 }
+
 void app::stop() {
     ctx_->stopping = true;
     ctx_->relay.stop();

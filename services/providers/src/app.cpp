@@ -5,13 +5,10 @@
 
 #include <carematch/core/log.hpp>
 #include <carematch/http/json.hpp>
+#include <carematch/http/periodic.hpp>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 namespace carematch::providers {
@@ -69,22 +66,13 @@ std::vector<observability::probe> app::probes() {
 }
 
 boost::asio::awaitable<void> app::run() {
-    using namespace std::chrono_literals;
     auto& c = *ctx_;
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-    auto sweeper = [&]() -> boost::asio::awaitable<void> {
-        while (!c.stopping) {
-            try {
-                (void)co_await sweep();
-            } catch (const std::exception& e) {
-                core::log::warn("presence sweep failed", {{"error", e.what()}});
-            }
-            timer.expires_after(10s);
-            co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-        }
+    std::function<boost::asio::awaitable<void>()> sweeper = [this]() -> boost::asio::awaitable<void> {
+        (void)co_await sweep();
     };
     using namespace boost::asio::experimental::awaitable_operators;
-    co_await (c.relay.run() && sweeper());
+    co_await (c.relay.run() &&
+              http::every(std::chrono::seconds(10), c.stopping, std::move(sweeper), "presence sweep"));
 }
 
 void app::stop() {
