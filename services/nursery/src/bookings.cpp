@@ -188,6 +188,14 @@ awaitable<response> book(context& c, request& req) {
             }
         }
     }
+    if (!answer && body->hours) {
+        const int open_minutes = minutes_of_day(n->closes).value_or(0) - minutes_of_day(n->opens).value_or(0);
+        if (*body->hours * 60 > open_minutes) {
+            answer = problem(
+                req,
+                invalid("hours", "longer than the nursery is open (" + n->opens + "–" + n->closes + ")"));
+        }
+    }
     if (!answer) {
         std::vector<std::string> categories;
         if (const auto* pc = child.if_contains("priority_categories"); pc != nullptr && pc->is_array()) {
@@ -383,7 +391,7 @@ awaitable<response> cancel_booking(context& c, request& req) {
         std::int64_t fee = 0;
         std::vector<std::string> promoted;
         if (b->status == "confirmed") {
-            const int opens = std::stoi(n->opens.substr(0, 2)) * 60 + std::stoi(n->opens.substr(3, 2));
+            const int opens = minutes_of_day(n->opens).value_or(0);
             auto f = cancellation_fee(now,
                                       *parse_day(b->days.front()),
                                       opens,

@@ -63,6 +63,23 @@ std::string format_day(day d) {
     return buf;
 }
 
+std::optional<int> minutes_of_day(std::string_view s) {
+    if (s.size() != 5 || s[2] != ':') {
+        return std::nullopt;
+    }
+    for (std::size_t i : {0u, 1u, 3u, 4u}) {
+        if (s[i] < '0' || s[i] > '9') {
+            return std::nullopt;
+        }
+    }
+    const int h = (s[0] - '0') * 10 + (s[1] - '0');
+    const int m = (s[3] - '0') * 10 + (s[4] - '0');
+    if (h > 23 || m > 59) {
+        return std::nullopt;
+    }
+    return h * 60 + m;
+}
+
 day china_today(std::chrono::system_clock::time_point now) {
     return std::chrono::floor<std::chrono::days>(now + china_offset);
 }

@@ -29,6 +29,8 @@ int affordable_places(int places, int percent);
 /// "YYYY-MM-DD" → day; nullopt when malformed or not a calendar date.
 std::optional<day> parse_day(std::string_view text);
 std::string format_day(day d);
+/// "HH:MM" → minutes of the day; nullopt when malformed.
+std::optional<int> minutes_of_day(std::string_view hhmm);
 /// Today in China Standard Time (UTC+8, no daylight saving).
 day china_today(std::chrono::system_clock::time_point now);
 /// Whole months of age on `on` for a child born on `birth`.

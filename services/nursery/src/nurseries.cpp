@@ -98,21 +98,6 @@ std::size_t chars(const std::string& s) {  // UTF-8 code points
         s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
 }
 
-// "HH:MM" → minutes of the day.
-std::optional<int> minutes_of(const std::string& s) {
-    if (s.size() != 5 || s[2] != ':' || !std::all_of(s.begin(), s.end(), [](char ch) {
-            return ch == ':' || std::isdigit(static_cast<unsigned char>(ch));
-        })) {
-        return std::nullopt;
-    }
-    const int h = (s[0] - '0') * 10 + (s[1] - '0');
-    const int m = (s[3] - '0') * 10 + (s[4] - '0');
-    if (h > 23 || m > 59) {
-        return std::nullopt;
-    }
-    return h * 60 + m;
-}
-
 json::object nursery_json(const repo::nursery_row& n) {
     json::array classes;
     for (const auto& k : n.classes) {
@@ -162,8 +147,8 @@ awaitable<response> put_nursery(context& c, request& req) {
         co_return problem(
             req, invalid("kind", "institution, community, employer, kindergarten_class or home_point"));
     }
-    auto opens = minutes_of(body->opens);
-    auto closes = minutes_of(body->closes);
+    auto opens = minutes_of_day(body->opens);
+    auto closes = minutes_of_day(body->closes);
     if (!opens || !closes || *opens >= *closes) {
         co_return problem(req, invalid("opens", "opens and closes: HH:MM, opening first"));
     }

@@ -622,6 +622,18 @@ TEST_F(nursery_fixture, dates_in_the_past_or_malformed_are_400_and_change_nothin
     EXPECT_EQ(found.body.at("items").at(0).at("vacancies"),
               (json::array{json::object{{"date", day_from_today(1)}, {"places", 9}},
                            json::object{{"date", day_from_today(2)}, {"places", 10}}}));
+    // Hourly care fits in the opening hours: ten hours in 07:30–18:00, not five in a morning-only nursery.
+    hourly["hours"] = 10;
+    hourly["dates"] = json::array{json::string(day_from_today(3))};
+    EXPECT_EQ(status(hourly, "ten"), 201);
+    auto mornings = profile(10, json::array{json::object{{"band", "24-36"}, {"caregivers", 2}}});
+    mornings["closes"] = "12:00";
+    ASSERT_EQ(call("PUT", "/v1/nursery/me", mornings, prov).status, 200);
+    hourly["hours"] = 5;
+    hourly["dates"] = json::array{json::string(day_from_today(4))};
+    auto too_long = book(f.token, "five", hourly);
+    EXPECT_EQ(too_long.status, 422);
+    EXPECT_EQ(too_long.body.at("field").as_string(), "hours");
 }
 
 TEST_F(nursery_fixture, attendance_checks_the_pickup_person_and_notice_sets_the_fee) {

@@ -58,6 +58,15 @@ TEST(nursery_logic, prices_and_the_notice_fee) {
     EXPECT_EQ(format_day(china_today(opening - std::chrono::minutes(451))), "2026-12-09");
 }
 
+TEST(nursery_logic, minutes_of_the_day) {
+    EXPECT_EQ(minutes_of_day("07:30"), 450);
+    EXPECT_EQ(minutes_of_day("23:59"), 1439);
+    EXPECT_FALSE(minutes_of_day("24:00"));
+    EXPECT_FALSE(minutes_of_day("7:30"));
+    EXPECT_FALSE(minutes_of_day("07:60"));
+    EXPECT_FALSE(minutes_of_day("0a:30"));
+}
+
 TEST(nursery_logic, eligibility_for_affordable_places) {
     EXPECT_TRUE(eligible_for_affordable({"minimum_allowance"}));
     EXPECT_TRUE(eligible_for_affordable({"living_alone", "extreme_poverty"}));
