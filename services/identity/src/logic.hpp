@@ -1,6 +1,7 @@
 // identity's pure decisions: input validation rules, no I/O.
 #pragma once
 
+#include <carematch/core/checks.hpp>
 #include <carematch/core/error.hpp>
 
 #include <array>
@@ -13,8 +14,11 @@
 
 namespace carematch::identity {
 
-/// A mainland China mobile number: 11 digits starting 13–19.
-bool valid_phone(std::string_view s) noexcept;
+using core::code_points;
+using core::in_china;
+using core::invalid;
+using core::valid_phone;
+using core::valid_utf8;
 
 /// 8 to 128 characters (UTF-8 code points).
 bool valid_password(std::string_view s) noexcept;
@@ -22,9 +26,6 @@ bool valid_password(std::string_view s) noexcept;
 /// "YYYY-MM-DD" as a real calendar date, not after `today`.
 std::optional<std::chrono::year_month_day> parse_past_date(std::string_view s,
                                                            std::chrono::year_month_day today);
-
-/// Inside mainland China's bounding box (lat 18.0–53.6, lon 73.5–135.1).
-bool in_china(double lat, double lon) noexcept;
 
 /// Checks that every item of `values` is one of `allowed`, that there are at most `max_items`, and no
 /// repeats.
@@ -38,9 +39,6 @@ std::optional<core::problem> check_text(std::string_view value,
                                         std::size_t max_chars,
                                         bool required,
                                         const char* field);
-
-/// A problem 422 naming `field`.
-core::problem invalid(const char* field, std::string detail);
 
 inline constexpr std::array<std::string_view, 5> priority_categories = {
     "extreme_poverty",    // 特困

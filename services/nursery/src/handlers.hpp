@@ -6,6 +6,7 @@
 #include "repository.hpp"
 
 #include <carematch/auth/caller.hpp>
+#include <carematch/core/checks.hpp>
 #include <carematch/http/message.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -24,7 +25,7 @@ template <class... Args>
 response problem(const request& req, Args&&... args) {
     return http::problem_response(req, std::forward<Args>(args)...);
 }
-core::problem invalid(const char* field, std::string detail);
+using core::invalid;
 /// 400 for a date that is malformed or in the past (the rule for dates).
 core::problem bad_date(const char* field, std::string detail);
 /// Whether the caller speaks for the nursery: its organisation's account or one of its workers.

@@ -56,10 +56,6 @@ namespace handlers {
 
 namespace json = boost::json;
 
-core::problem invalid(const char* field, std::string detail) {
-    return core::make_problem(core::errc::invalid_argument, std::move(detail), field);
-}
-
 core::problem bad_date(const char* field, std::string detail) {
     return core::problem{400, "Bad Request", std::move(detail), field};
 }
@@ -93,11 +89,6 @@ bool family_of(const json::object& recipient, const std::string& family_id) {
 
 namespace {
 
-std::size_t chars(const std::string& s) {  // UTF-8 code points
-    return static_cast<std::size_t>(std::count_if(
-        s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
-}
-
 json::object nursery_json(const repo::nursery_row& n) {
     json::array classes;
     for (const auto& k : n.classes) {
@@ -120,12 +111,6 @@ json::object nursery_json(const repo::nursery_row& n) {
                                       {"half_day_fen", n.price.half_day_fen},
                                       {"hour_fen", n.price.hour_fen}}},
                         {"classes", std::move(classes)}};
-}
-
-bool valid_phone(const std::string& p) {
-    return p.size() == 11 && p[0] == '1' && p[1] >= '3' && p[1] <= '9' &&
-           std::all_of(
-               p.begin(), p.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
 }
 
 }  // namespace
@@ -260,7 +245,7 @@ awaitable<response> search(context& c, request& req) {
     } catch (const std::exception&) {
         co_return problem(req, invalid("lat", "lat, lon and radius_m must be numbers"));
     }
-    if (!(lat >= 18.0 && lat <= 53.6 && lon >= 73.5 && lon <= 135.1) || !(radius > 0 && radius <= 20000)) {
+    if (!core::in_china(lat, lon) || !(radius > 0 && radius <= 20000)) {
         co_return problem(req, invalid("lat", "a position inside China and radius_m up to 20000"));
     }
     const std::string band = req.query_param("band").value_or("");
@@ -366,8 +351,9 @@ awaitable<response> put_pickups(context& c, request& req) {
         co_return problem(req, invalid("people", "at most 5"));
     }
     for (const auto& p : body->people) {
-        if (chars(p.name) < 1 || chars(p.name) > 50 || !valid_phone(p.phone) ||
-            !phones.insert(p.phone).second || chars(p.relation) < 1 || chars(p.relation) > 20) {
+        if (core::code_points(p.name) < 1 || core::code_points(p.name) > 50 || !core::valid_phone(p.phone) ||
+            !phones.insert(p.phone).second || core::code_points(p.relation) < 1 ||
+            core::code_points(p.relation) > 20) {
             co_return problem(
                 req, invalid("people", "each: a name, a distinct mainland mobile number, a relation"));
         }

@@ -5,6 +5,7 @@
 #include "repository.hpp"
 
 #include <carematch/auth/caller.hpp>
+#include <carematch/core/checks.hpp>
 #include <carematch/core/ids.hpp>
 #include <carematch/core/log.hpp>
 #include <carematch/db/idempotency.hpp>
@@ -34,9 +35,7 @@ response problem(const request& req, core::errc e, std::string detail = {}, std:
     return problem(req, core::make_problem(e, std::move(detail), std::move(field)));
 }
 
-core::problem invalid(const char* field, std::string detail) {
-    return core::make_problem(core::errc::invalid_argument, std::move(detail), field);
-}
+using core::invalid;
 
 std::string six_digits() {
     return std::to_string(100000 + randombytes_uniform(900000));

@@ -70,14 +70,6 @@ namespace handlers {
 
 namespace json = boost::json;
 
-core::problem invalid(const char* field, std::string detail) {
-    return core::make_problem(core::errc::invalid_argument, std::move(detail), field);
-}
-
-bool in_china(double lat, double lon) {
-    return lat >= 18.0 && lat <= 53.6 && lon >= 73.5 && lon <= 135.1;
-}
-
 bool iso_date(const std::string& s) {
     return s.size() == 10 && s[4] == '-' && s[7] == '-' &&
            std::all_of(s.begin(), s.end(), [](char ch) { return ch == '-' || (ch >= '0' && ch <= '9'); });
@@ -86,11 +78,6 @@ bool iso_date(const std::string& s) {
 bool iso_timestamp(const std::string& s) {
     return s.size() >= 20 && s.size() <= 35 && iso_date(s.substr(0, 10)) && s[10] == 'T' &&
            (s.back() == 'Z' || s[s.size() - 6] == '+' || s[s.size() - 6] == '-');
-}
-
-std::size_t chars(const std::string& s) {
-    return static_cast<std::size_t>(std::count_if(
-        s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
 }
 
 suspension read_suspension(context& c, request& req) {
@@ -109,7 +96,7 @@ suspension read_suspension(context& c, request& req) {
     auto body = http::parse_json_body<suspend_body>(req);
     if (!body) {
         s.answer = problem(req, body.error());
-    } else if (chars(body->reason) < 1 || chars(body->reason) > 200) {
+    } else if (core::code_points(body->reason) < 1 || core::code_points(body->reason) > 200) {
         s.answer = problem(req, invalid("reason", "1 to 200 characters"));
     } else if (!iso_timestamp(body->until)) {
         s.answer = problem(req, invalid("until", "an ISO 8601 timestamp with a zone"));

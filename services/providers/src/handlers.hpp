@@ -6,6 +6,7 @@
 #include "repository.hpp"
 
 #include <carematch/auth/caller.hpp>
+#include <carematch/core/checks.hpp>
 #include <carematch/http/message.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -37,8 +38,8 @@ template <class... Args>
 response problem(const request& req, Args&&... args) {
     return http::problem_response(req, std::forward<Args>(args)...);
 }
-core::problem invalid(const char* field, std::string detail);
-bool in_china(double lat, double lon);
+using core::in_china;
+using core::invalid;
 bool iso_date(const std::string& s);
 /// ISO 8601 timestamp with a zone (the database parses it; this only screens the shape).
 bool iso_timestamp(const std::string& s);
@@ -47,8 +48,6 @@ std::string today(const context& c);
 long long now_ms(const context& c);
 /// Takes a worker out of every candidate set of its shard and out of the heartbeat set.
 awaitable<void> withdraw(context& c, const std::string& worker_id, std::int64_t community_id);
-/// UTF-8 code points of `s`.
-std::size_t chars(const std::string& s);
 
 /// What both suspend endpoints read first: a staff member or admin, the object's id, a reason (1–200
 /// characters) and `until` (ISO 8601). `answer` is set when the request is refused already.

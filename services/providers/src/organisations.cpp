@@ -101,7 +101,7 @@ awaitable<response> submit_organisation(context& c, request& req) {
     if (!org_kinds.contains(body->kind)) {
         co_return problem(req, invalid("kind", "canteen, home_care, clinic, nursery or home_nursery_point"));
     }
-    if (chars(body->name) < 1 || chars(body->name) > 100) {
+    if (core::code_points(body->name) < 1 || core::code_points(body->name) > 100) {
         co_return problem(req, invalid("name", "1 to 100 characters"));
     }
     const bool licensed = body->kind == "nursery" || body->kind == "home_nursery_point";
@@ -115,7 +115,7 @@ awaitable<response> submit_organisation(context& c, request& req) {
     if (body->community_id < 100000000 || body->community_id > 999999999) {
         co_return problem(req, invalid("community_id", "a community id (9 digits)"));
     }
-    if (chars(body->address) < 1 || chars(body->address) > 200) {
+    if (core::code_points(body->address) < 1 || core::code_points(body->address) > 200) {
         co_return problem(req, invalid("address", "1 to 200 characters"));
     }
     if (!in_china(body->location.lat, body->location.lon)) {
@@ -240,7 +240,7 @@ awaitable<response> decide(context& c, request& req, bool approve) {
         if (!body) {
             co_return problem(req, body.error());
         }
-        if (chars(body->reason) < 1 || chars(body->reason) > 200) {
+        if (core::code_points(body->reason) < 1 || core::code_points(body->reason) > 200) {
             co_return problem(req, invalid("reason", "a rejection says why: 1 to 200 characters"));
         }
         reason = body->reason;

@@ -1,0 +1,28 @@
+// Input checks every service applies the same way: text, phone numbers, positions, and the 422 naming a
+// field.
+#pragma once
+
+#include <carematch/core/error.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace carematch::core {
+
+/// A problem 422 naming `field`.
+problem invalid(const char* field, std::string detail);
+
+/// Well-formed UTF-8.
+bool valid_utf8(std::string_view s) noexcept;
+
+/// Characters (UTF-8 code points) of `s`.
+std::size_t code_points(std::string_view s) noexcept;
+
+/// A mainland China mobile number: 11 digits starting 13–19.
+bool valid_phone(std::string_view s) noexcept;
+
+/// Inside mainland China's bounding box (lat 18.0–53.6, lon 73.5–135.1).
+bool in_china(double lat, double lon) noexcept;
+
+}  // namespace carematch::core
