@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -186,6 +187,17 @@ std::string text_array(const std::vector<std::string>& values) {
         out += '"';
     }
     return out + "}";
+}
+
+std::vector<std::string> json_strings(const std::string& text) {
+    std::vector<std::string> out;
+    const auto v = boost::json::parse(text);
+    if (v.is_array()) {
+        for (const auto& x : v.as_array()) {
+            out.emplace_back(x.as_string());
+        }
+    }
+    return out;
 }
 
 bool is_conflict(const pqxx::sql_error& e) noexcept {

@@ -109,17 +109,6 @@ std::vector<std::int64_t> json_ints(const std::string& text) {
     return out;
 }
 
-std::vector<std::string> json_strings(const std::string& text) {
-    std::vector<std::string> out;
-    auto v = boost::json::parse(text);
-    if (v.is_array()) {
-        for (const auto& x : v.as_array()) {
-            out.emplace_back(x.as_string());
-        }
-    }
-    return out;
-}
-
 std::string pg_array(const std::vector<std::int64_t>& values) {
     std::string out = "{";
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -160,9 +149,9 @@ recipient_row read_recipient(const pqxx::row& r) {
     x.birth_date = opt<std::string>(r[5]);
     x.gender = opt<std::string>(r[6]);
     x.ability_level = opt<int>(r[7]);
-    x.priority_categories = json_strings(r[8].as<std::string>());
-    x.diet = json_strings(r[9].as<std::string>());
-    x.languages = json_strings(r[10].as<std::string>());
+    x.priority_categories = db::json_strings(r[8].as<std::string>());
+    x.diet = db::json_strings(r[9].as<std::string>());
+    x.languages = db::json_strings(r[10].as<std::string>());
     x.gender_preference = opt<std::string>(r[11]);
     x.address = opt<std::string>(r[12]);
     x.lat = opt<double>(r[13]);

@@ -202,15 +202,6 @@ constexpr const char* sql_history =
     "INSERT INTO booking_history (booking_id, action, actor_id, actor_role, detail)"
     " VALUES ($1::uuid, $2, $3, $4, $5)";
 
-std::vector<std::string> strings(const std::string& json_text) {
-    std::vector<std::string> out;
-    const auto doc = boost::json::parse(json_text);  // kept alive for the loop
-    for (const auto& x : doc.as_array()) {
-        out.emplace_back(x.as_string());
-    }
-    return out;
-}
-
 booking_row read_booking(const pqxx::row& r) {
     booking_row b;
     b.id = r[0].as<std::string>();
@@ -222,7 +213,7 @@ booking_row read_booking(const pqxx::row& r) {
     if (!r[6].is_null()) {
         b.hours = r[6].as<int>();
     }
-    b.days = strings(r[7].as<std::string>());
+    b.days = db::json_strings(r[7].as<std::string>());
     b.status = r[8].as<std::string>();
     b.priority = r[9].as<int>();
     b.affordable = r[10].as<bool>();

@@ -33,15 +33,6 @@ constexpr const char* sql_history =
     "INSERT INTO worker_history (worker_id, action, actor_id, actor_role, reason) VALUES ($1::uuid, $2, $3, "
     "$4, $5)";
 
-std::vector<std::string> strings(const std::string& json_text) {
-    std::vector<std::string> out;
-    const auto v = boost::json::parse(json_text);
-    for (const auto& x : v.as_array()) {
-        out.emplace_back(x.as_string());
-    }
-    return out;
-}
-
 }  // namespace
 
 std::optional<worker_row> find_worker(pqxx::work& tx, const std::string& id) {
@@ -54,8 +45,8 @@ std::optional<worker_row> find_worker(pqxx::work& tx, const std::string& id) {
     w.org_id = r[0][1].as<std::string>();
     w.name = r[0][2].as<std::string>();
     w.gender = r[0][3].as<std::string>();
-    w.languages = strings(r[0][4].as<std::string>());
-    w.kinds = strings(r[0][5].as<std::string>());
+    w.languages = db::json_strings(r[0][4].as<std::string>());
+    w.kinds = db::json_strings(r[0][5].as<std::string>());
     w.home_lat = r[0][6].as<double>();
     w.home_lon = r[0][7].as<double>();
     w.radius_km = r[0][8].as<double>();
@@ -390,7 +381,7 @@ std::optional<canteen_row> find_canteen(pqxx::work& tx, const std::string& org_i
     canteen_row c;
     c.org_id = org_id;
     c.delivery_radius_km = r[0][0].as<double>();
-    c.diet_tags = strings(r[0][1].as<std::string>());
+    c.diet_tags = db::json_strings(r[0][1].as<std::string>());
     for (const auto& s : tx.exec_params(sql_slots, org_id)) {
         c.slots[s[0].as<std::string>()] = s[1].as<int>();
     }
@@ -405,7 +396,7 @@ std::vector<canteen_hit> canteens_near(
                        r[1].as<std::string>(),
                        r[2].as<double>(),
                        r[3].as<int>(),
-                       strings(r[4].as<std::string>())});
+                       db::json_strings(r[4].as<std::string>())});
     }
     return out;
 }

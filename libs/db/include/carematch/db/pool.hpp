@@ -76,6 +76,10 @@ class pool {
 /// containers).
 std::string text_array(const std::vector<std::string>& values);
 
+/// The other way: the strings of a text[] column selected as `array_to_json(column)::text` (empty for null or
+/// anything but an array).
+std::vector<std::string> json_strings(const std::string& text);
+
 /// A subtransaction whose SAVEPOINT is really set. libpqxx 6.4 sets a subtransaction's savepoint lazily, on
 /// its first exec(); exec_params() never triggers it, so a subtransaction used only through exec_params()
 /// rolls back nothing and leaves the whole transaction aborted. Use this instead of pqxx::subtransaction.
