@@ -445,27 +445,24 @@ awaitable<response> suspend_worker(context& c, request& req) {
     if (s.answer) {
         co_return std::move(*s.answer);
     }
-    const auth::caller* who = &s.who;
-    const std::string& id = s.id;
-    const auto* body = &s;
     auto done = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<std::int64_t> {
-        auto w = repo::find_worker(tx, id);
-        if (!w || (who->is(auth::role::staff) && !who->covers(w->community_id))) {
+        auto w = repo::find_worker(tx, s.id);
+        if (!w || (s.who.is(auth::role::staff) && !s.who.covers(w->community_id))) {
             return std::nullopt;  // staff act within their communities only
         }
-        if (!repo::suspend(tx, id, body->until, body->reason)) {
+        if (!repo::suspend(tx, s.id, s.until, s.reason)) {
             return std::nullopt;
         }
-        repo::add_history(tx, id, "suspend", who->id, std::string(auth::to_string(who->role)), body->reason);
-        auto payload = worker_event(id);
-        payload["until"] = body->until;
+        repo::add_history(tx, s.id, "suspend", s.who.id, std::string(auth::to_string(s.who.role)), s.reason);
+        auto payload = worker_event(s.id);
+        payload["until"] = s.until;
         publish(c, tx, "worker.suspended", payload);
         return w->community_id;
     });
     if (!done) {
         co_return problem(req, core::errc::not_found, "no such worker, or `until` is not a timestamp");
     }
-    co_await withdraw(c, id, *done);  // out of matching at once
+    co_await withdraw(c, s.id, *done);  // out of matching at once
     co_return http::json_text_response(200, json::serialize(json::object{{"suspended", true}}));
 }
 

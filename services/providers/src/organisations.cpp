@@ -290,28 +290,25 @@ awaitable<response> suspend_organisation(context& c, request& req) {
     if (s.answer) {
         co_return std::move(*s.answer);
     }
-    const auth::caller* who = &s.who;
-    const std::string& id = s.id;
-    const auto* body = &s;
     struct outcome {
         std::int64_t community = 0;
         std::vector<std::string> workers;
     };
     auto done = co_await c.pool.transact([&](pqxx::work& tx) -> core::result<outcome> {
-        auto o = repo::find_org(tx, id);
-        if (!o || (who->is(auth::role::staff) && !who->covers(o->community_id))) {
+        auto o = repo::find_org(tx, s.id);
+        if (!o || (s.who.is(auth::role::staff) && !s.who.covers(o->community_id))) {
             return core::errc::not_found;
         }
-        if (!repo::suspend_org(tx, id, body->until, body->reason)) {
+        if (!repo::suspend_org(tx, s.id, s.until, s.reason)) {
             return core::errc::invalid_argument;
         }
-        const std::string role(auth::to_string(who->role));
-        repo::add_org_history(tx, id, "suspend", who->id, role, body->reason);
+        const std::string role(auth::to_string(s.who.role));
+        repo::add_org_history(tx, s.id, "suspend", s.who.id, role, s.reason);
         publish(c,
                 tx,
                 "provider.suspended",
-                json::object{{"org_id", id}, {"until", body->until}, {"reason", body->reason}});
-        return outcome{o->community_id, repo::org_worker_ids(tx, id)};
+                json::object{{"org_id", s.id}, {"until", s.until}, {"reason", s.reason}});
+        return outcome{o->community_id, repo::org_worker_ids(tx, s.id)};
     });
     if (!done) {
         if (done.error() == core::errc::invalid_argument) {

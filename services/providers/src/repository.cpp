@@ -33,6 +33,23 @@ constexpr const char* sql_history =
     "INSERT INTO worker_history (worker_id, action, actor_id, actor_role, reason) VALUES ($1::uuid, $2, $3, "
     "$4, $5)";
 
+// Sets suspended_until and the reason on one row; false when there is no such row or `until` is not a
+// timestamp PostgreSQL reads (the savepoint keeps the transaction usable).
+bool set_suspension(pqxx::work& tx,
+                    const char* sql,
+                    const std::string& id,
+                    const std::string& until,
+                    const std::string& reason) {
+    try {
+        db::savepoint sub(tx, "suspend");
+        auto r = sub.exec_params(sql, id, until, reason);
+        sub.commit();
+        return r.affected_rows() == 1;
+    } catch (const pqxx::data_exception&) {
+        return false;
+    }
+}
+
 }  // namespace
 
 std::optional<worker_row> find_worker(pqxx::work& tx, const std::string& id) {
@@ -82,14 +99,7 @@ void upsert_worker(pqxx::transaction_base& tx, const worker_row& w) {
 }
 
 bool suspend(pqxx::work& tx, const std::string& id, const std::string& until, const std::string& reason) {
-    try {
-        db::savepoint sub(tx, "suspend");
-        auto r = sub.exec_params(sql_suspend, id, until, reason);
-        sub.commit();
-        return r.affected_rows() == 1;
-    } catch (const pqxx::data_exception&) {
-        return false;
-    }
+    return set_suspension(tx, sql_suspend, id, until, reason);
 }
 
 void add_history(pqxx::work& tx,
@@ -188,14 +198,7 @@ bool decide_org(pqxx::work& tx, const std::string& id, const std::string& status
 }
 
 bool suspend_org(pqxx::work& tx, const std::string& id, const std::string& until, const std::string& reason) {
-    try {
-        db::savepoint sub(tx, "suspend_org");
-        auto r = sub.exec_params(sql_suspend_org, id, until, reason);
-        sub.commit();
-        return r.affected_rows() == 1;
-    } catch (const pqxx::data_exception&) {
-        return false;
-    }
+    return set_suspension(tx, sql_suspend_org, id, until, reason);
 }
 
 std::vector<org_row> list_orgs(pqxx::work& tx,
