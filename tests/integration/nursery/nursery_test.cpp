@@ -5,6 +5,7 @@
 #include "nursery/src/app.hpp"
 #include "nursery/src/logic.hpp"
 #include "providers/src/app.hpp"
+#include "support/roles_table.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -756,9 +757,8 @@ TEST_F(nursery_fixture, every_endpoint_refuses_the_roles_the_table_refuses) {
     ASSERT_EQ(b.status, 201);
     const std::string id(b.body.at("id").as_string());
     const std::string day = day_from_today(2);
-    constexpr int ok = 0;
-    enum { c_anonymous, c_family, c_provider, c_worker, c_staff, c_admin, c_service, n_cols };
-    const std::array<std::string, n_cols> tokens{
+    constexpr int ok = test::role_allowed;
+    const std::array<std::string, test::role_columns> tokens{
         "",
         f.token,
         prov,
@@ -766,16 +766,10 @@ TEST_F(nursery_fixture, every_endpoint_refuses_the_roles_the_table_refuses) {
         token(core::new_uuid(), auth::role::staff, "", {110101001}),
         token(core::new_uuid(), auth::role::admin),
         auth::token_issuer(key, {}, clock).issue_service("matching")};
-    struct row {
-        const char* method;
-        std::string path;
-        std::optional<json::value> body;
-        std::array<int, n_cols> expected;
-    };
     const json::object pickup{
         {"people",
          json::array{json::object{{"name", "王军"}, {"phone", "13912345678"}, {"relation", "father"}}}}};
-    const std::vector<row> table{
+    const std::vector<test::role_row> table{
         {"PUT",
          "/v1/nursery/me",
          profile(10, json::array{json::object{{"band", "24-36"}, {"caregivers", 2}}}),
@@ -818,19 +812,10 @@ TEST_F(nursery_fixture, every_endpoint_refuses_the_roles_the_table_refuses) {
          std::nullopt,
          {401, 403, 403, 403, ok, ok, 401}},
     };
-    constexpr std::array<const char*, n_cols> names{
-        "anonymous", "family", "provider", "worker", "staff", "admin", "svc"};
-    for (const auto& r : table) {
-        for (int col = 0; col < n_cols; ++col) {
-            const int status = call(r.method, r.path, r.body, tokens[col]).status;
-            if (r.expected[col] == ok) {
-                EXPECT_TRUE(status != 401 && status != 403 && status < 500)
-                    << r.method << " " << r.path << " as " << names[col] << ": " << status;
-            } else {
-                EXPECT_EQ(status, r.expected[col]) << r.method << " " << r.path << " as " << names[col];
-            }
-        }
-    }
+    test::walk_roles(
+        table, tokens, [&](const char* method, const std::string& path, const auto& body, const auto& t) {
+            return call(method, path, body, t).status;
+        });
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // suspension), availability windows, canteens.
 #include "integration/identity/identity_fixture.hpp"
 #include "providers/src/app.hpp"
+#include "support/roles_table.hpp"
 
 #include <random>
 
@@ -468,25 +469,18 @@ TEST_F(providers_fixture, every_endpoint_refuses_the_roles_the_table_refuses) {
     auto [p, w, wid] = provider_with_worker();
     ASSERT_EQ(call("PUT", "/v1/providers/workers/" + wid, profile("2099-01-01"), p.access).status, 200);
     const std::string org = org_of(p);
-    constexpr int ok = 0;
-    enum { c_anonymous, c_family, c_provider, c_worker, c_staff, c_admin, c_service, n_cols };
-    const std::array<std::string, n_cols> tokens{"",
-                                                 new_family("13700000999").access,
-                                                 p.access,
-                                                 w.access,
-                                                 staff_token(community),
-                                                 admin().access,
-                                                 service_token()};
-    struct row {
-        const char* method;
-        std::string path;
-        std::optional<json::value> body;
-        std::array<int, n_cols> expected;
-    };
+    constexpr int ok = test::role_allowed;
+    const std::array<std::string, test::role_columns> tokens{"",
+                                                             new_family("13700000999").access,
+                                                             p.access,
+                                                             w.access,
+                                                             staff_token(community),
+                                                             admin().access,
+                                                             service_token()};
     const json::object suspend{{"reason", "check"}, {"until", "2000-01-01T00:00:00Z"}};  // already over
     const json::object here{{"lat", 39.9490}, {"lon", 116.4130}};
     const std::string where = "lat=39.9489&lon=116.4128";
-    const std::vector<row> table{
+    const std::vector<test::role_row> table{
         {"PUT", "/v1/providers/me/organisation", organisation(), {401, 403, ok, 403, 403, 403, 401}},
         {"GET", "/v1/providers/me/organisation", std::nullopt, {401, 403, ok, ok, 403, 403, 401}},
         {"GET", "/v1/providers/organisations", std::nullopt, {401, 403, 403, 403, ok, ok, 401}},
@@ -532,19 +526,10 @@ TEST_F(providers_fixture, every_endpoint_refuses_the_roles_the_table_refuses) {
          std::nullopt,
          {401, 403, 403, 403, 403, 403, ok}},
     };
-    constexpr std::array<const char*, n_cols> names{
-        "anonymous", "family", "provider", "worker", "staff", "admin", "svc"};
-    for (const auto& r : table) {
-        for (int col = 0; col < n_cols; ++col) {
-            const int status = call(r.method, r.path, r.body, tokens[col]).status;
-            if (r.expected[col] == ok) {
-                EXPECT_TRUE(status != 401 && status != 403 && status < 500)
-                    << r.method << " " << r.path << " as " << names[col] << ": " << status;
-            } else {
-                EXPECT_EQ(status, r.expected[col]) << r.method << " " << r.path << " as " << names[col];
-            }
-        }
-    }
+    test::walk_roles(
+        table, tokens, [&](const char* method, const std::string& path, const auto& body, const auto& t) {
+            return call(method, path, body, t).status;
+        });
 }
 
 }  // namespace
