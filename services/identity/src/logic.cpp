@@ -2,7 +2,6 @@
 #include "logic.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 
 namespace carematch::identity {
@@ -14,21 +13,8 @@ bool valid_password(std::string_view s) noexcept {
 
 std::optional<std::chrono::year_month_day> parse_past_date(std::string_view s,
                                                            std::chrono::year_month_day today) {
-    if (s.size() != 10 || s[4] != '-' || s[7] != '-') {
-        return std::nullopt;
-    }
-    int y = 0;
-    unsigned m = 0;
-    unsigned d = 0;
-    auto num = [](std::string_view part, auto& out) {
-        auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
-        return ec == std::errc() && p == part.data() + part.size();
-    };
-    if (!num(s.substr(0, 4), y) || !num(s.substr(5, 2), m) || !num(s.substr(8, 2), d)) {
-        return std::nullopt;
-    }
-    std::chrono::year_month_day date{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
-    if (!date.ok() || date > today || y < 1900) {
+    auto date = core::parse_date(s);
+    if (!date || *date > today || static_cast<int>(date->year()) < 1900) {
         return std::nullopt;
     }
     return date;

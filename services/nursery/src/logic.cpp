@@ -1,6 +1,8 @@
 // The nursery's rules.
 #include "logic.hpp"
 
+#include <carematch/core/checks.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -29,26 +31,12 @@ int affordable_places(int places, int percent) {
     return places * percent / 100;
 }
 
-std::optional<day> parse_day(std::string_view t) {
-    if (t.size() != 10 || t[4] != '-' || t[7] != '-') {
+std::optional<day> parse_day(std::string_view text) {
+    auto date = core::parse_date(text);
+    if (!date) {
         return std::nullopt;
     }
-    int y = 0;
-    unsigned m = 0;
-    unsigned d = 0;
-    for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
-        if (t[i] < '0' || t[i] > '9') {
-            return std::nullopt;
-        }
-    }
-    y = (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 + (t[3] - '0');
-    m = static_cast<unsigned>((t[5] - '0') * 10 + (t[6] - '0'));
-    d = static_cast<unsigned>((t[8] - '0') * 10 + (t[9] - '0'));
-    std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
-    if (!ymd.ok()) {
-        return std::nullopt;
-    }
-    return day(ymd);
+    return day(*date);
 }
 
 std::string format_day(day d) {

@@ -4,7 +4,9 @@
 
 #include <carematch/core/error.hpp>
 
+#include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +23,9 @@ std::size_t code_points(std::string_view s) noexcept;
 
 /// A mainland China mobile number: 11 digits starting 13–19.
 bool valid_phone(std::string_view s) noexcept;
+
+/// "YYYY-MM-DD" (digits only) as a real calendar date; nullopt otherwise.
+std::optional<std::chrono::year_month_day> parse_date(std::string_view s) noexcept;
 
 /// Inside mainland China's bounding box (lat 18.0–53.6, lon 73.5–135.1).
 bool in_china(double lat, double lon) noexcept;
