@@ -71,7 +71,7 @@ struct pool::impl {
         auto backoff = std::chrono::milliseconds(20);
         for (int attempt = 1;; ++attempt) {
             std::unique_ptr<pqxx::connection> conn;
-            bool retry = false;
+            std::exception_ptr failure;  // the retryable error of this attempt, rethrown when it was the last
             try {
                 conn = acquire();
                 pqxx::work tx(*conn);
@@ -87,11 +87,11 @@ struct pool::impl {
             } catch (const pqxx::in_doubt_error&) {
                 return std::current_exception();  // the commit may or may not have happened: never repeat
             } catch (const pqxx::serialization_failure&) {
+                failure = std::current_exception();
                 release(std::move(conn));
-                retry = true;
             } catch (const pqxx::deadlock_detected&) {
+                failure = std::current_exception();
                 release(std::move(conn));
-                retry = true;
             } catch (const pqxx::broken_connection& e) {
                 conn.reset();
                 ++reconnects;  // the next attempt opens a fresh connection
@@ -99,14 +99,14 @@ struct pool::impl {
                     return std::make_exception_ptr(
                         core::unavailable_error(std::string("database: ") + e.what()));
                 }
-                retry = true;
+                failure = std::current_exception();
             } catch (...) {
                 release(std::move(conn));
                 return std::current_exception();
             }
-            if (retry) {
+            if (failure) {
                 if (attempt >= max_attempts) {
-                    return std::current_exception();
+                    return failure;  // retries exhausted: the caller sees the last error, never a success
                 }
                 ++retries;
                 std::this_thread::sleep_for(backoff);

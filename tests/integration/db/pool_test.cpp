@@ -103,6 +103,30 @@ TEST(pool, serialization_failure_is_retried_without_losing_an_update) {
     test::run_coro(io, p.transact([&](pqxx::work& tx) { tx.exec("DROP TABLE " + table); }));
 }
 
+TEST(pool, retries_exhausted_by_serialization_failures_report_the_last_failure_and_write_nothing) {
+    asio::io_context io;
+    pool p(settings(2));
+    const std::string table = test::unique_schema("exhausted");
+    test::run_coro(io, p.transact([&](pqxx::work& tx) { tx.exec("CREATE TABLE " + table + " (v int)"); }));
+    // Nine forced serialization failures: more than the pool tries, so the last one must reach the caller.
+    std::atomic<int> attempts{0};
+    EXPECT_THROW(test::run_coro(io, p.transact([&](pqxx::work& tx) {
+                     tx.exec("INSERT INTO " + table + " VALUES (1)");
+                     if (++attempts <= 9) {
+                         tx.exec("DO $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = '40001'; END $$");
+                     }
+                     return 1;
+                 })),
+                 pqxx::serialization_failure);
+    EXPECT_GE(attempts.load(), 2);
+    EXPECT_LE(attempts.load(), 9);
+    int n = test::run_coro(io, p.transact([&](pqxx::work& tx) {
+        return tx.exec("SELECT count(*) FROM " + table)[0][0].as<int>();
+    }));
+    EXPECT_EQ(n, 0);
+    test::run_coro(io, p.transact([&](pqxx::work& tx) { tx.exec("DROP TABLE " + table); }));
+}
+
 TEST(pool, exception_in_the_body_rolls_back_and_propagates) {
     asio::io_context io;
     pool p(settings(2));
