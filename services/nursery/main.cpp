@@ -1,9 +1,8 @@
 // carematch-nursery: the nursery app alone on its listener.
-#include "src/app.hpp"
-
-#include <carematch/observability/service_main.hpp>
+#include <carematch/nursery/app.hpp>
+#include <carematch/runtime/main.hpp>
 
 int main(int argc, char** argv) {
-    return carematch::observability::service_main<carematch::nursery::app>(
-        "nursery", "config/nursery.toml", &carematch::nursery::read_config, argc, argv);
+    return carematch::runtime::service_main(
+        argc, argv, "nursery", "config/nursery.toml", {&carematch::nursery::make_app});
 }

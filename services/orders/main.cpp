@@ -1,9 +1,8 @@
 // carematch-orders: the orders app alone on its listener.
-#include "src/app.hpp"
-
-#include <carematch/observability/service_main.hpp>
+#include <carematch/orders/app.hpp>
+#include <carematch/runtime/main.hpp>
 
 int main(int argc, char** argv) {
-    return carematch::observability::service_main<carematch::orders::app>(
-        "orders", "config/orders.toml", &carematch::orders::read_config, argc, argv);
+    return carematch::runtime::service_main(
+        argc, argv, "orders", "config/orders.toml", {&carematch::orders::make_app});
 }

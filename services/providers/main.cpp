@@ -1,9 +1,8 @@
 // carematch-providers: the providers app alone on its listener.
-#include "src/app.hpp"
-
-#include <carematch/observability/service_main.hpp>
+#include <carematch/providers/app.hpp>
+#include <carematch/runtime/main.hpp>
 
 int main(int argc, char** argv) {
-    return carematch::observability::service_main<carematch::providers::app>(
-        "providers", "config/providers.toml", &carematch::providers::read_config, argc, argv);
+    return carematch::runtime::service_main(
+        argc, argv, "providers", "config/providers.toml", {&carematch::providers::make_app});
 }

@@ -1,49 +1,9 @@
-// /healthz, /readyz and /metrics handlers and the standard probes.
-#include <carematch/db/pool.hpp>
+// /healthz, /readyz and /metrics handlers.
 #include <carematch/observability/endpoints.hpp>
-#include <carematch/redis/client.hpp>
 
 namespace carematch::observability {
 
 namespace asio = boost::asio;
-
-probe postgres_probe(db::pool& pool) {
-    return {"postgres", [&pool]() -> asio::awaitable<bool> {
-                try {
-                    co_await pool.transact([](pqxx::work& tx) { tx.exec("SELECT 1"); });
-                    co_return true;
-                } catch (const std::exception&) {
-                    co_return false;
-                }
-            }};
-}
-
-probe redis_probe(redis::client& client) {
-    return {"redis", [&client]() -> asio::awaitable<bool> {
-                std::vector<std::string> ping{"PING"};
-                auto r = co_await client.command(std::move(ping));
-                co_return r && r->type == redis::reply::kind::status && r->str == "PONG";
-            }};
-}
-
-void add_pool_gauges(metrics& m, const db::pool& pool) {
-    m.add_gauge("carematch_db_pool_size", "Connections in the PostgreSQL pool.", [&pool] {
-        return static_cast<double>(pool.stats().size);
-    });
-    m.add_gauge("carematch_db_pool_in_use", "PostgreSQL transactions running.", [&pool] {
-        return static_cast<double>(pool.stats().in_use);
-    });
-    m.add_gauge("carematch_db_pool_waiting", "PostgreSQL transactions waiting for a connection.", [&pool] {
-        return static_cast<double>(pool.stats().waiting);
-    });
-    m.add_gauge("carematch_db_pool_retries",
-                "Transactions repeated after serialization failure, deadlock or "
-                "a broken connection.",
-                [&pool] { return static_cast<double>(pool.stats().retries); });
-    m.add_gauge("carematch_db_pool_reconnects", "Connections reopened after a loss.", [&pool] {
-        return static_cast<double>(pool.stats().reconnects);
-    });
-}
 
 std::vector<http::middleware> standard_chain(metrics& m) {
     return {http::request_id(), http::access_log(), measure(m)};

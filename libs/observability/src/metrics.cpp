@@ -3,6 +3,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -94,10 +95,23 @@ std::string metrics::render() const {
     out += "# HELP carematch_http_requests_in_flight HTTP requests being handled.\n";
     out += "# TYPE carematch_http_requests_in_flight gauge\n";
     out += "carematch_http_requests_in_flight " + std::to_string(in_flight_.load()) + "\n";
+    // A gauge's name may carry labels ("x{service=\"orders\"}"): each metric's samples follow its one HELP
+    // and TYPE.
+    auto metric_of = [](const gauge& g) { return std::string_view(g.name).substr(0, g.name.find('{')); };
+    std::vector<std::string_view> described;
     for (const auto& g : gauges_) {
-        out += "# HELP " + g.name + " " + g.help + "\n";
-        out += "# TYPE " + g.name + " gauge\n";
-        out += g.name + " " + number(g.read()) + "\n";
+        const auto metric = metric_of(g);
+        if (std::find(described.begin(), described.end(), metric) != described.end()) {
+            continue;
+        }
+        described.push_back(metric);
+        out += "# HELP " + std::string(metric) + " " + g.help + "\n";
+        out += "# TYPE " + std::string(metric) + " gauge\n";
+        for (const auto& same : gauges_) {
+            if (metric_of(same) == metric) {
+                out += same.name + " " + number(same.read()) + "\n";
+            }
+        }
     }
     return out;
 }

@@ -1,18 +1,19 @@
 // identity wiring: config, dependencies, start-up checks, seeds and background loops.
-#include "app.hpp"
-
 #include "context.hpp"
 #include "logic.hpp"
 #include "repository.hpp"
 
 #include <carematch/core/ids.hpp>
 #include <carematch/core/log.hpp>
+#include <carematch/db/migrate.hpp>
 #include <carematch/http/json.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 namespace carematch::identity {
+
+const std::vector<db::migration>& migrations();
 
 config read_config(core::config_source& source) {
     config c;
@@ -33,13 +34,7 @@ config read_config(core::config_source& source) {
 }
 
 context::context(boost::asio::io_context& io, config c, const core::clock& clk)
-    : cfg(std::move(c)),
-      clock(clk),
-      pool(cfg.service.db),
-      redis(io, cfg.service.redis),
-      relay(pool, redis, cfg.schema),
-      hasher(cfg.passwords),
-      verifier(cfg.auth.tokens, clk) {}
+    : runtime::deps(io, c.service, c.schema, c.auth, clk), cfg(std::move(c)), hasher(cfg.passwords) {}
 
 const core::clock& app::default_clock() {
     static const core::system_clock clock;
@@ -47,9 +42,18 @@ const core::clock& app::default_clock() {
 }
 
 app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
-    : ctx_(std::make_unique<context>(io, std::move(cfg), clock)) {}
+    : runtime::service("identity", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {}
 
-app::~app() = default;
+context& app::ctx() noexcept {
+    return static_cast<context&>(base());
+}
+const context& app::ctx() const noexcept {
+    return static_cast<const context&>(base());
+}
+
+std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source) {
+    return std::make_unique<app>(io, read_config(source));
+}
 
 namespace {
 
@@ -77,15 +81,8 @@ std::vector<repo::region_row> read_regions(const std::string& path) {
 
 }  // namespace
 
-void app::start() {
-    auto& c = *ctx_;
-    c.pool.check();
-    db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
-
-    c.issuer = std::make_unique<auth::token_issuer>(
-        auth::trust_keys(c.verifier, c.cfg.auth.signing_key, c.cfg.auth.verify_keys),
-        c.cfg.auth.tokens,
-        c.clock);
+void app::on_start() {
+    auto& c = ctx();
     try {
         c.sealer = std::make_unique<auth::sealer>(c.cfg.data_key);
     } catch (const std::invalid_argument& e) {
@@ -122,26 +119,11 @@ void app::start() {
     core::log::info("identity started", {{"schema", c.cfg.schema}, {"regions_seeded", seeded}});
 }
 
-std::vector<observability::probe> app::probes() {
-    return {observability::postgres_probe(ctx_->pool), observability::redis_probe(ctx_->redis)};
-}
-
-boost::asio::awaitable<void> app::run() {
-    co_await ctx_->relay.run();
-}
-
-void app::stop() {
-    ctx_->relay.stop();
-}
-
-db::pool& app::pool() {
-    return ctx_->pool;
-}
 const auth::token_verifier& app::verifier() const {
-    return ctx_->verifier;
+    return ctx().verifier;
 }
 const auth::token_issuer& app::issuer() const {
-    return *ctx_->issuer;
+    return *ctx().issuer;
 }
 
 }  // namespace carematch::identity

@@ -1,21 +1,17 @@
-// The dependencies identity's handlers share, owned by the app.
+// The dependencies identity's handlers share: the runtime's, its config, the hasher and the sealer.
 #pragma once
 
-#include "app.hpp"
+#include <carematch/auth/sealer.hpp>
+#include <carematch/identity/app.hpp>
+#include <carematch/runtime/deps.hpp>
 
 namespace carematch::identity {
 
-struct context {
+struct context : runtime::deps {
     context(boost::asio::io_context& io, config c, const core::clock& clk);
 
     config cfg;
-    const core::clock& clock;
-    db::pool pool;
-    redis::client redis;
-    db::outbox_relay relay;
     auth::password_hasher hasher;
-    auth::token_verifier verifier;
-    std::unique_ptr<auth::token_issuer> issuer;  // set in app::start once the key is parsed
     std::unique_ptr<auth::sealer> sealer;
     std::string dummy_hash;  // verified against for unknown accounts, so timing does not tell them apart
 };

@@ -1,17 +1,16 @@
 // nursery wiring: config, dependencies, the region seed, start-up checks.
-#include "app.hpp"
-
 #include "context.hpp"
 
 #include <carematch/core/log.hpp>
+#include <carematch/db/migrate.hpp>
 #include <carematch/http/json.hpp>
-#include <carematch/http/periodic.hpp>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 namespace carematch::nursery {
+
+const std::vector<db::migration>& migrations();
 
 config read_config(core::config_source& source) {
     config c;
@@ -30,13 +29,8 @@ config read_config(core::config_source& source) {
 }
 
 context::context(boost::asio::io_context& io, config c, const core::clock& clk)
-    : cfg(std::move(c)),
-      clock(clk),
-      pool(cfg.service.db),
-      redis(io, cfg.service.redis),
-      relay(pool, redis, cfg.schema),
-      peers(io, http::client::settings{cfg.peer_timeout, 64}),
-      verifier(cfg.auth.tokens, clk) {}
+    : runtime::deps(io, c.service, c.schema, c.auth, clk, http::client::settings{c.peer_timeout, 64}),
+      cfg(std::move(c)) {}
 
 const core::clock& app::default_clock() {
     static const core::system_clock clock;
@@ -44,18 +38,25 @@ const core::clock& app::default_clock() {
 }
 
 app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
-    : ctx_(std::make_unique<context>(io, std::move(cfg), clock)) {}
+    : runtime::service("nursery", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {
+    add_peer("identity", ctx().cfg.identity);
+    add_peer("providers", ctx().cfg.providers);
+    std::function<boost::asio::awaitable<void>()> expiry = [this]() -> boost::asio::awaitable<void> {
+        (void)co_await expire_waitlist();
+    };
+    add_task("waitlist expiry", std::chrono::seconds(60), std::move(expiry));
+}
 
-app::~app() = default;
+context& app::ctx() noexcept {
+    return static_cast<context&>(base());
+}
 
-void app::start() {
-    auto& c = *ctx_;
-    c.pool.check();
-    db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
-    c.issuer = std::make_unique<auth::token_issuer>(
-        auth::trust_keys(c.verifier, c.cfg.auth.signing_key, c.cfg.auth.verify_keys),
-        c.cfg.auth.tokens,
-        c.clock);
+std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source) {
+    return std::make_unique<app>(io, read_config(source));
+}
+
+void app::on_start() {
+    auto& c = ctx();
     const auto doc = http::read_json_array_file("nursery.regions_file", c.cfg.regions_file);
     try {
         for (const auto& v : doc) {
@@ -66,33 +67,6 @@ void app::start() {
     } catch (const std::exception& e) {
         throw core::config_error("nursery.regions_file", std::string("malformed region seed: ") + e.what());
     }
-    core::log::info("nursery started", {{"schema", c.cfg.schema}, {"communities", c.residents.size()}});
-}
-
-std::vector<observability::probe> app::probes() {
-    return {observability::postgres_probe(ctx_->pool), observability::redis_probe(ctx_->redis)};
-}
-
-boost::asio::awaitable<void> app::run() {
-    auto& c = *ctx_;
-    std::function<boost::asio::awaitable<void>()> expiry = [this]() -> boost::asio::awaitable<void> {
-        (void)co_await expire_waitlist();
-    };
-    using namespace boost::asio::experimental::awaitable_operators;
-    co_await (c.relay.run() &&
-              http::every(std::chrono::seconds(60), c.stopping, std::move(expiry), "waitlist expiry"));
-}
-
-void app::stop() {
-    ctx_->stopping = true;
-    ctx_->relay.stop();
-}
-db::pool& app::pool() {
-    return ctx_->pool;
-}
-void app::set_peers(const http::endpoint& identity, const http::endpoint& providers) {
-    ctx_->cfg.identity = identity;
-    ctx_->cfg.providers = providers;
 }
 
 }  // namespace carematch::nursery

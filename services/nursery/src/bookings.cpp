@@ -3,9 +3,9 @@
 #include "handlers.hpp"
 
 #include <carematch/core/ids.hpp>
-#include <carematch/db/idempotency.hpp>
 #include <carematch/db/pool.hpp>
 #include <carematch/http/json.hpp>
+#include <carematch/runtime/idempotency.hpp>
 
 #include <algorithm>
 
@@ -102,6 +102,11 @@ std::vector<std::string> promote(context& c,
 
 enum class outcome { confirmed, waitlisted, full, child_busy };
 
+awaitable<response> book_claimed(context& c,
+                                 request& req,
+                                 const auth::caller& who,
+                                 const runtime::idempotency_claim& claim);
+
 }  // namespace
 
 // A booking takes a place on every requested day inside one transaction, or joins the waitlist (or 409 when
@@ -112,13 +117,19 @@ awaitable<response> book(context& c, request& req) {
         co_return auth::deny(authorized.error(), req.request_id);
     }
     const auth::caller& who = *authorized;
-    auto started = co_await db::start_idempotent(c.pool, req, who.id);
-    if (started.answer) {
-        co_return std::move(*started.answer);
-    }
-    const std::string idem = started.key;
+    std::function<awaitable<response>(const runtime::idempotency_claim&)> work =
+        [&](const runtime::idempotency_claim& claim) { return book_claimed(c, req, who, claim); };
+    co_return co_await runtime::idempotent(c.pool, req, who.id, c.clock.now(), std::move(work));
+}
 
-    // Everything up to the transaction only reads; a refusal is stored as the key's answer.
+namespace {
+
+// The booking itself, once the request owns its Idempotency-Key. Everything up to the transaction only
+// reads; a refusal is stored as the key's answer.
+awaitable<response> book_claimed(context& c,
+                                 request& req,
+                                 const auth::caller& who,
+                                 const runtime::idempotency_claim& claim) {
     std::optional<response> answer;
     repo::booking_row b;
     std::optional<repo::nursery_row> n;
@@ -219,7 +230,7 @@ awaitable<response> book(context& c, request& req) {
         join_waitlist = body->waitlist.value_or(true);
     }
     if (answer) {
-        co_await c.pool.transact([&](pqxx::work& tx) { db::finish_idempotent(tx, who.id, idem, *answer); });
+        co_await c.pool.transact([&](pqxx::work& tx) { runtime::finish_idempotent(tx, claim, *answer); });
         co_return *answer;
     }
 
@@ -261,11 +272,13 @@ awaitable<response> book(context& c, request& req) {
             res = problem(
                 req, core::errc::conflict, "no place on every requested day, and no waitlist asked for");
         }
-        db::finish_idempotent(tx, who.id, idem, res);
+        runtime::finish_idempotent(tx, claim, res);
         return res;
     });
     co_return r;
 }
+
+}  // namespace
 
 awaitable<response> list_bookings(context& c, request& req) {
     auto who = auth::authorize(req, c.verifier, {auth::role::family});
@@ -536,7 +549,7 @@ awaitable<response> no_show(context& c, request& req) {
 }  // namespace handlers
 
 boost::asio::awaitable<std::size_t> app::expire_waitlist() {
-    auto& c = *ctx_;
+    auto& c = ctx();
     const std::string today = format_day(handlers::today(c));
     co_return co_await c.pool.transact([&](pqxx::work& tx) {
         auto expired = repo::expire_waitlist(tx, today);

@@ -1,15 +1,16 @@
 // orders wiring: config, dependencies, catalog, start-up checks.
-#include "app.hpp"
-
 #include "context.hpp"
 
 #include <carematch/core/log.hpp>
+#include <carematch/db/migrate.hpp>
 #include <carematch/http/json.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 namespace carematch::orders {
+
+const std::vector<db::migration>& migrations();
 
 config read_config(core::config_source& source) {
     config c;
@@ -31,13 +32,7 @@ config read_config(core::config_source& source) {
 }
 
 context::context(boost::asio::io_context& io, config c, const core::clock& clk)
-    : cfg(std::move(c)),
-      clock(clk),
-      pool(cfg.service.db),
-      redis(io, cfg.service.redis),
-      relay(pool, redis, cfg.schema),
-      peers(io),
-      verifier(cfg.auth.tokens, clk) {}
+    : runtime::deps(io, c.service, c.schema, c.auth, clk), cfg(std::move(c)) {}
 
 const catalog_item* context::find(std::string_view kind, std::string_view sub_type) const {
     for (const auto& item : catalog) {
@@ -54,18 +49,20 @@ const core::clock& app::default_clock() {
 }
 
 app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
-    : ctx_(std::make_unique<context>(io, std::move(cfg), clock)) {}
+    : runtime::service("orders", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {
+    add_peer("identity", ctx().cfg.identity);
+}
 
-app::~app() = default;
+context& app::ctx() noexcept {
+    return static_cast<context&>(base());
+}
 
-void app::start() {
-    auto& c = *ctx_;
-    c.pool.check();
-    db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
-    c.issuer = std::make_unique<auth::token_issuer>(
-        auth::trust_keys(c.verifier, c.cfg.auth.signing_key, c.cfg.auth.verify_keys),
-        c.cfg.auth.tokens,
-        c.clock);
+std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source) {
+    return std::make_unique<app>(io, read_config(source));
+}
+
+void app::on_start() {
+    auto& c = ctx();
     const auto doc = http::read_json_array_file("orders.catalog_file", c.cfg.catalog_file);
     try {
         for (const auto& v : doc) {
@@ -85,26 +82,6 @@ void app::start() {
     } catch (const std::exception& e) {
         throw core::config_error("orders.catalog_file", std::string("malformed catalog: ") + e.what());
     }
-    core::log::info("orders started", {{"schema", c.cfg.schema}, {"catalog_items", c.catalog.size()}});
-}
-
-std::vector<observability::probe> app::probes() {
-    return {observability::postgres_probe(ctx_->pool), observability::redis_probe(ctx_->redis)};
-}
-
-boost::asio::awaitable<void> app::run() {
-    co_await ctx_->relay.run();
-}
-void app::stop() {
-    ctx_->relay.stop();
-}
-db::pool& app::pool() {
-    return ctx_->pool;
-}
-
-void app::set_identity(std::string host, std::uint16_t port) {
-    ctx_->cfg.identity.host = std::move(host);
-    ctx_->cfg.identity.port = port;
 }
 
 }  // namespace carematch::orders

@@ -1,23 +1,28 @@
-// The dependencies orders' handlers share, owned by the app.
+// The dependencies orders' handlers share: the runtime's, its config and the catalog.
 #pragma once
 
-#include "app.hpp"
+#include <carematch/orders/app.hpp>
+#include <carematch/runtime/deps.hpp>
 
-#include <carematch/http/client.hpp>
+#include <string_view>
+#include <vector>
 
 namespace carematch::orders {
 
-struct context {
+struct catalog_item {
+    std::string kind;
+    std::string sub_type;
+    std::string name;
+    std::int64_t price_fen = 0;
+    int duration_min = 60;
+    int lead_min = 60;
+    std::vector<std::string> credentials;
+};
+
+struct context : runtime::deps {
     context(boost::asio::io_context& io, config c, const core::clock& clk);
 
     config cfg;
-    const core::clock& clock;
-    db::pool pool;
-    redis::client redis;
-    db::outbox_relay relay;
-    http::client peers;
-    auth::token_verifier verifier;
-    std::unique_ptr<auth::token_issuer> issuer;
     std::vector<catalog_item> catalog;
 
     const catalog_item* find(std::string_view kind, std::string_view sub_type) const;

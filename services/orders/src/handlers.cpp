@@ -8,10 +8,10 @@
 #include <carematch/core/checks.hpp>
 #include <carematch/core/ids.hpp>
 #include <carematch/core/log.hpp>
-#include <carematch/db/idempotency.hpp>
 #include <carematch/db/outbox.hpp>
 #include <carematch/http/json.hpp>
 #include <carematch/http/peer.hpp>
+#include <carematch/runtime/idempotency.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <sodium.h>
@@ -224,17 +224,11 @@ awaitable<response> place_order(context& c, request& req) {
         co_return auth::deny(authorized.error(), req.request_id);
     }
     const auth::caller& who = *authorized;
-    auto started = co_await db::start_idempotent(c.pool, req, who.id);
-    if (started.answer) {
-        co_return std::move(*started.answer);
-    }
-    const std::string idem = started.key;
-
-    // From here on this request owns the key and stores its definite answer. When a dependency fails instead,
-    // the exception reaches the dispatcher (503) and the key stays "in progress" until it is abandoned (60
-    // s), after which the same request may run again.
-    std::optional<response> answer;
-    {
+    // The request owns its key while `work` runs and stores its definite answer with it. When a dependency
+    // fails instead, the key is released and the exception reaches the dispatcher (503): a retry runs again.
+    std::function<awaitable<response>(const runtime::idempotency_claim&)> work =
+        [&](const runtime::idempotency_claim& claim) -> awaitable<response> {
+        std::optional<response> answer;
         auto body = http::parse_json_body<place_body>(req);
         std::optional<priced> p;
         if (!body) {
@@ -301,15 +295,15 @@ awaitable<response> place_order(context& c, request& req) {
                         json::serialize(event));
                     r = http::json_text_response(201, json::serialize(order_json(*stored, view::family)));
                 }
-                db::finish_idempotent(tx, who.id, idem, r);
+                runtime::finish_idempotent(tx, claim, r);
                 return r;
             });
         } else {
-            co_await c.pool.transact(
-                [&](pqxx::work& tx) { db::finish_idempotent(tx, who.id, idem, *answer); });
+            co_await c.pool.transact([&](pqxx::work& tx) { runtime::finish_idempotent(tx, claim, *answer); });
         }
-    }
-    co_return *answer;
+        co_return *answer;
+    };
+    co_return co_await runtime::idempotent(c.pool, req, who.id, c.clock.now(), std::move(work));
 }
 
 awaitable<response> list_orders(context& c, request& req) {

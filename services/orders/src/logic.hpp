@@ -1,6 +1,8 @@
 // orders' pure decisions: the lifecycle state machine, cancellation fees and subsidies. No I/O.
 #pragma once
 
+#include <carematch/orders/app.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,13 +40,6 @@ bool terminal(status s) noexcept;
 std::int64_t cancellation_fee(status s, std::int64_t family_fen) noexcept;
 
 /// Subsidy percentages by priority category (config); the highest that applies counts, never above 100.
-struct subsidy_rules {
-    int extreme_poverty = 100;   // 特困
-    int minimum_allowance = 50;  // 低保
-    int special_family = 50;     // 计划生育特殊家庭
-    int age_80_plus = 30;        // 80 岁以上
-    int living_alone = 0;
-};
 
 struct quote {
     std::int64_t price_fen = 0;

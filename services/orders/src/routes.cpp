@@ -1,5 +1,4 @@
 // orders' endpoint table.
-#include "app.hpp"
 #include "context.hpp"
 
 namespace carematch::orders {
@@ -19,7 +18,7 @@ awaitable<http::response> internal_transition(context& c, http::request& req);
 }  // namespace handlers
 
 void app::add_routes(http::router& r) {
-    context& c = *ctx_;
+    context& c = ctx();
     using handler_fn = boost::asio::awaitable<http::response> (*)(context&, http::request&);
     auto bind = [&c](handler_fn f) { return [&c, f](http::request& req) { return f(c, req); }; };
     namespace h = handlers;

@@ -1,17 +1,16 @@
 // providers wiring: config, dependencies, catalog of credential needs, the presence sweeper.
-#include "app.hpp"
-
 #include "context.hpp"
 
 #include <carematch/core/log.hpp>
+#include <carematch/db/migrate.hpp>
 #include <carematch/http/json.hpp>
-#include <carematch/http/periodic.hpp>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 namespace carematch::providers {
+
+const std::vector<db::migration>& migrations();
 
 config read_config(core::config_source& source) {
     config c;
@@ -24,12 +23,7 @@ config read_config(core::config_source& source) {
 }
 
 context::context(boost::asio::io_context& io, config c, const core::clock& clk)
-    : cfg(std::move(c)),
-      clock(clk),
-      pool(cfg.service.db),
-      redis(io, cfg.service.redis),
-      relay(pool, redis, cfg.schema),
-      verifier(cfg.auth.tokens, clk) {}
+    : runtime::deps(io, c.service, c.schema, c.auth, clk), cfg(std::move(c)) {}
 
 const core::clock& app::default_clock() {
     static const core::system_clock clock;
@@ -37,15 +31,23 @@ const core::clock& app::default_clock() {
 }
 
 app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
-    : ctx_(std::make_unique<context>(io, std::move(cfg), clock)) {}
+    : runtime::service("providers", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {
+    std::function<boost::asio::awaitable<void>()> sweeper = [this]() -> boost::asio::awaitable<void> {
+        (void)co_await sweep();
+    };
+    add_task("presence sweep", std::chrono::seconds(10), std::move(sweeper));
+}
 
-app::~app() = default;
+context& app::ctx() noexcept {
+    return static_cast<context&>(base());
+}
 
-void app::start() {
-    auto& c = *ctx_;
-    c.pool.check();
-    db::migrate(c.cfg.service.db.url, c.cfg.schema, migrations());
-    auth::trust_keys(c.verifier, c.cfg.auth.signing_key, c.cfg.auth.verify_keys);
+std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source) {
+    return std::make_unique<app>(io, read_config(source));
+}
+
+void app::on_start() {
+    auto& c = ctx();
     const auto doc = http::read_json_array_file("providers.catalog_file", c.cfg.catalog_file);
     try {
         for (const auto& v : doc) {
@@ -58,30 +60,6 @@ void app::start() {
     } catch (const std::exception& e) {
         throw core::config_error("providers.catalog_file", std::string("malformed catalog: ") + e.what());
     }
-    core::log::info("providers started", {{"schema", c.cfg.schema}});
-}
-
-std::vector<observability::probe> app::probes() {
-    return {observability::postgres_probe(ctx_->pool), observability::redis_probe(ctx_->redis)};
-}
-
-boost::asio::awaitable<void> app::run() {
-    auto& c = *ctx_;
-    std::function<boost::asio::awaitable<void>()> sweeper = [this]() -> boost::asio::awaitable<void> {
-        (void)co_await sweep();
-    };
-    using namespace boost::asio::experimental::awaitable_operators;
-    co_await (c.relay.run() &&
-              http::every(std::chrono::seconds(10), c.stopping, std::move(sweeper), "presence sweep"));
-}
-
-void app::stop() {
-    ctx_->stopping = true;
-    ctx_->relay.stop();
-}
-
-db::pool& app::pool() {
-    return ctx_->pool;
 }
 
 }  // namespace carematch::providers

@@ -1,27 +1,24 @@
-// The dependencies providers' handlers share, owned by the app.
+// The dependencies providers' handlers share: the runtime's, its config and the credential needs per kind.
 #pragma once
 
-#include "app.hpp"
+#include <carematch/providers/app.hpp>
+#include <carematch/runtime/deps.hpp>
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace carematch::providers {
 
-struct context {
+struct context : runtime::deps {
     context(boost::asio::io_context& io, config c, const core::clock& clk);
 
     config cfg;
-    const core::clock& clock;
-    db::pool pool;
-    redis::client redis;
-    db::outbox_relay relay;
-    auth::token_verifier verifier;
     /// kind → for each sub-type, the credentials it needs (a worker is a candidate of a kind when it holds
     /// valid credentials for at least one of its sub-types).
     std::map<std::string, std::vector<std::vector<std::string>>> kind_credentials;
-    std::atomic<bool> stopping{false};
 
     /// Presence is sharded by street (a community id / 1000): the hash tag keeps a street's keys on one
     /// Redis Cluster node, next to its orders stream.

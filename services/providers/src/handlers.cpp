@@ -622,7 +622,7 @@ awaitable<response> candidates(context& c, request& req) {
 }  // namespace handlers
 
 boost::asio::awaitable<std::size_t> app::sweep() {
-    auto& c = *ctx_;
+    auto& c = ctx();
     const long long cutoff =
         handlers::now_ms(c) -
         std::chrono::duration_cast<std::chrono::milliseconds>(c.cfg.heartbeat_timeout).count();

@@ -1,12 +1,11 @@
 // providers' routes: every endpoint in one list (the table in README.md follows it).
-#include "app.hpp"
 #include "context.hpp"
 #include "handlers.hpp"
 
 namespace carematch::providers {
 
 void app::add_routes(http::router& r) {
-    context& c = *ctx_;
+    context& c = ctx();
     using handler_fn = boost::asio::awaitable<http::response> (*)(context&, http::request&);
     auto bind = [&c](handler_fn f) { return [&c, f](http::request& req) { return f(c, req); }; };
     namespace h = handlers;

@@ -1,6 +1,12 @@
 // The identity service end to end: migrations into its schema, /healthz, /readyz, /metrics over a real port.
 #include "identity_fixture.hpp"
 
+#include <carematch/db/migrate.hpp>
+
+namespace carematch::identity {
+const std::vector<db::migration>& migrations();  // compiled in from services/identity/migrations
+}
+
 namespace carematch::identity {
 namespace {
 
@@ -21,6 +27,10 @@ TEST_F(identity_fixture, serves_health_readiness_and_metrics) {
     EXPECT_NE(text.find(R"(route="unmatched",status="404"} 1)"), std::string::npos);
     EXPECT_NE(text.find("carematch_http_request_duration_seconds_bucket"), std::string::npos);
     EXPECT_NE(text.find("carematch_http_requests_in_flight 1"), std::string::npos);  // this very request
+    EXPECT_NE(
+        text.find("# TYPE carematch_db_pool_size gauge\ncarematch_db_pool_size{service=\"identity\"} 8\n"),
+        std::string::npos)
+        << text;
     EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), static_cast<long long>(migrations().size()));
     EXPECT_EQ(scalar("SELECT count(*) FROM regions WHERE level = 'community'"), 20);
 }

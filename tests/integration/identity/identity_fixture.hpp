@@ -1,15 +1,17 @@
 // Test support for identity: the app on its own schema behind a real server, and an HTTP client to call it.
 #pragma once
 
-#include "identity/src/app.hpp"
 #include "support/run_coro.hpp"
 #include "support/test_server.hpp"
 
+#include <carematch/auth/sealer.hpp>
 #include <carematch/http/client.hpp>
 #include <carematch/http/middleware.hpp>
+#include <carematch/identity/app.hpp>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <pqxx/pqxx>
 
 namespace carematch::identity::test_support {
 
@@ -50,6 +52,7 @@ class identity_fixture : public ::testing::Test {
         application = std::make_unique<app>(io, cfg);
         application->start();
         application->add_routes(routes);
+        application->add_gauges(metrics);
         observability::add_routes(routes, metrics, application->probes());
         server = std::make_unique<test::test_server>(
             io, http::compose(observability::standard_chain(metrics), routes.as_handler()));

@@ -2,10 +2,12 @@
 // 1,000 concurrent bookings, waitlist promotion, age bands, home nursery points, BOLA, dates, attendance,
 // notice fees, monthly figures.
 #include "integration/identity/identity_fixture.hpp"
-#include "nursery/src/app.hpp"
 #include "nursery/src/logic.hpp"
-#include "providers/src/app.hpp"
 #include "support/roles_table.hpp"
+
+#include <carematch/nursery/app.hpp>
+#include <carematch/providers/app.hpp>
+#include <carematch/redis/client.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -46,7 +48,8 @@ class nursery_fixture : public identity::test_support::identity_fixture {
         nursery = std::make_unique<app>(io, ncfg, clock);
         nursery->start();
         nursery->add_routes(routes);
-        nursery->set_peers({"127.0.0.1", server->port()}, {"127.0.0.1", server->port()});
+        nursery->set_peer("identity", {"127.0.0.1", server->port()});
+        nursery->set_peer("providers", {"127.0.0.1", server->port()});
     }
     ~nursery_fixture() override {
         server.reset();

@@ -1,9 +1,10 @@
 // orders against the real PostgreSQL and Redis, with identity beside it on one listener (as in all-in-one):
 // quotes, idempotent placement, the lifecycle with fencing, the service code, object-level access, events.
 #include "integration/identity/identity_fixture.hpp"
-#include "orders/src/app.hpp"
 
 #include <carematch/db/outbox.hpp>
+#include <carematch/orders/app.hpp>
+#include <carematch/redis/client.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -38,7 +39,7 @@ class orders_fixture : public identity::test_support::identity_fixture {
         orders = std::make_unique<app>(io, cfg);
         orders->start();
         orders->add_routes(routes);  // before any request: the server reads the router only per request
-        orders->set_identity("127.0.0.1", server->port());
+        orders->set_peer("identity", {"127.0.0.1", server->port()});
     }
     ~orders_fixture() override {
         server.reset();  // stop the io threads before the app goes

@@ -2,8 +2,10 @@
 // profiles, presence in the GEO candidate sets (expired credentials, offline, a missed heartbeat,
 // suspension), availability windows, canteens.
 #include "integration/identity/identity_fixture.hpp"
-#include "providers/src/app.hpp"
 #include "support/roles_table.hpp"
+
+#include <carematch/providers/app.hpp>
+#include <carematch/redis/client.hpp>
 
 #include <random>
 

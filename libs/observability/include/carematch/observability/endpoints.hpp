@@ -10,13 +10,6 @@
 #include <string>
 #include <vector>
 
-namespace carematch::db {
-class pool;
-}
-namespace carematch::redis {
-class client;
-}
-
 namespace carematch::observability {
 
 /// A named readiness check: true when the dependency answers.
@@ -24,15 +17,6 @@ struct probe {
     std::string name;
     std::function<boost::asio::awaitable<bool>()> check;
 };
-
-/// SELECT 1 through the pool.
-probe postgres_probe(db::pool& pool);
-
-/// PING on the client.
-probe redis_probe(redis::client& client);
-
-/// Adds pool gauges (size, in use, waiting, retries, reconnects) to `m`.
-void add_pool_gauges(metrics& m, const db::pool& pool);
 
 /// The middleware every service runs, outermost first: request id, access log, metrics.
 std::vector<http::middleware> standard_chain(metrics& m);

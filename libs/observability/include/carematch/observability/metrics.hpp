@@ -23,7 +23,8 @@ class metrics {
 
     void in_flight_add(int delta) noexcept;
 
-    /// A gauge whose value is read each time the metrics are rendered.
+    /// A gauge whose value is read each time the metrics are rendered; `name` may carry labels
+    /// (`name{service="orders"}`).
     void add_gauge(std::string name, std::string help, std::function<double()> read);
 
     /// The Prometheus text exposition (version 0.0.4).

@@ -1,26 +1,21 @@
-// The identity service as a library: its config, its dependencies, its routes and background work.
+// The identity service as a library: accounts, tokens, regions, care recipients with consent and audit. Its
+// only public header: the config it reads and the app the runtime runs.
 #pragma once
 
 #include <carematch/auth/jwt.hpp>
 #include <carematch/auth/password.hpp>
-#include <carematch/auth/sealer.hpp>
 #include <carematch/core/clock.hpp>
 #include <carematch/core/config.hpp>
-#include <carematch/db/migrate.hpp>
-#include <carematch/db/outbox.hpp>
-#include <carematch/db/pool.hpp>
-#include <carematch/http/router.hpp>
-#include <carematch/observability/endpoints.hpp>
-#include <carematch/redis/client.hpp>
+#include <carematch/runtime/service.hpp>
 
 #include <memory>
 #include <string>
-#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace carematch::identity {
-
-/// The migrations of services/identity/migrations, compiled in.
-const std::vector<db::migration>& migrations();
 
 struct config {
     core::service_config service;
@@ -38,35 +33,29 @@ struct config {
 /// Reads identity's keys from `source` (config/identity.toml plus CAREMATCH_IDENTITY_* / CAREMATCH_*).
 config read_config(core::config_source& source);
 
-struct context;  // what handlers need; defined in context.hpp
+struct context;  // what handlers need; defined in src/context.hpp
 
-class app {
+class app final : public runtime::service {
   public:
     app(boost::asio::io_context& io, config cfg, const core::clock& clock = default_clock());
-    ~app();
-
-    /// Fails fast: throws when PostgreSQL is unreachable, a migration fails, a key is malformed or the region
-    /// seed cannot be read. Blocking; call before serving.
-    void start();
 
     /// identity's own routes (/v1/auth/..., /v1/admin/..., /v1/recipients/..., /v1/regions/...).
-    void add_routes(http::router& r);
+    void add_routes(http::router& r) override;
 
-    /// The readiness probes of identity's dependencies.
-    std::vector<observability::probe> probes();
-
-    /// Background work (the outbox relay) until stop().
-    boost::asio::awaitable<void> run();
-    void stop();
-
-    db::pool& pool();
     /// Verifies tokens issued by this service (other services build their own from auth.verify_keys).
     const auth::token_verifier& verifier() const;
     const auth::token_issuer& issuer() const;
 
   private:
+    /// Fails fast when the data key is malformed or the region seed cannot be read; seeds regions and the
+    /// first admin.
+    void on_start() override;
     static const core::clock& default_clock();
-    std::unique_ptr<context> ctx_;
+    context& ctx() noexcept;
+    const context& ctx() const noexcept;
 };
+
+/// The app from its config table (runtime::service_main).
+std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source);
 
 }  // namespace carematch::identity

@@ -1,24 +1,22 @@
 // The nursery service as a library: nurseries and their classes, a capacity calendar that is never
-// overbooked, bookings with a waitlist, attendance, and monthly figures per community.
+// overbooked, bookings with a waitlist, attendance, and monthly figures per community. Its only public
+// header: the config it reads and the app the runtime runs.
 #pragma once
 
 #include <carematch/auth/jwt.hpp>
 #include <carematch/core/clock.hpp>
 #include <carematch/core/config.hpp>
-#include <carematch/db/migrate.hpp>
-#include <carematch/db/pool.hpp>
-#include <carematch/http/peer.hpp>
-#include <carematch/http/router.hpp>
-#include <carematch/observability/endpoints.hpp>
+#include <carematch/runtime/service.hpp>
 
 #include <chrono>
 #include <memory>
 #include <string>
-#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace carematch::nursery {
-
-const std::vector<db::migration>& migrations();
 
 struct config {
     core::service_config service;
@@ -35,30 +33,25 @@ config read_config(core::config_source& source);
 
 struct context;
 
-class app {
+class app final : public runtime::service {
   public:
     app(boost::asio::io_context& io, config cfg, const core::clock& clock = default_clock());
-    ~app();
 
-    /// Fails fast on an unreachable database, a failed migration, a bad key or an unreadable region seed.
-    void start();
     /// /v1/nursery/...
-    void add_routes(http::router& r);
-    std::vector<observability::probe> probes();
-    /// The outbox relay and the waitlist expiry (every minute), until stop().
-    boost::asio::awaitable<void> run();
-    /// Expires the waitlisted requests whose first day has passed (China time, at the clock's now); returns
-    /// how many.
-    boost::asio::awaitable<std::size_t> expire_waitlist();
-    void stop();
-    db::pool& pool();
+    void add_routes(http::router& r) override;
 
-    /// Where identity and providers listen (tests and all-in-one learn it after binding).
-    void set_peers(const http::endpoint& identity, const http::endpoint& providers);
+    /// Expires the waitlisted requests whose first day has passed (local time, at the clock's now); returns
+    /// how many. Runs every minute in the background.
+    boost::asio::awaitable<std::size_t> expire_waitlist();
 
   private:
+    /// Fails fast on an unreadable region seed.
+    void on_start() override;
     static const core::clock& default_clock();
-    std::unique_ptr<context> ctx_;
+    context& ctx() noexcept;
 };
+
+/// The app from its config table (runtime::service_main).
+std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source);
 
 }  // namespace carematch::nursery

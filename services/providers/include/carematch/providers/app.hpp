@@ -1,25 +1,22 @@
-// The providers service as a library (first slice): worker profiles with credentials, suspensions, and online
-// presence in Redis GEO that matching reads as candidates.
+// The providers service as a library: organisations and their review, worker profiles with credentials,
+// availability, canteens, suspensions, and online presence in Redis GEO that matching reads as candidates.
+// Its only public header: the config it reads and the app the runtime runs.
 #pragma once
 
 #include <carematch/auth/jwt.hpp>
 #include <carematch/core/clock.hpp>
 #include <carematch/core/config.hpp>
-#include <carematch/db/migrate.hpp>
-#include <carematch/db/outbox.hpp>
-#include <carematch/db/pool.hpp>
-#include <carematch/http/router.hpp>
-#include <carematch/observability/endpoints.hpp>
-#include <carematch/redis/client.hpp>
+#include <carematch/runtime/service.hpp>
 
-#include <map>
+#include <chrono>
 #include <memory>
 #include <string>
-#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace carematch::providers {
-
-const std::vector<db::migration>& migrations();
 
 struct config {
     core::service_config service;
@@ -33,25 +30,25 @@ config read_config(core::config_source& source);
 
 struct context;
 
-class app {
+class app final : public runtime::service {
   public:
     app(boost::asio::io_context& io, config cfg, const core::clock& clock = default_clock());
-    ~app();
-    void start();
-    void add_routes(http::router& r);
-    std::vector<observability::probe> probes();
-    /// The outbox relay and the presence sweeper, until stop().
-    boost::asio::awaitable<void> run();
-    void stop();
-    db::pool& pool();
+
+    /// /v1/providers/..., /v1/internal/providers/...
+    void add_routes(http::router& r) override;
 
     /// Takes out of every candidate set the workers whose last heartbeat is older than the timeout at the
-    /// clock's now; returns how many.
+    /// clock's now; returns how many. Runs every 10 s in the background.
     boost::asio::awaitable<std::size_t> sweep();
 
   private:
+    /// Fails fast on an unreadable catalog.
+    void on_start() override;
     static const core::clock& default_clock();
-    std::unique_ptr<context> ctx_;
+    context& ctx() noexcept;
 };
+
+/// The app from its config table (runtime::service_main).
+std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source);
 
 }  // namespace carematch::providers

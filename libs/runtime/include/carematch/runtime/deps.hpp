@@ -1,0 +1,42 @@
+// The dependencies every service's handlers share, built once by the runtime: pool, Redis, outbox relay,
+// peer client, token verifier and issuer, the clock. A service's context derives from it and adds its own.
+#pragma once
+
+#include <carematch/auth/jwt.hpp>
+#include <carematch/core/clock.hpp>
+#include <carematch/core/config.hpp>
+#include <carematch/db/outbox.hpp>
+#include <carematch/db/pool.hpp>
+#include <carematch/http/client.hpp>
+#include <carematch/redis/client.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace carematch::runtime {
+
+struct deps {
+    /// Copies what the runtime needs of the service's config; connects nothing yet.
+    deps(boost::asio::io_context& io,
+         const core::service_config& service,
+         const std::string& schema,
+         const auth::token_config& auth,
+         const core::clock& clock,
+         http::client::settings peer_settings = {});
+    virtual ~deps();
+
+    core::service_config service_settings;
+    std::string schema;
+    auth::token_config auth_settings;
+    const core::clock& clock;
+    db::pool pool;
+    redis::client redis;
+    db::outbox_relay relay;
+    http::client peers;
+    auth::token_verifier verifier;
+    std::unique_ptr<auth::token_issuer> issuer;  // set at start, once the signing key is parsed
+    std::atomic<bool> stopping{false};
+};
+
+}  // namespace carematch::runtime

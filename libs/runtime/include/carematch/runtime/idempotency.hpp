@@ -1,0 +1,66 @@
+// Idempotency-Key for writes a client may retry (DESIGN §6), scoped per caller. The service's schema holds an
+// `idempotency_keys` table (caller_id, key, request_hash, state, token, response_status, response_body,
+// created_at).
+#pragma once
+
+#include <carematch/core/clock.hpp>
+#include <carematch/db/pool.hpp>
+#include <carematch/http/message.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace carematch::runtime {
+
+/// This request's claim on its key: only the holder of `token` may store the answer.
+struct idempotency_claim {
+    std::string caller;
+    std::string key;
+    std::string token;
+};
+
+/// What a request with an Idempotency-Key does next.
+struct idempotent_start {
+    /// Set when the request is answered now: 400 (no key), 422 (the key was used with another request), 409
+    /// (the first request with the key is still running), or the first answer replayed byte for byte.
+    std::optional<http::response> answer;
+    /// Otherwise this request owns the key and must store its answer with finish_idempotent.
+    idempotency_claim claim;
+};
+
+/// How long a key may stay "in progress" before the same request may claim it again (its first request is
+/// presumed dead). Longer than any request's deadline.
+inline constexpr std::chrono::seconds reclaim_after{60};
+
+/// Claims the request's Idempotency-Key for `caller` (hash of method, path and body) at `now`. A key whose
+/// request died without an answer may be claimed again after `reclaim_after` by the same request, with a new
+/// token: the first request's late finish then fails.
+boost::asio::awaitable<idempotent_start> start_idempotent(db::pool& db,
+                                                          const http::request& req,
+                                                          const std::string& caller,
+                                                          core::clock::time_point now);
+
+/// Stores the definite answer for the claim, inside the transaction that made the change. Throws
+/// core::unavailable_error (so the transaction rolls back and the client is told to retry, which replays the
+/// answer) when the claim is no longer this request's: a retry took the key over.
+void finish_idempotent(pqxx::work& tx, const idempotency_claim& claim, const http::response& r);
+
+/// Gives the key up (while still this request's), so that a retry runs again at once.
+boost::asio::awaitable<void> release_idempotent(db::pool& db, const idempotency_claim& claim);
+
+/// The whole protocol around `work`: claims the key (answering 400, 409, 422 or a replay itself), runs
+/// `work`, which must store its answer with finish_idempotent, and releases the key when `work` throws (a 503
+/// or 500 for this attempt), then rethrows.
+boost::asio::awaitable<http::response> idempotent(
+    db::pool& db,
+    const http::request& req,
+    const std::string& caller,
+    core::clock::time_point now,
+    std::function<boost::asio::awaitable<http::response>(const idempotency_claim&)> work);
+
+}  // namespace carematch::runtime

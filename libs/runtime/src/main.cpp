@@ -1,0 +1,84 @@
+// runtime::service_main: the one composition root of every CareMatch process.
+#include <carematch/core/config.hpp>
+#include <carematch/core/log.hpp>
+#include <carematch/http/middleware.hpp>
+#include <carematch/http/server.hpp>
+#include <carematch/runtime/main.hpp>
+#include <carematch/runtime/service.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <algorithm>
+
+namespace carematch::runtime {
+
+int service_main(int argc,
+                 char** argv,
+                 const char* process,
+                 const char* default_config,
+                 const std::vector<factory>& factories) {
+    try {
+        auto source = core::config_source::from_file(argc > 1 ? argv[1] : default_config, process);
+        const core::service_config listener = core::read_service_config(source);
+        core::log::set_level(core::log::parse_level(listener.log.level));
+
+        boost::asio::io_context io(listener.http.io_threads);
+        std::vector<std::unique_ptr<service>> services;
+        for (auto make : factories) {
+            services.push_back(make(io, source));
+        }
+        source.reject_unknown();
+        for (auto& s : services) {
+            s->start();
+        }
+
+        observability::metrics metrics;
+        http::router router;  // add() throws if two services claim the same route
+        std::vector<observability::probe> probes;
+        for (auto& s : services) {
+            s->add_routes(router);
+            s->add_gauges(metrics);
+            for (auto& p : s->probes()) {
+                if (services.size() > 1) {
+                    p.name = s->name() + "." + p.name;
+                }
+                probes.push_back(std::move(p));
+            }
+        }
+        observability::add_routes(router, metrics, std::move(probes));
+        http::server server(
+            io, listener.http, http::compose(observability::standard_chain(metrics), router.as_handler()));
+        server.start();
+
+        // A peer that runs in this process is reached on this very listener.
+        const std::string self_host =
+            listener.http.host == "0.0.0.0" || listener.http.host.empty() ? "127.0.0.1" : listener.http.host;
+        for (auto& s : services) {
+            for (const auto& peer : s->peer_names()) {
+                const bool here = std::any_of(
+                    services.begin(), services.end(), [&](const auto& o) { return o->name() == peer; });
+                if (here) {
+                    s->set_peer(peer, http::endpoint{self_host, server.port()});
+                }
+            }
+        }
+        for (auto& s : services) {
+            boost::asio::co_spawn(io, s->run(), boost::asio::detached);
+        }
+        core::log::info("listening",
+                        {{"service", process}, {"host", listener.http.host}, {"port", server.port()}});
+        http::run_until_signal(io, listener.http.io_threads, server, [&] {
+            for (auto& s : services) {
+                s->stop();
+            }
+        });
+        return 0;
+    } catch (const std::exception& e) {
+        core::log::error("start-up failed", {{"service", process}, {"error", e.what()}});
+        return 1;
+    }
+}
+
+}  // namespace carematch::runtime

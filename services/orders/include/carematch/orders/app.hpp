@@ -1,0 +1,58 @@
+// The orders service as a library: catalog, quotes, idempotent orders and their lifecycle. Its only public
+// header: the config it reads and the app the runtime runs.
+#pragma once
+
+#include <carematch/auth/jwt.hpp>
+#include <carematch/core/clock.hpp>
+#include <carematch/core/config.hpp>
+#include <carematch/runtime/service.hpp>
+
+#include <memory>
+#include <string>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace carematch::orders {
+
+/// Percent of the price the subsidy covers, by priority category; the highest applies.
+struct subsidy_rules {
+    int extreme_poverty = 100;   // 特困
+    int minimum_allowance = 50;  // 低保
+    int special_family = 50;     // 计划生育特殊家庭
+    int age_80_plus = 30;        // 80 岁以上
+    int living_alone = 0;
+};
+
+struct config {
+    core::service_config service;
+    std::string schema = "orders";
+    std::string catalog_file = "config/catalog.json";
+    http::endpoint identity{"127.0.0.1", 8081};  // orders.identity_url: where recipients are read
+    subsidy_rules subsidies;
+    auth::token_config auth;  // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
+};
+
+config read_config(core::config_source& source);
+
+struct context;
+
+class app final : public runtime::service {
+  public:
+    app(boost::asio::io_context& io, config cfg, const core::clock& clock = default_clock());
+
+    /// /v1/catalog, /v1/orders/..., /v1/internal/orders/...
+    void add_routes(http::router& r) override;
+
+  private:
+    /// Fails fast on an unreadable catalog.
+    void on_start() override;
+    static const core::clock& default_clock();
+    context& ctx() noexcept;
+};
+
+/// The app from its config table (runtime::service_main).
+std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source);
+
+}  // namespace carematch::orders
