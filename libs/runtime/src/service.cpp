@@ -16,6 +16,11 @@ namespace carematch::runtime {
 
 namespace asio = boost::asio;
 
+const core::clock& wall_clock() {
+    static const core::system_clock clock;
+    return clock;
+}
+
 deps::deps(asio::io_context& io,
            const core::service_config& service,
            const std::string& schema_name,

@@ -36,24 +36,8 @@ config read_config(core::config_source& source) {
 context::context(boost::asio::io_context& io, config c, const core::clock& clk)
     : runtime::deps(io, c.service, c.schema, c.auth, clk), cfg(std::move(c)), hasher(cfg.passwords) {}
 
-const core::clock& app::default_clock() {
-    static const core::system_clock clock;
-    return clock;
-}
-
 app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
-    : runtime::service("identity", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {}
-
-context& app::ctx() noexcept {
-    return static_cast<context&>(base());
-}
-const context& app::ctx() const noexcept {
-    return static_cast<const context&>(base());
-}
-
-std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source) {
-    return std::make_unique<app>(io, read_config(source));
-}
+    : service_with("identity", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {}
 
 namespace {
 

@@ -32,27 +32,14 @@ context::context(boost::asio::io_context& io, config c, const core::clock& clk)
     : runtime::deps(io, c.service, c.schema, c.auth, clk, http::client::settings{c.peer_timeout, 64}),
       cfg(std::move(c)) {}
 
-const core::clock& app::default_clock() {
-    static const core::system_clock clock;
-    return clock;
-}
-
 app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
-    : runtime::service("nursery", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {
+    : service_with("nursery", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {
     add_peer("identity", ctx().cfg.identity);
     add_peer("providers", ctx().cfg.providers);
     std::function<boost::asio::awaitable<void>()> expiry = [this]() -> boost::asio::awaitable<void> {
         (void)co_await expire_waitlist();
     };
     add_task("waitlist expiry", std::chrono::seconds(60), std::move(expiry));
-}
-
-context& app::ctx() noexcept {
-    return static_cast<context&>(base());
-}
-
-std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source) {
-    return std::make_unique<app>(io, read_config(source));
 }
 
 void app::on_start() {

@@ -43,22 +43,9 @@ const catalog_item* context::find(std::string_view kind, std::string_view sub_ty
     return nullptr;
 }
 
-const core::clock& app::default_clock() {
-    static const core::system_clock clock;
-    return clock;
-}
-
 app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
-    : runtime::service("orders", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {
+    : service_with("orders", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {
     add_peer("identity", ctx().cfg.identity);
-}
-
-context& app::ctx() noexcept {
-    return static_cast<context&>(base());
-}
-
-std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source) {
-    return std::make_unique<app>(io, read_config(source));
 }
 
 void app::on_start() {

@@ -25,25 +25,12 @@ config read_config(core::config_source& source) {
 context::context(boost::asio::io_context& io, config c, const core::clock& clk)
     : runtime::deps(io, c.service, c.schema, c.auth, clk), cfg(std::move(c)) {}
 
-const core::clock& app::default_clock() {
-    static const core::system_clock clock;
-    return clock;
-}
-
 app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
-    : runtime::service("providers", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {
+    : service_with("providers", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {
     std::function<boost::asio::awaitable<void>()> sweeper = [this]() -> boost::asio::awaitable<void> {
         (void)co_await sweep();
     };
     add_task("presence sweep", std::chrono::seconds(10), std::move(sweeper));
-}
-
-context& app::ctx() noexcept {
-    return static_cast<context&>(base());
-}
-
-std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source) {
-    return std::make_unique<app>(io, read_config(source));
 }
 
 void app::on_start() {

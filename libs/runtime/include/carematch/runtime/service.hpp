@@ -21,9 +21,16 @@ class pool;
 struct migration;
 }  // namespace carematch::db
 
+namespace carematch::core {
+class clock;
+}
+
 namespace carematch::runtime {
 
 struct deps;
+
+/// The system's wall clock: what a service runs on unless a test gives it another.
+const core::clock& wall_clock();
 
 class service {
   public:
@@ -94,6 +101,15 @@ class service {
     const std::vector<db::migration>& migrations_;
     std::deque<task> tasks_;  // a deque: running loops keep references to their task
     std::vector<std::pair<std::string, http::endpoint*>> peers_;
+};
+
+/// A service whose handlers share `Context`, a runtime::deps of its own (complete where ctx() is used).
+template <class Context>
+class service_with : public service {
+  protected:
+    using service::service;
+    Context& ctx() noexcept { return static_cast<Context&>(base()); }
+    const Context& ctx() const noexcept { return static_cast<const Context&>(base()); }
 };
 
 }  // namespace carematch::runtime

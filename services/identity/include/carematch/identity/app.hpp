@@ -35,9 +35,9 @@ config read_config(core::config_source& source);
 
 struct context;  // what handlers need; defined in src/context.hpp
 
-class app final : public runtime::service {
+class app final : public runtime::service_with<context> {
   public:
-    app(boost::asio::io_context& io, config cfg, const core::clock& clock = default_clock());
+    app(boost::asio::io_context& io, config cfg, const core::clock& clock = runtime::wall_clock());
 
     /// identity's own routes (/v1/auth/..., /v1/admin/..., /v1/recipients/..., /v1/regions/...).
     void add_routes(http::router& r) override;
@@ -50,12 +50,11 @@ class app final : public runtime::service {
     /// Fails fast when the data key is malformed or the region seed cannot be read; seeds regions and the
     /// first admin.
     void on_start() override;
-    static const core::clock& default_clock();
-    context& ctx() noexcept;
-    const context& ctx() const noexcept;
 };
 
 /// The app from its config table (runtime::service_main).
-std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source);
+inline std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source) {
+    return std::make_unique<app>(io, read_config(source));
+}
 
 }  // namespace carematch::identity

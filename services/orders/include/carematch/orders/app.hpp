@@ -38,9 +38,9 @@ config read_config(core::config_source& source);
 
 struct context;
 
-class app final : public runtime::service {
+class app final : public runtime::service_with<context> {
   public:
-    app(boost::asio::io_context& io, config cfg, const core::clock& clock = default_clock());
+    app(boost::asio::io_context& io, config cfg, const core::clock& clock = runtime::wall_clock());
 
     /// /v1/catalog, /v1/orders/..., /v1/internal/orders/...
     void add_routes(http::router& r) override;
@@ -48,11 +48,11 @@ class app final : public runtime::service {
   private:
     /// Fails fast on an unreadable catalog.
     void on_start() override;
-    static const core::clock& default_clock();
-    context& ctx() noexcept;
 };
 
 /// The app from its config table (runtime::service_main).
-std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source);
+inline std::unique_ptr<runtime::service> make_app(boost::asio::io_context& io, core::config_source& source) {
+    return std::make_unique<app>(io, read_config(source));
+}
 
 }  // namespace carematch::orders
