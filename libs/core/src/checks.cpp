@@ -2,6 +2,7 @@
 #include <carematch/core/checks.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace carematch::core {
 
@@ -54,6 +55,67 @@ std::optional<std::chrono::year_month_day> parse_date(std::string_view s) noexce
         return std::nullopt;
     }
     return date;
+}
+
+std::string format_date(std::chrono::sys_days d) {
+    const std::chrono::year_month_day ymd(d);
+    char buf[16];
+    std::snprintf(buf,
+                  sizeof buf,
+                  "%04d-%02u-%02u",
+                  static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()));
+    return buf;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view s) noexcept {
+    if (s.size() < 20 || s.size() > 35 || s[10] != 'T' || s[13] != ':' || s[16] != ':') {
+        return std::nullopt;
+    }
+    const auto date = parse_date(s.substr(0, 10));
+    auto digits = [&](std::size_t at) -> int {
+        if (s[at] < '0' || s[at] > '9' || s[at + 1] < '0' || s[at + 1] > '9') {
+            return -1;
+        }
+        return (s[at] - '0') * 10 + (s[at + 1] - '0');
+    };
+    const int h = digits(11);
+    const int m = digits(14);
+    const int sec = digits(17);
+    if (!date || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60) {
+        return std::nullopt;
+    }
+    std::size_t i = 19;
+    std::chrono::microseconds fraction{0};
+    if (s[i] == '.') {
+        std::int64_t scale = 100'000;
+        ++i;
+        const std::size_t first = i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+            fraction += std::chrono::microseconds((s[i] - '0') * scale);
+            scale /= 10;
+            ++i;
+        }
+        if (i == first || i - first > 9) {
+            return std::nullopt;
+        }
+    }
+    std::chrono::minutes offset{0};
+    if (i + 1 == s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+        offset = std::chrono::minutes(0);
+    } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        const int oh = digits(i + 1);
+        const int om = digits(i + 4);
+        if (oh < 0 || oh > 23 || om < 0 || om > 59) {
+            return std::nullopt;
+        }
+        offset = std::chrono::minutes(oh * 60 + om) * (s[i] == '-' ? -1 : 1);
+    } else {
+        return std::nullopt;
+    }
+    return std::chrono::system_clock::time_point(std::chrono::sys_days(*date)) + std::chrono::hours(h) +
+           std::chrono::minutes(m) + std::chrono::seconds(sec) + fraction - offset;
 }
 
 bool in_china(double lat, double lon) noexcept {

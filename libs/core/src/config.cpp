@@ -265,6 +265,8 @@ service_config read_service_config(config_source& source) {
     if (c.log.level != "debug" && c.log.level != "info" && c.log.level != "warn" && c.log.level != "error") {
         throw config_error("log.level", "must be one of debug, info, warn, error");
     }
+    c.local =
+        calendar(std::chrono::minutes(source.get_int("time.utc_offset_minutes", 480, -12 * 60, 14 * 60)));
     return c;
 }
 

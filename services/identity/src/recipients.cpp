@@ -160,7 +160,7 @@ std::optional<core::problem> apply(const context& c,
                                    json::object& sensitive,
                                    bool creating) {
     const bool elder = r.kind == "elder";
-    const auto day = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(c.clock.now()));
+    const auto day = std::chrono::year_month_day(c.today());
     if (b.kind && *b.kind != r.kind) {
         return invalid("kind", creating ? "must be elder or child" : "cannot change");
     }

@@ -405,7 +405,8 @@ awaitable<response> cancel_booking(context& c, request& req) {
         std::vector<std::string> promoted;
         if (b->status == "confirmed") {
             const int opens = minutes_of_day(n->opens).value_or(0);
-            auto f = cancellation_fee(now,
+            auto f = cancellation_fee(c.service_settings.local,
+                                      now,
                                       *parse_day(b->days.front()),
                                       opens,
                                       c.cfg.cancel_notice_hours,

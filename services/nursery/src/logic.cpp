@@ -11,7 +11,6 @@ namespace carematch::nursery {
 
 namespace {
 constexpr std::array<band, 3> bands{{{"6-12", 6, 12, 3}, {"12-24", 12, 24, 5}, {"24-36", 24, 36, 7}}};
-constexpr auto china_offset = std::chrono::hours(8);
 }  // namespace
 
 std::optional<band> find_band(std::string_view name) {
@@ -40,15 +39,7 @@ std::optional<day> parse_day(std::string_view text) {
 }
 
 std::string format_day(day d) {
-    const std::chrono::year_month_day ymd(d);
-    char buf[16];
-    std::snprintf(buf,
-                  sizeof buf,
-                  "%04d-%02u-%02u",
-                  static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()));
-    return buf;
+    return core::format_date(d);
 }
 
 std::optional<int> minutes_of_day(std::string_view s) {
@@ -66,10 +57,6 @@ std::optional<int> minutes_of_day(std::string_view s) {
         return std::nullopt;
     }
     return h * 60 + m;
-}
-
-day china_today(std::chrono::system_clock::time_point now) {
-    return std::chrono::floor<std::chrono::days>(now + china_offset);
 }
 
 int age_in_months(day birth, day on) {
@@ -150,13 +137,13 @@ bool eligible_for_affordable(const std::vector<std::string>& categories) {
     });
 }
 
-std::optional<std::int64_t> cancellation_fee(std::chrono::system_clock::time_point now,
+std::optional<std::int64_t> cancellation_fee(const core::calendar& local,
+                                             std::chrono::system_clock::time_point now,
                                              day first_day,
                                              int opens_minute,
                                              int notice_hours,
                                              std::int64_t one_day_fen) {
-    const auto opening =
-        std::chrono::system_clock::time_point(first_day) + std::chrono::minutes(opens_minute) - china_offset;
+    const auto opening = local.at(first_day, std::chrono::minutes(opens_minute));
     if (now >= opening) {
         return std::nullopt;
     }

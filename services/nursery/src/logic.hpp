@@ -1,6 +1,8 @@
 // The nursery's rules as pure functions: age bands and ratios, places, days, prices, notice.
 #pragma once
 
+#include <carematch/core/clock.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -31,8 +33,6 @@ std::optional<day> parse_day(std::string_view text);
 std::string format_day(day d);
 /// "HH:MM" → minutes of the day; nullopt when malformed.
 std::optional<int> minutes_of_day(std::string_view hhmm);
-/// Today in China Standard Time (UTC+8, no daylight saving).
-day china_today(std::chrono::system_clock::time_point now);
 /// Whole months of age on `on` for a child born on `birth`.
 int age_in_months(day birth, day on);
 
@@ -60,8 +60,10 @@ std::int64_t day_price(const prices& p, std::string_view mode, int hours);
 bool eligible_for_affordable(const std::vector<std::string>& priority_categories);
 
 /// Cancelling before the first booked day opens: free until `notice_hours` before the opening, one day's
-/// price after that; nullopt once the first day has begun (the booking is in progress).
-std::optional<std::int64_t> cancellation_fee(std::chrono::system_clock::time_point now,
+/// price after that; nullopt once the first day has begun (the booking is in progress). The opening is local
+/// time on `local`.
+std::optional<std::int64_t> cancellation_fee(const core::calendar& local,
+                                             std::chrono::system_clock::time_point now,
                                              day first_day,
                                              int opens_minute,
                                              int notice_hours,

@@ -65,7 +65,7 @@ bool speaks_for(const auth::caller& who, const std::string& nursery_id) {
 }
 
 day today(const context& c) {
-    return china_today(c.clock.now());
+    return c.today();
 }
 
 awaitable<core::result<json::object>> fetch_child(context& c,

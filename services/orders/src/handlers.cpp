@@ -85,21 +85,6 @@ json::array history_json(const std::vector<repo::history_row>& rows) {
     return a;
 }
 
-int age_on(std::string_view birth_date, std::chrono::year_month_day today) {
-    if (birth_date.size() < 10) {
-        return 0;
-    }
-    int y = std::stoi(std::string(birth_date.substr(0, 4)));
-    unsigned m = static_cast<unsigned>(std::stoi(std::string(birth_date.substr(5, 2))));
-    unsigned d = static_cast<unsigned>(std::stoi(std::string(birth_date.substr(8, 2))));
-    int age = static_cast<int>(today.year()) - y;
-    if (std::pair{static_cast<unsigned>(today.month()), static_cast<unsigned>(today.day())} <
-        std::pair{m, d}) {
-        --age;
-    }
-    return age;
-}
-
 // The recipient as identity shows it to a service; errc::not_found when absent, unavailable when identity is.
 awaitable<core::result<json::object>> fetch_recipient(context& c, std::string id, std::string purpose) {
     if (!core::is_uuid(id)) {
@@ -156,8 +141,8 @@ awaitable<priced> price_for(context& c,
     for (const auto& x : rec->at("priority_categories").as_array()) {
         categories.emplace_back(x.as_string());
     }
-    const auto today = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(c.clock.now()));
-    int age = rec->at("birth_date").is_string() ? age_on(rec->at("birth_date").as_string(), today) : 0;
+    const int age =
+        rec->at("birth_date").is_string() ? age_on(rec->at("birth_date").as_string(), c.today()) : 0;
     p.q = make_quote(p.item->price_fen, categories, age, c.cfg.subsidies);
     p.recipient = std::move(*rec);
     co_return p;
@@ -268,7 +253,7 @@ awaitable<response> place_order(context& c, request& req) {
             row.service_code = six_digits();
             const int lead = p->item->lead_min;
             answer = co_await c.pool.transact([&](pqxx::work& tx) -> response {
-                auto stored = repo::insert_order(tx, row, body->start, body->end, lead, 120);
+                auto stored = repo::insert_order(tx, row, body->start, body->end, lead, 120, c.clock.now());
                 response r;
                 if (!stored) {
                     r = problem(

@@ -1,6 +1,8 @@
 // The order lifecycle and money rules.
 #include "logic.hpp"
 
+#include <carematch/core/checks.hpp>
+
 #include <algorithm>
 #include <array>
 
@@ -104,6 +106,19 @@ quote make_quote(std::int64_t price_fen,
     q.subsidy_fen = price_fen * q.subsidy_percent / 100;
     q.family_fen = price_fen - q.subsidy_fen;
     return q;
+}
+
+int age_on(std::string_view birth_date, std::chrono::sys_days today) {
+    const auto born = core::parse_date(birth_date);
+    if (!born) {
+        return 0;
+    }
+    const std::chrono::year_month_day on(today);
+    int age = static_cast<int>(on.year()) - static_cast<int>(born->year());
+    if (std::pair{on.month(), on.day()} < std::pair{born->month(), born->day()}) {
+        --age;
+    }
+    return age;
 }
 
 }  // namespace carematch::orders

@@ -3,6 +3,7 @@
 
 #include <carematch/orders/app.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,6 +41,9 @@ bool terminal(status s) noexcept;
 std::int64_t cancellation_fee(status s, std::int64_t family_fen) noexcept;
 
 /// Subsidy percentages by priority category (config); the highest that applies counts, never above 100.
+
+/// Whole years of age on local day `today` of someone born on `birth_date` (YYYY-MM-DD); 0 when malformed.
+int age_on(std::string_view birth_date, std::chrono::sys_days today);
 
 struct quote {
     std::int64_t price_fen = 0;

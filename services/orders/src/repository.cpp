@@ -25,9 +25,10 @@ const std::string sql_insert =
     " window_end, address, lat, lon, notes, price_fen, subsidy_fen, family_fen, service_code)"
     " SELECT $1::uuid, $2::uuid, $3::uuid, $4, $5, $6, 'created', $7, s, e, $10, $11, $12, $13, $14, $15, "
     "$16, $17"
-    " FROM (SELECT coalesce($8::timestamptz, now()) AS s,"
-    "              coalesce($9::timestamptz, now() + make_interval(mins => $19)) AS e) w"
-    " WHERE $7 OR (s >= now() + make_interval(mins => $18) AND e > s AND e <= s + interval '24 hours')"
+    " FROM (SELECT to_timestamp($20::float8) AS now) n,"
+    "      LATERAL (SELECT coalesce($8::timestamptz, n.now) AS s,"
+    "              coalesce($9::timestamptz, n.now + make_interval(mins => $19)) AS e) w"
+    " WHERE $7 OR (s >= n.now + make_interval(mins => $18) AND e > s AND e <= s + interval '24 hours')"
     " RETURNING " +
     columns();
 const std::string sql_find = "SELECT " + columns() + " FROM orders WHERE id = $1::uuid";
@@ -58,8 +59,6 @@ const std::string sql_transition =
     " WHERE id = $1::uuid AND status = ANY($3::text[]) AND ($4::int IS NULL OR attempt = $4)"
     " RETURNING " +
     columns();
-// A key whose first request died without an answer (in progress for over a minute) may be claimed again by
-// the same request.
 template <class T>
 std::optional<T> opt(const pqxx::field& f) {
     return f.is_null() ? std::nullopt : std::optional<T>(f.as<T>());
@@ -109,7 +108,8 @@ std::optional<order_row> insert_order(pqxx::work& tx,
                                       const std::optional<std::string>& start,
                                       const std::optional<std::string>& end,
                                       int lead_minutes,
-                                      int asap_minutes) {
+                                      int asap_minutes,
+                                      core::clock::time_point now) {
     try {
         db::savepoint sub(tx, "insert_order");
         auto res = sub.exec_params(sql_insert,
@@ -131,7 +131,8 @@ std::optional<order_row> insert_order(pqxx::work& tx,
                                    r.family_fen,
                                    r.service_code,
                                    lead_minutes,
-                                   asap_minutes);
+                                   asap_minutes,
+                                   std::chrono::duration<double>(now.time_since_epoch()).count());
         sub.commit();
         if (res.empty()) {
             return std::nullopt;

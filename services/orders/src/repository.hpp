@@ -3,6 +3,8 @@
 
 #include "logic.hpp"
 
+#include <carematch/core/clock.hpp>
+
 #include <pqxx/pqxx>
 
 #include <cstdint>
@@ -39,14 +41,16 @@ struct order_row {
     std::string updated_at;
 };
 
-/// Inserts with the window given as text (start/end, or asap from now for `asap_minutes`); errc-style
-/// outcome: nullopt when the window is malformed or in the past (the transaction stays usable).
+/// Inserts with the window given as text (start/end, or asap from `now` for `asap_minutes`); errc-style
+/// outcome: nullopt when the window is malformed or starts less than `lead_minutes` after `now` (the
+/// transaction stays usable).
 std::optional<order_row> insert_order(pqxx::work& tx,
                                       const order_row& r,
                                       const std::optional<std::string>& start,
                                       const std::optional<std::string>& end,
                                       int lead_minutes,
-                                      int asap_minutes);
+                                      int asap_minutes,
+                                      core::clock::time_point now);
 std::optional<order_row> find_order(pqxx::work& tx, const std::string& id);
 
 struct page_cursor {

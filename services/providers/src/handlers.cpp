@@ -75,9 +75,9 @@ bool iso_date(const std::string& s) {
            std::all_of(s.begin(), s.end(), [](char ch) { return ch == '-' || (ch >= '0' && ch <= '9'); });
 }
 
-bool iso_timestamp(const std::string& s) {
-    return s.size() >= 20 && s.size() <= 35 && iso_date(s.substr(0, 10)) && s[10] == 'T' &&
-           (s.back() == 'Z' || s[s.size() - 6] == '+' || s[s.size() - 6] == '-');
+bool suspended_at(const std::optional<std::string>& until, core::clock::time_point now) {
+    const auto end = until ? core::parse_timestamp(*until) : std::nullopt;
+    return end && *end > now;
 }
 
 suspension read_suspension(context& c, request& req) {
@@ -98,8 +98,10 @@ suspension read_suspension(context& c, request& req) {
         s.answer = problem(req, body.error());
     } else if (core::code_points(body->reason) < 1 || core::code_points(body->reason) > 200) {
         s.answer = problem(req, invalid("reason", "1 to 200 characters"));
-    } else if (!iso_timestamp(body->until)) {
+    } else if (const auto until = core::parse_timestamp(body->until); !until) {
         s.answer = problem(req, invalid("until", "an ISO 8601 timestamp with a zone"));
+    } else if (*until <= c.clock.now()) {
+        s.answer = problem(req, invalid("until", "must be in the future"));
     } else {
         s.reason = body->reason;
         s.until = body->until;
@@ -108,15 +110,7 @@ suspension read_suspension(context& c, request& req) {
 }
 
 std::string today(const context& c) {
-    const auto d = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(c.clock.now()));
-    char buf[16];
-    std::snprintf(buf,
-                  sizeof buf,
-                  "%04d-%02u-%02u",
-                  static_cast<int>(d.year()),
-                  static_cast<unsigned>(d.month()),
-                  static_cast<unsigned>(d.day()));
-    return buf;
+    return core::format_date(c.today());
 }
 
 long long now_ms(const context& c) {
@@ -188,7 +182,7 @@ json::object worker_json(const context& c, const repo::worker_row& w) {
                    {"home", json::object{{"lat", w.home_lat}, {"lon", w.home_lon}}},
                    {"radius_km", w.radius_km},
                    {"credentials", std::move(creds)},
-                   {"suspended", w.suspended_now},
+                   {"suspended", suspended_at(w.suspended_until, c.clock.now())},
                    {"community_id", w.community_id}};
     o["suspended_until"] = w.suspended_until ? json::value(*w.suspended_until) : json::value(nullptr);
     return o;
@@ -404,10 +398,11 @@ awaitable<response> presence(context& c, request& req, bool online) {
             [&](pqxx::work& tx) { publish(c, tx, "worker.offline", worker_event(w->id)); });
         co_return http::json_text_response(200, json::serialize(json::object{{"online", false}}));
     }
-    if (w->suspended_now) {
+    const auto now = c.clock.now();
+    if (suspended_at(w->suspended_until, now)) {
         co_return problem(req, core::errc::conflict, "suspended until " + w->suspended_until.value_or(""));
     }
-    if (w->org_status != "approved" || w->org_suspended_now) {
+    if (w->org_status != "approved" || suspended_at(w->org_suspended_until, now)) {
         co_await withdraw(c, w->id, w->community_id);
         co_return problem(req, core::errc::conflict, "the organisation is not approved or is suspended");
     }
@@ -589,7 +584,9 @@ awaitable<response> candidates(context& c, request& req) {
     auto from = req.query_param("from");
     auto to = req.query_param("to");
     if (from || to) {
-        if (!from || !to || !iso_timestamp(*from) || !iso_timestamp(*to) || *from >= *to) {
+        const auto f = from ? core::parse_timestamp(*from) : std::nullopt;
+        const auto t = to ? core::parse_timestamp(*to) : std::nullopt;
+        if (!f || !t || *f >= *t) {
             co_return problem(req, invalid("from", "from and to: ISO 8601 timestamps, from before to"));
         }
         window.emplace(*from, *to);
@@ -605,7 +602,9 @@ awaitable<response> candidates(context& c, request& req) {
     // Redis is the transport: the record decides who may still be offered work.
     std::vector<std::string> keep;
     try {
-        keep = co_await c.pool.transact([&](pqxx::work& tx) { return repo::offerable(tx, ids, window); });
+        keep = co_await c.pool.transact([&](pqxx::work& tx) {
+            return repo::offerable(tx, ids, window, c.clock.now(), c.service_settings.local);
+        });
     } catch (const pqxx::data_exception&) {
         co_return problem(req, invalid("from", "from and to must be valid timestamps"));
     }

@@ -41,9 +41,9 @@ response problem(const request& req, Args&&... args) {
 using core::in_china;
 using core::invalid;
 bool iso_date(const std::string& s);
-/// ISO 8601 timestamp with a zone (the database parses it; this only screens the shape).
-bool iso_timestamp(const std::string& s);
-/// Today's date (YYYY-MM-DD) at the context's clock.
+/// True while a suspension that ends at `until` (ISO 8601 with a zone) lasts at `now`.
+bool suspended_at(const std::optional<std::string>& until, core::clock::time_point now);
+/// Today's local date (YYYY-MM-DD) at the context's clock.
 std::string today(const context& c);
 long long now_ms(const context& c);
 /// Takes a worker out of every candidate set of its shard and out of the heartbeat set.

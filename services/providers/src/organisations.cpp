@@ -55,7 +55,7 @@ json::value opt(const std::optional<std::string>& s) {
     return s ? json::value(*s) : json::value(nullptr);
 }
 
-json::object org_json(const repo::org_row& o) {
+json::object org_json(const context& c, const repo::org_row& o) {
     return json::object{{"id", o.id},
                         {"kind", o.kind},
                         {"name", o.name},
@@ -65,7 +65,7 @@ json::object org_json(const repo::org_row& o) {
                         {"location", json::object{{"lat", o.lat}, {"lon", o.lon}}},
                         {"status", o.status},
                         {"status_reason", o.status_reason},
-                        {"suspended", o.suspended_now},
+                        {"suspended", suspended_at(o.suspended_until, c.clock.now())},
                         {"suspended_until", opt(o.suspended_until)}};
 }
 
@@ -150,7 +150,7 @@ awaitable<response> submit_organisation(context& c, request& req) {
                           "an approved organisation changes its details through the admin, and a canteen "
                           "keeps its kind while it has canteen details");
     }
-    co_return http::json_text_response(200, json::serialize(org_json(*stored)));
+    co_return http::json_text_response(200, json::serialize(org_json(c, *stored)));
 }
 
 awaitable<response> my_organisation(context& c, request& req) {
@@ -162,7 +162,7 @@ awaitable<response> my_organisation(context& c, request& req) {
     if (!o) {
         co_return problem(req, core::errc::not_found, "the organisation has not filed its details yet");
     }
-    co_return http::json_text_response(200, json::serialize(org_json(*o)));
+    co_return http::json_text_response(200, json::serialize(org_json(c, *o)));
 }
 
 awaitable<response> get_organisation(context& c, request& req) {
@@ -182,7 +182,7 @@ awaitable<response> get_organisation(context& c, request& req) {
     if (!o || !may_read(*who, *o)) {
         co_return problem(req, core::errc::not_found);
     }
-    co_return http::json_text_response(200, json::serialize(org_json(*o)));
+    co_return http::json_text_response(200, json::serialize(org_json(c, *o)));
 }
 
 // The review queue: admins see every organisation, staff those of their communities.
@@ -217,7 +217,7 @@ awaitable<response> list_organisations(context& c, request& req) {
     }
     json::array items;
     for (const auto& o : rows) {
-        items.push_back(org_json(o));
+        items.push_back(org_json(c, o));
     }
     page["items"] = std::move(items);
     co_return http::json_text_response(200, json::serialize(page));
@@ -272,7 +272,7 @@ awaitable<response> decide(context& c, request& req, bool approve) {
                               ? "only a pending organisation is approved or rejected"
                               : "");
     }
-    co_return http::json_text_response(200, json::serialize(org_json(*decided)));
+    co_return http::json_text_response(200, json::serialize(org_json(c, *decided)));
 }
 
 }  // namespace
@@ -436,7 +436,7 @@ awaitable<response> canteens(context& c, request& req) {
         }
     }
     auto hits = co_await c.pool.transact(
-        [&](pqxx::work& tx) { return repo::canteens_near(tx, lat, lon, slot, tags); });
+        [&](pqxx::work& tx) { return repo::canteens_near(tx, lat, lon, slot, tags, c.clock.now()); });
     json::array items;
     for (const auto& h : hits) {
         items.push_back(json::object{{"org_id", h.org_id},

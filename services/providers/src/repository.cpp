@@ -12,8 +12,8 @@ constexpr const char* sql_find =
     "SELECT w.id::text, w.org_id::text, w.name, gender, array_to_json(languages)::text,"
     " array_to_json(kinds)::text, home_lat, home_lon, radius_km,"
     " to_char(w.suspended_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), w.suspend_reason,"
-    " coalesce(w.suspended_until > now(), false), coalesce(o.community_id, 0), coalesce(o.status, ''),"
-    " coalesce(o.suspended_until > now(), false)"
+    " to_char(o.suspended_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " coalesce(o.community_id, 0), coalesce(o.status, '')"
     " FROM workers w LEFT JOIN organisations o ON o.id = w.org_id WHERE w.id = $1::uuid";
 constexpr const char* sql_credentials =
     "SELECT type, number, expires_on::text FROM credentials WHERE worker_id = $1::uuid ORDER BY type";
@@ -71,10 +71,11 @@ std::optional<worker_row> find_worker(pqxx::work& tx, const std::string& id) {
         w.suspended_until = r[0][9].as<std::string>();
     }
     w.suspend_reason = r[0][10].as<std::string>();
-    w.suspended_now = r[0][11].as<bool>();
+    if (!r[0][11].is_null()) {
+        w.org_suspended_until = r[0][11].as<std::string>();
+    }
     w.community_id = r[0][12].as<std::int64_t>();
     w.org_status = r[0][13].as<std::string>();
-    w.org_suspended_now = r[0][14].as<bool>();
     for (const auto& c : tx.exec_params(sql_credentials, id)) {
         w.credentials.push_back({c[0].as<std::string>(), c[1].as<std::string>(), c[2].as<std::string>()});
     }
@@ -118,8 +119,8 @@ namespace {
 constexpr const char* sql_org_columns =
     "SELECT id::text, kind, name, registration_number, community_id, address, lat, lon, status, "
     "status_reason,"
-    " to_char(suspended_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), suspend_reason,"
-    " coalesce(suspended_until > now(), false) FROM organisations";
+    " to_char(suspended_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), suspend_reason"
+    " FROM organisations";
 constexpr const char* sql_submit_org =
     "INSERT INTO organisations (id, kind, name, registration_number, community_id, address, lat, lon)"
     " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8)"
@@ -158,7 +159,6 @@ org_row read_org(const pqxx::row& r) {
         o.suspended_until = r[10].as<std::string>();
     }
     o.suspend_reason = r[11].as<std::string>();
-    o.suspended_now = r[12].as<bool>();
     return o;
 }
 
@@ -266,11 +266,11 @@ constexpr const char* sql_exceptions =
 // Each local day the window touches must be covered by that day's hours: the exception of the date, else the
 // weekday's pattern, else — for a worker without any weekly pattern — the whole day.
 constexpr const char* sql_offerable =
-    "WITH win AS (SELECT $2::timestamptz AT TIME ZONE 'Asia/Shanghai' AS f,"
-    "                    $3::timestamptz AT TIME ZONE 'Asia/Shanghai' AS t)"
+    "WITH win AS (SELECT ($2::timestamptz + make_interval(mins => $5)) AT TIME ZONE 'UTC' AS f,"
+    "                    ($3::timestamptz + make_interval(mins => $5)) AT TIME ZONE 'UTC' AS t)"
     " SELECT w.id::text FROM workers w JOIN organisations o ON o.id = w.org_id"
-    " WHERE w.id = ANY($1::uuid[]) AND NOT coalesce(w.suspended_until > now(), false)"
-    " AND o.status = 'approved' AND NOT coalesce(o.suspended_until > now(), false)"
+    " WHERE w.id = ANY($1::uuid[]) AND NOT coalesce(w.suspended_until > to_timestamp($4::float8), false)"
+    " AND o.status = 'approved' AND NOT coalesce(o.suspended_until > to_timestamp($4::float8), false)"
     " AND ($2::timestamptz IS NULL OR NOT EXISTS ("
     "   SELECT 1 FROM win, generate_series(date_trunc('day', win.f), win.t - interval '1 microsecond',"
     "                                      interval '1 day') AS d(day)"
@@ -326,7 +326,9 @@ availability_row get_availability(pqxx::work& tx, const std::string& worker_id) 
 
 std::vector<std::string> offerable(pqxx::work& tx,
                                    const std::vector<std::string>& ids,
-                                   const std::optional<std::pair<std::string, std::string>>& window) {
+                                   const std::optional<std::pair<std::string, std::string>>& window,
+                                   core::clock::time_point now,
+                                   const core::calendar& local) {
     std::optional<std::string> from;
     std::optional<std::string> to;
     if (window) {
@@ -334,7 +336,12 @@ std::vector<std::string> offerable(pqxx::work& tx,
         to = window->second;
     }
     std::vector<std::string> out;
-    for (const auto& r : tx.exec_params(sql_offerable, db::text_array(ids), from, to)) {
+    for (const auto& r : tx.exec_params(sql_offerable,
+                                        db::text_array(ids),
+                                        from,
+                                        to,
+                                        std::chrono::duration<double>(now.time_since_epoch()).count(),
+                                        local.utc_offset().count())) {
         out.push_back(r[0].as<std::string>());
     }
     return out;
@@ -362,7 +369,7 @@ constexpr const char* sql_canteens_near =
     "   s.meals, array_to_json(c.diet_tags)::text, c.delivery_radius_km"
     "  FROM canteens c JOIN organisations o ON o.id = c.org_id"
     "  JOIN canteen_slots s ON s.org_id = c.org_id AND s.slot = $3"
-    "  WHERE o.status = 'approved' AND NOT coalesce(o.suspended_until > now(), false)"
+    "  WHERE o.status = 'approved' AND NOT coalesce(o.suspended_until > to_timestamp($5::float8), false)"
     "    AND c.diet_tags @> $4::text[]) x"
     " WHERE d <= delivery_radius_km * 1000 ORDER BY d LIMIT 50";
 
@@ -391,10 +398,15 @@ std::optional<canteen_row> find_canteen(pqxx::work& tx, const std::string& org_i
     return c;
 }
 
-std::vector<canteen_hit> canteens_near(
-    pqxx::work& tx, double lat, double lon, const std::string& slot, const std::vector<std::string>& tags) {
+std::vector<canteen_hit> canteens_near(pqxx::work& tx,
+                                       double lat,
+                                       double lon,
+                                       const std::string& slot,
+                                       const std::vector<std::string>& tags,
+                                       core::clock::time_point now) {
     std::vector<canteen_hit> out;
-    for (const auto& r : tx.exec_params(sql_canteens_near, lat, lon, slot, db::text_array(tags))) {
+    const double at = std::chrono::duration<double>(now.time_since_epoch()).count();
+    for (const auto& r : tx.exec_params(sql_canteens_near, lat, lon, slot, db::text_array(tags), at)) {
         out.push_back({r[0].as<std::string>(),
                        r[1].as<std::string>(),
                        r[2].as<double>(),

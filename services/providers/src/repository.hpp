@@ -1,6 +1,8 @@
 // All SQL of providers, behind functions that take the caller's transaction.
 #pragma once
 
+#include <carematch/core/clock.hpp>
+
 #include <pqxx/pqxx>
 
 #include <cstdint>
@@ -31,11 +33,10 @@ struct worker_row {
     std::optional<std::string> suspended_until;  // ISO 8601, set while a suspension lasts
     std::string suspend_reason;
     std::vector<credential_row> credentials;
-    bool suspended_now = false;
     // From the organisation: its community (0 when it has not registered), status, suspension.
     std::int64_t community_id = 0;
     std::string org_status;
-    bool org_suspended_now = false;
+    std::optional<std::string> org_suspended_until;
 };
 
 std::optional<worker_row> find_worker(pqxx::work& tx, const std::string& id);
@@ -65,7 +66,6 @@ struct org_row {
     std::string status_reason;
     std::optional<std::string> suspended_until;
     std::string suspend_reason;
-    bool suspended_now = false;
 };
 
 std::optional<org_row> find_org(pqxx::transaction_base& tx, const std::string& id);
@@ -101,11 +101,13 @@ struct availability_row {
 void set_availability(pqxx::transaction_base& tx, const std::string& worker_id, const availability_row& a);
 availability_row get_availability(pqxx::work& tx, const std::string& worker_id);
 /// Of `ids`, the workers matching may offer a job now: not suspended, their organisation approved and not
-/// suspended, and — when a window is given (ISO 8601 timestamps) — available over the whole window in China
-/// Standard Time. A worker who never declared a weekly pattern is available all day.
+/// suspended at `now`, and — when a window is given (ISO 8601 timestamps) — available over the whole window
+/// in local time. A worker who never declared a weekly pattern is available all day.
 std::vector<std::string> offerable(pqxx::work& tx,
                                    const std::vector<std::string>& ids,
-                                   const std::optional<std::pair<std::string, std::string>>& window);
+                                   const std::optional<std::pair<std::string, std::string>>& window,
+                                   core::clock::time_point now,
+                                   const core::calendar& local);
 
 // ---- canteens ----
 
@@ -125,7 +127,11 @@ struct canteen_hit {
     std::vector<std::string> diet_tags;
 };
 /// Approved, unsuspended canteens whose delivery radius covers the point, serving `slot` with every tag.
-std::vector<canteen_hit> canteens_near(
-    pqxx::work& tx, double lat, double lon, const std::string& slot, const std::vector<std::string>& tags);
+std::vector<canteen_hit> canteens_near(pqxx::work& tx,
+                                       double lat,
+                                       double lon,
+                                       const std::string& slot,
+                                       const std::vector<std::string>& tags,
+                                       core::clock::time_point now);
 
 }  // namespace carematch::providers::repo

@@ -30,7 +30,9 @@ class identity_fixture : public ::testing::Test {
 
     identity_fixture() : identity_fixture(test::required_env("CAREMATCH_TEST_REDIS_URL")) {}
 
-    explicit identity_fixture(const std::string& redis_url) {
+    /// `at`: run identity on a clock stopped there instead of the wall clock.
+    explicit identity_fixture(const std::string& redis_url,
+                              std::optional<core::clock::time_point> at = std::nullopt) {
         std::map<std::string, std::string> env{
             {"CAREMATCH_DB_URL", test::db_url()},
             {"CAREMATCH_REDIS_URL", redis_url},
@@ -49,7 +51,12 @@ class identity_fixture : public ::testing::Test {
         });
         cfg = read_config(src);
         src.reject_unknown();
-        application = std::make_unique<app>(io, cfg);
+        if (at) {
+            stopped_clock = std::make_unique<core::manual_clock>(*at);
+            application = std::make_unique<app>(io, cfg, *stopped_clock);
+        } else {
+            application = std::make_unique<app>(io, cfg);
+        }
         application->start();
         application->add_routes(routes);
         application->add_gauges(metrics);
@@ -168,7 +175,8 @@ class identity_fixture : public ::testing::Test {
     std::string schema = test::unique_schema("identity");
     auth::signing_key key = auth::generate_signing_key("test1");
     config cfg;
-    boost::asio::io_context io{2};  // the app's and the server's
+    std::unique_ptr<core::manual_clock> stopped_clock;  // set when the fixture runs at a given instant
+    boost::asio::io_context io{2};                      // the app's and the server's
     std::unique_ptr<app> application;
     http::router routes;
     observability::metrics metrics;

@@ -243,5 +243,36 @@ TEST_F(identity_fixture, bad_recipient_input_is_refused_naming_the_field_and_wri
     EXPECT_EQ(scalar("SELECT count(*) FROM consents"), 0);
 }
 
+// 23:30 UTC is 07:30 the next morning in China: a child born that (local) day is born today, not tomorrow.
+class identity_at_23_30_utc : public identity_fixture {
+  protected:
+    identity_at_23_30_utc()
+        : identity_fixture(test::required_env("CAREMATCH_TEST_REDIS_URL"),
+                           core::clock::time_point(
+                               std::chrono::sys_days(std::chrono::year{2026} / std::chrono::March / 1)) +
+                               std::chrono::hours(23) + std::chrono::minutes(30)) {}
+};
+
+TEST_F(identity_at_23_30_utc, a_birth_date_of_the_local_today_is_accepted_and_tomorrow_is_not) {
+    auto fam = new_family("13700002330");
+    auto child = [&](const char* born) {
+        return call(
+            "POST",
+            "/v1/recipients",
+            json::object{
+                {"kind", "child"},
+                {"name", "小雨"},
+                {"birth_date", born},
+                {"community_id", 110101001},
+                {"consents",
+                 json::array{json::object{{"purpose", "sensitive_storage"}, {"text_version", "v1"}}}}},
+            fam.access);
+    };
+    auto today = child("2026-03-02");
+    EXPECT_EQ(today.status, 201) << today.raw.body;
+    auto tomorrow = child("2026-03-03");
+    EXPECT_EQ(tomorrow.status, 422) << tomorrow.raw.body;
+}
+
 }  // namespace
 }  // namespace carematch::identity

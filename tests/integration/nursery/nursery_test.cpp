@@ -127,7 +127,7 @@ class nursery_fixture : public identity::test_support::identity_fixture {
     // A child of the family born `months` months before today, with its birth date on record.
     std::string child(const family& f, int months, json::array categories = {}) {
         const auto born =
-            std::chrono::year_month_day(nursery::china_today(clock.now())) - std::chrono::months(months);
+            std::chrono::year_month_day(core::calendar().day(clock.now())) - std::chrono::months(months);
         auto r =
             call("POST",
                  "/v1/recipients",
@@ -146,7 +146,7 @@ class nursery_fixture : public identity::test_support::identity_fixture {
     }
 
     std::string day_from_today(int n) {
-        return nursery::format_day(nursery::china_today(clock.now()) + std::chrono::days(n));
+        return nursery::format_day(core::calendar().day(clock.now()) + std::chrono::days(n));
     }
 
     identity::test_support::reply book(const std::string& family_token,
@@ -412,7 +412,7 @@ TEST_F(nursery_fixture, the_age_band_holds_on_every_day_of_a_range) {
                                                      json::object{{"band", "24-36"}, {"caregivers", 1}}}));
     auto f = new_family_account("13700000621");
     // 23 months and a few days today: 24 months within the next five weeks.
-    const auto born = std::chrono::sys_days(std::chrono::year_month_day(nursery::china_today(clock.now())) -
+    const auto born = std::chrono::sys_days(std::chrono::year_month_day(core::calendar().day(clock.now())) -
                                             std::chrono::months(24)) +
                       std::chrono::days(10);
     auto r = call(
@@ -677,7 +677,7 @@ TEST_F(nursery_fixture, attendance_checks_the_pickup_person_and_notice_sets_the_
 
     // Twelve hours before the day after tomorrow opens (07:30 China time): inside the 24-hour notice.
     const auto opening =
-        std::chrono::system_clock::time_point(nursery::china_today(clock.now()) + std::chrono::days(2)) +
+        std::chrono::system_clock::time_point(core::calendar().day(clock.now()) + std::chrono::days(2)) +
         std::chrono::minutes(7 * 60 + 30) - std::chrono::hours(8);
     clock.advance(opening - std::chrono::hours(12) - clock.now());
     auto late = cancel(id_of(b2));
@@ -685,7 +685,7 @@ TEST_F(nursery_fixture, attendance_checks_the_pickup_person_and_notice_sets_the_
     EXPECT_EQ(late.body.at("fee_fen").as_int64(), 12000);
 
     // It is now the evening of the first booking's day: check-in, check-out by an authorised person only.
-    const std::string today = nursery::format_day(nursery::china_today(clock.now()));
+    const std::string today = nursery::format_day(core::calendar().day(clock.now()));
     ASSERT_EQ(today, std::string(b1.body.at("days").at(0).as_string()));
     const std::string nurse = token(core::new_uuid(), auth::role::worker, org);
     const std::string base = "/v1/nursery/bookings/" + id_of(b1) + "/days/" + today;

@@ -182,6 +182,30 @@ TEST_F(providers_fixture, an_expired_credential_keeps_a_worker_out_of_that_kinds
     EXPECT_EQ(candidates("bath"), std::vector<std::string>{wid});
 }
 
+// Credentials expire at the end of their local day: from 16:00 UTC (00:00 in China) the day after expires_on
+// has begun, although the UTC date is still expires_on.
+TEST_F(providers_fixture, a_credential_expires_at_local_midnight_not_at_utc_midnight) {
+    auto [p, w, wid] = provider_with_worker();
+    ASSERT_EQ(call("PUT", "/v1/providers/workers/" + wid, profile("2026-03-01"), p.access).status, 200);
+    const auto day = std::chrono::sys_days(std::chrono::year{2026} / std::chrono::March / 1);
+    auto eligible_at = [&, wid = wid](core::clock::time_point t) {
+        clock.advance(t - clock.now());
+        auth::caller admin;
+        admin.id = core::new_uuid();
+        admin.role = auth::role::admin;
+        auto r = call("GET",
+                      "/v1/providers/workers/" + wid,
+                      std::nullopt,
+                      auth::token_issuer(key, {}, clock).issue(admin));  // a token of that moment
+        EXPECT_EQ(r.status, 200) << r.raw.body;
+        return r.body.at("eligible_kinds");
+    };
+    EXPECT_EQ(eligible_at(day + std::chrono::hours(15) + std::chrono::minutes(59)),
+              (json::array{"bath", "cleaning"}));  // 23:59 on 1 March in China
+    EXPECT_EQ(eligible_at(day + std::chrono::hours(23) + std::chrono::minutes(30)),
+              (json::array{"cleaning"}));  // 07:30 on 2 March in China, 23:30 on 1 March in UTC
+}
+
 TEST_F(providers_fixture, offline_and_a_missed_heartbeat_take_a_worker_out) {
     auto [p, w, wid] = provider_with_worker();
     ASSERT_EQ(call("PUT", "/v1/providers/workers/" + wid, profile("2099-01-01"), p.access).status, 200);
@@ -210,6 +234,16 @@ TEST_F(providers_fixture, suspension_takes_a_worker_out_at_once_and_refuses_onli
     EXPECT_EQ(call("POST", "/v1/providers/workers/" + wid + "/suspend", body, p.access).status, 403);
     EXPECT_EQ(call("POST", "/v1/providers/workers/" + wid + "/suspend", body, staff_token(110101001)).status,
               404);  // staff of another community
+    EXPECT_TRUE(!candidates("bath").empty());
+    // An end that has passed would suspend nobody: 422, and nothing changes.
+    for (const char* past : {"2000-01-01T00:00:00Z", "2026-01-01T07:00:00+08:00"}) {
+        auto r = call("POST",
+                      "/v1/providers/workers/" + wid + "/suspend",
+                      json::object{{"reason", "late"}, {"until", past}},
+                      admin().access);
+        EXPECT_EQ(r.status, 422) << past << " " << r.raw.body;
+        EXPECT_EQ(r.body.at("field"), "until");
+    }
     EXPECT_TRUE(!candidates("bath").empty());
     ASSERT_EQ(call("POST", "/v1/providers/workers/" + wid + "/suspend", body, admin().access).status, 200);
     EXPECT_TRUE(candidates("bath").empty());

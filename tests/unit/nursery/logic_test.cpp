@@ -45,17 +45,19 @@ TEST(nursery_logic, day_requests_are_lists_or_ranges_of_real_dates) {
 
 TEST(nursery_logic, prices_and_the_notice_fee) {
     const prices p{12000, 7000, 2000};
+    const core::calendar china;  // the default: UTC+8
     EXPECT_EQ(booking_price(p, "full_day", 0, 5), 60000);
     EXPECT_EQ(booking_price(p, "hourly", 3, 2), 12000);
     // First day 2026-12-10 opens 07:30 China time = 2026-12-09 23:30 UTC.
     const auto opening = std::chrono::system_clock::time_point(d("2026-12-09")) + std::chrono::hours(23) +
                          std::chrono::minutes(30);
-    EXPECT_EQ(cancellation_fee(opening - std::chrono::hours(25), d("2026-12-10"), 450, 24, 12000), 0);
-    EXPECT_EQ(cancellation_fee(opening - std::chrono::hours(24), d("2026-12-10"), 450, 24, 12000), 0);
-    EXPECT_EQ(cancellation_fee(opening - std::chrono::hours(2), d("2026-12-10"), 450, 24, 12000), 12000);
-    EXPECT_FALSE(cancellation_fee(opening, d("2026-12-10"), 450, 24, 12000));
-    EXPECT_EQ(format_day(china_today(opening)), "2026-12-10");
-    EXPECT_EQ(format_day(china_today(opening - std::chrono::minutes(451))), "2026-12-09");
+    EXPECT_EQ(cancellation_fee(china, opening - std::chrono::hours(25), d("2026-12-10"), 450, 24, 12000), 0);
+    EXPECT_EQ(cancellation_fee(china, opening - std::chrono::hours(24), d("2026-12-10"), 450, 24, 12000), 0);
+    EXPECT_EQ(cancellation_fee(china, opening - std::chrono::hours(2), d("2026-12-10"), 450, 24, 12000),
+              12000);
+    EXPECT_FALSE(cancellation_fee(china, opening, d("2026-12-10"), 450, 24, 12000));
+    EXPECT_EQ(format_day(china.day(opening)), "2026-12-10");
+    EXPECT_EQ(format_day(china.day(opening - std::chrono::minutes(451))), "2026-12-09");
 }
 
 TEST(nursery_logic, minutes_of_the_day) {

@@ -1,6 +1,8 @@
 // The order lifecycle, cancellation fees and subsidies, table-driven.
 #include "orders/src/logic.hpp"
 
+#include <carematch/core/clock.hpp>
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -77,6 +79,19 @@ TEST(quote, subsidy_by_priority_category) {
         EXPECT_EQ(q.rule, r.rule);
     }
     EXPECT_EQ(make_quote(1999, {"minimum_allowance"}, 60, rules).subsidy_fen, 999);  // rounds down, in fen
+}
+
+TEST(orders_logic, the_80_plus_subsidy_starts_on_the_local_birthday_also_at_23_30_utc) {
+    using namespace std::chrono;
+    const core::calendar china;
+    // 23:30 UTC on 1 March is 07:30 on 2 March in China: the elder born on 2 March 1946 is 80 today.
+    const auto night = system_clock::time_point(sys_days(year{2026} / March / 1)) + hours(23) + minutes(30);
+    EXPECT_EQ(age_on("1946-03-02", china.day(night)), 80);
+    EXPECT_EQ(age_on("1946-03-02", core::calendar(minutes(0)).day(night)), 79);  // what a UTC "today" said
+    const subsidy_rules rules;
+    EXPECT_EQ(make_quote(12000, {}, age_on("1946-03-02", china.day(night)), rules).subsidy_percent, 30);
+    EXPECT_EQ(age_on("1946-03-03", china.day(night)), 79);
+    EXPECT_EQ(age_on("not a date", china.day(night)), 0);
 }
 
 }  // namespace

@@ -27,6 +27,13 @@ bool valid_phone(std::string_view s) noexcept;
 /// "YYYY-MM-DD" (digits only) as a real calendar date; nullopt otherwise.
 std::optional<std::chrono::year_month_day> parse_date(std::string_view s) noexcept;
 
+/// YYYY-MM-DD, the form parse_date reads.
+std::string format_date(std::chrono::sys_days d);
+
+/// An ISO 8601 / RFC 3339 instant with its zone: YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM). Timestamps are
+/// compared only after this, never as text (two offsets name the same instant differently).
+std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view s) noexcept;
+
 /// Inside mainland China's bounding box (lat 18.0–53.6, lon 73.5–135.1).
 bool in_china(double lat, double lon) noexcept;
 

@@ -1,4 +1,5 @@
-// A clock passed into logic so that tests control time.
+// A clock passed into logic so that tests control time, and the local calendar that turns its instants into
+// days.
 #pragma once
 
 #include <atomic>
@@ -29,6 +30,26 @@ class manual_clock final : public clock {
 
   private:
     std::atomic<time_point::rep> now_;
+};
+
+/// The platform's local calendar: days are local days (Asia/Shanghai by default: UTC+8, no daylight saving).
+/// Every "today" and every local time of day goes through one of these, with `now` from the injected clock.
+class calendar {
+  public:
+    explicit calendar(std::chrono::minutes utc_offset = std::chrono::hours(8)) : offset_(utc_offset) {}
+
+    /// The local day at instant `t` (23:30 UTC is 07:30 the next day in China).
+    std::chrono::sys_days day(clock::time_point t) const {
+        return std::chrono::floor<std::chrono::days>(t + offset_);
+    }
+    /// The instant of `minute_of_day` on local day `d`.
+    clock::time_point at(std::chrono::sys_days d, std::chrono::minutes minute_of_day) const {
+        return clock::time_point(d) + minute_of_day - offset_;
+    }
+    std::chrono::minutes utc_offset() const noexcept { return offset_; }
+
+  private:
+    std::chrono::minutes offset_;
 };
 
 }  // namespace carematch::core

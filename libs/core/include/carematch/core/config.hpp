@@ -1,6 +1,8 @@
 // Typed service configuration read from a TOML file with environment overrides.
 #pragma once
 
+#include <carematch/core/clock.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -101,15 +103,16 @@ struct log_settings {
     std::string level = "info";
 };
 
-/// What every service reads: its listener, PostgreSQL, Redis and logging.
+/// What every service reads: its listener, PostgreSQL, Redis, logging and the local calendar.
 struct service_config {
     http_settings http;
     db_settings db;
     redis_settings redis;
     log_settings log;
+    calendar local;  // time.utc_offset_minutes: the offset of local days (480, Asia/Shanghai)
 };
 
-/// Reads the [http], [db], [redis] and [log] tables; db.url is required.
+/// Reads the [http], [db], [redis], [log] and [time] tables; db.url is required.
 service_config read_service_config(config_source& source);
 
 /// Parses "redis://host:port" (the form of CAREMATCH_REDIS_URL); throws config_error for `key` otherwise.

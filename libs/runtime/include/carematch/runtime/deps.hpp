@@ -37,6 +37,9 @@ struct deps {
     auth::token_verifier verifier;
     std::unique_ptr<auth::token_issuer> issuer;  // set at start, once the signing key is parsed
     std::atomic<bool> stopping{false};
+
+    /// The local day at the clock's now: the one "today" of every service.
+    std::chrono::sys_days today() const { return service_settings.local.day(clock.now()); }
 };
 
 }  // namespace carematch::runtime
