@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds (preset dev), starts a private PostgreSQL and Redis on free loopback ports in
-# a temporary folder, runs every test with ctest, stops both even when tests fail, exits with ctest's status.
+# a temporary folder (fast: no fsync, no persistence — throwaway servers), runs every test with ctest, stops
+# both even when tests fail, exits with ctest's status.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../deploy/local/lib.sh
@@ -19,10 +20,10 @@ cleanup() {
 trap cleanup EXIT
 
 pg_port=$(cm_free_port)
-cm_pg_start "$tmp/pg" "$pg_port"
+cm_pg_start "$tmp/pg" "$pg_port" fast
 redis_port=$(cm_free_port)
 while [[ $redis_port == "$pg_port" ]]; do redis_port=$(cm_free_port); done
-cm_redis_start "$tmp/redis" "$redis_port"
+cm_redis_start "$tmp/redis" "$redis_port" fast
 
 # Restart commands for the recovery tests (ctest runs those alone: RUN_SERIAL).
 cat >"$tmp/pg-restart" <<EOS
@@ -30,14 +31,14 @@ cat >"$tmp/pg-restart" <<EOS
 set -e
 source "$root/deploy/local/lib.sh"
 cm_pg_stop "$tmp/pg"
-cm_pg_start "$tmp/pg" "$pg_port"
+cm_pg_start "$tmp/pg" "$pg_port" fast
 EOS
 cat >"$tmp/redis-restart" <<EOS
 #!/usr/bin/env bash
 set -e
 source "$root/deploy/local/lib.sh"
 cm_redis_stop "$tmp/redis"
-cm_redis_start "$tmp/redis" "$redis_port"
+cm_redis_start "$tmp/redis" "$redis_port" fast
 EOS
 chmod +x "$tmp/pg-restart" "$tmp/redis-restart"
 

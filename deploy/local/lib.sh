@@ -38,10 +38,14 @@ cm_free_port() {
     return 1
 }
 
-# cm_pg_start DIR PORT: initialises DIR/data when empty and starts PostgreSQL on 127.0.0.1:PORT with its
-# socket in DIR. Creates role and database "carematch" (trust auth on loopback only).
+# cm_pg_start DIR PORT [durable|fast]: initialises DIR/data when empty and starts PostgreSQL on 127.0.0.1:PORT
+# with its socket in DIR. Creates role and database "carematch" (trust auth on loopback only).
+#   durable (the default): fsync, synchronous_commit and full_page_writes on: an acknowledged commit survives a
+#            power loss.
+#   fast:    all three off, for throwaway test servers only.
+# Either way no row values reach the server log (terse errors: no DETAIL lines with keys such as phones).
 cm_pg_start() {
-    local dir=$1 port=$2 bin
+    local dir=$1 port=$2 mode=${3:-durable} bin durability
     bin=$(cm_pg_bin)
     mkdir -p "$dir"
     if [[ $(id -u) -eq 0 ]]; then
@@ -51,8 +55,13 @@ cm_pg_start() {
         cm_as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
             { cat "$dir/initdb.log" >&2; return 1; }
     fi
+    case $mode in
+        durable) durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on" ;;
+        fast) durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" ;;
+        *) echo "cm_pg_start: mode is durable or fast, not $mode" >&2; return 1 ;;
+    esac
     cm_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=off -c shared_buffers=128MB" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c shared_buffers=128MB $durability -c log_error_verbosity=terse" \
         start >/dev/null || { tail -20 "$dir/postgres.log" >&2; return 1; }
     local psql=("$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
     if [[ -z $("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'carematch'") ]]; then
@@ -77,12 +86,20 @@ cm_pg_running() {
     [[ -f "$dir/data/postmaster.pid" ]] && cm_as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
 }
 
-# cm_redis_start DIR PORT: a Redis on 127.0.0.1:PORT, data and pid in DIR, no persistence.
+# cm_redis_start DIR PORT [durable|fast]: a Redis on 127.0.0.1:PORT, data and pid in DIR.
+#   durable (the default): an append-only file fsynced every second (a crash loses at most about a second of
+#            stream entries, which the outbox re-drives).
+#   fast:    no persistence, for throwaway test servers only.
 cm_redis_start() {
-    local dir=$1 port=$2
+    local dir=$1 port=$2 mode=${3:-durable} persistence
+    case $mode in
+        durable) persistence=(--appendonly yes --appendfsync everysec) ;;
+        fast) persistence=(--appendonly no) ;;
+        *) echo "cm_redis_start: mode is durable or fast, not $mode" >&2; return 1 ;;
+    esac
     mkdir -p "$dir"
     redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
-        --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save '' --appendonly no \
+        --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save '' "${persistence[@]}" \
         --protected-mode yes >/dev/null
     for _ in $(seq 1 100); do
         redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && return 0

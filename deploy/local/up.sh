@@ -30,14 +30,14 @@ echo "$pg_dir" >"$state/pg.path"
 if cm_pg_running "$pg_dir"; then
     echo "postgres: already running on 127.0.0.1:$pg_port"
 else
-    cm_pg_start "$pg_dir" "$pg_port"
-    echo "postgres: started on 127.0.0.1:$pg_port (data in $pg_dir)"
+    cm_pg_start "$pg_dir" "$pg_port" durable
+    echo "postgres: started on 127.0.0.1:$pg_port (data in $pg_dir; fsync, synchronous_commit, full_page_writes on)"
 fi
 if redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; then
     echo "redis: already running on 127.0.0.1:$redis_port"
 else
-    cm_redis_start "$state/redis" "$redis_port"
-    echo "redis: started on 127.0.0.1:$redis_port"
+    cm_redis_start "$state/redis" "$redis_port" durable
+    echo "redis: started on 127.0.0.1:$redis_port (append-only file, fsync every second)"
 fi
 
 export CAREMATCH_DB_URL="postgresql://carematch@127.0.0.1:$pg_port/carematch"
