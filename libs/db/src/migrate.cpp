@@ -83,6 +83,24 @@ int migrate(const std::string& url, const std::string& schema, const std::vector
                   " published_at timestamptz)");
         statement("CREATE INDEX IF NOT EXISTS outbox_unpublished ON " + q +
                   ".outbox (id) WHERE published_at IS NULL");
+        // What an event consumer has handled (its effects committed with the row), and what it gave up on.
+        statement("CREATE TABLE IF NOT EXISTS " + q +
+                  ".inbox ("
+                  " event_id uuid PRIMARY KEY,"
+                  " stream text NOT NULL,"
+                  " event_type text NOT NULL,"
+                  " processed_at timestamptz NOT NULL DEFAULT now())");
+        statement("CREATE TABLE IF NOT EXISTS " + q +
+                  ".event_failures ("
+                  " event_id uuid PRIMARY KEY,"
+                  " stream text NOT NULL,"
+                  " entry_id text NOT NULL,"
+                  " event_type text NOT NULL,"
+                  " payload text NOT NULL,"
+                  " failures integer NOT NULL CHECK (failures > 0),"
+                  " last_error text NOT NULL,"
+                  " dead boolean NOT NULL DEFAULT false,"
+                  " last_at timestamptz NOT NULL DEFAULT now())");
         std::set<int> done;
         for (const auto& row : statement("SELECT version FROM " + q + ".schema_migrations")) {
             done.insert(row[0].as<int>());

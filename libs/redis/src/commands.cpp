@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace carematch::redis {
@@ -140,6 +141,44 @@ asio::awaitable<core::result<std::vector<stream_entry>>> xreadgroup(client& c,
             for (const auto& e : s.elements[1].elements) {
                 out.push_back(parse_entry(e));
             }
+        }
+    }
+    co_return out;
+}
+
+asio::awaitable<core::result<std::vector<stream_batch>>> xreadgroup_streams(client& c,
+                                                                            std::string group,
+                                                                            std::string consumer,
+                                                                            std::vector<std::string> streams,
+                                                                            std::size_t count,
+                                                                            long block_ms) {
+    std::vector<std::string> args{"XREADGROUP",
+                                  "GROUP",
+                                  std::move(group),
+                                  std::move(consumer),
+                                  "COUNT",
+                                  std::to_string(count),
+                                  "BLOCK",
+                                  std::to_string(std::max(block_ms, 0L)),
+                                  "STREAMS"};
+    const std::size_t n = streams.size();
+    for (auto& s : streams) {
+        args.push_back(std::move(s));
+    }
+    args.insert(args.end(), n, ">");
+    auto r = checked(co_await c.command(std::move(args)));
+    if (!r) {
+        co_return r.error();
+    }
+    std::vector<stream_batch> out;
+    // Reply: [[stream, [entry, ...]], ...] or nil on timeout.
+    for (const auto& s : r->elements) {
+        if (s.elements.size() == 2) {
+            stream_batch b{s.elements[0].str, {}};
+            for (const auto& e : s.elements[1].elements) {
+                b.entries.push_back(parse_entry(e));
+            }
+            out.push_back(std::move(b));
         }
     }
     co_return out;

@@ -21,23 +21,29 @@ const core::clock& wall_clock() {
     return clock;
 }
 
-deps::deps(asio::io_context& io,
+deps::deps(asio::io_context& io_context,
            const core::service_config& service,
            const std::string& schema_name,
            const auth::token_config& auth,
            const core::clock& clk,
            http::client::settings peer_settings)
-    : service_settings(service),
+    : io(io_context),
+      service_settings(service),
       schema(schema_name),
       auth_settings(auth),
       clock(clk),
       pool(service.db),
-      redis(io, service.redis),
+      redis(io_context, service.redis),
       relay(pool, redis, schema_name),
-      peers(io, peer_settings),
+      peers(io_context, peer_settings),
       verifier(auth.tokens, clk) {}
 
 deps::~deps() = default;
+
+std::unique_ptr<events::consumer> deps::make_consumer(events::consumer_settings settings, events::handler h) {
+    return std::make_unique<events::consumer>(
+        io, pool, service_settings.redis, schema, std::move(settings), std::move(h));
+}
 
 service::service(std::string name, std::unique_ptr<deps> d, const std::vector<db::migration>& migrations)
     : name_(std::move(name)), deps_(std::move(d)), migrations_(migrations) {
@@ -102,6 +108,33 @@ void service::add_gauges(observability::metrics& m) {
     m.add_gauge("carematch_db_pool_reconnects" + label, "Connections reopened after a loss.", [&p] {
         return static_cast<double>(p.stats().reconnects);
     });
+    for (const auto& c : consumers_) {
+        const events::consumer& ref = *c;
+        for (const auto& stream : ref.settings().streams) {
+            m.add_gauge("carematch_events_lag{service=\"" + name_ + "\",stream=\"" + stream + "\"}",
+                        "Stream entries not yet delivered to the service's consumer group.",
+                        [&ref, stream] {
+                            const auto lag = ref.lag();
+                            const auto it = lag.find(stream);
+                            return it == lag.end() ? 0.0 : static_cast<double>(it->second);
+                        });
+        }
+        m.add_gauge(
+            "carematch_events_dead_letters{service=\"" + name_ + "\",group=\"" + ref.settings().group + "\"}",
+            "Events given up on after repeated handler failures (see the event_failures table).",
+            [&ref] { return static_cast<double>(ref.stats().dead_lettered); });
+        m.add_gauge(
+            "carematch_events_handled{service=\"" + name_ + "\",group=\"" + ref.settings().group + "\"}",
+            "Events handled by the service's consumer.",
+            [&ref] { return static_cast<double>(ref.stats().handled); });
+    }
+}
+
+void service::add_consumer(std::unique_ptr<events::consumer> c) {
+    events::consumer& ref = *c;
+    consumers_.push_back(std::move(c));
+    std::function<asio::awaitable<void>()> loop = [&ref]() -> asio::awaitable<void> { co_await ref.run(); };
+    add_loop("consumer " + ref.settings().group, std::move(loop));
 }
 
 asio::awaitable<void> service::supervise(task& t) {
@@ -144,6 +177,9 @@ asio::awaitable<void> service::run() {
 void service::stop() {
     deps_->stopping = true;
     deps_->relay.stop();
+    for (auto& c : consumers_) {
+        c->stop();
+    }
 }
 
 db::pool& service::pool() {

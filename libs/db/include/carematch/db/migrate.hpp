@@ -18,8 +18,9 @@ struct migration {
 /// Applies to `schema` the migrations not yet recorded in <schema>.schema_migrations, in version order, each
 /// in its own transaction with search_path set to the schema, all under a PostgreSQL advisory lock so that
 /// concurrent starters apply each migration once. Creates the schema, its schema_migrations table and its
-/// outbox table first. Returns how many were applied. Throws std::invalid_argument for a bad schema name or
-/// duplicate versions, and the database error of a failing migration (whose transaction rolls back).
+/// outbox, inbox and event_failures tables first. Returns how many were applied. Throws std::invalid_argument
+/// for a bad schema name or duplicate versions, and the database error of a failing migration (whose
+/// transaction rolls back).
 int migrate(const std::string& url, const std::string& schema, const std::vector<migration>& migrations);
 
 /// Reads the service's schema from `key` (default `fallback`), checks it with valid_schema_name (config_error

@@ -46,6 +46,20 @@ boost::asio::awaitable<core::result<std::vector<stream_entry>>> xreadgroup(clien
                                                                            long block_ms,
                                                                            std::string from = ">");
 
+/// New entries of several streams at once: XREADGROUP GROUP group consumer COUNT count BLOCK block_ms STREAMS
+/// s1 s2 … > > …; per stream, in order. An empty result when the block timed out.
+struct stream_batch {
+    std::string stream;
+    std::vector<stream_entry> entries;
+};
+boost::asio::awaitable<core::result<std::vector<stream_batch>>> xreadgroup_streams(
+    client& c,
+    std::string group,
+    std::string consumer,
+    std::vector<std::string> streams,
+    std::size_t count,
+    long block_ms);
+
 /// XACK stream group ids…; returns how many were acknowledged.
 boost::asio::awaitable<core::result<long long>> xack(client& c,
                                                      std::string stream,

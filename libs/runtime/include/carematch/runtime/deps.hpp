@@ -7,6 +7,7 @@
 #include <carematch/core/config.hpp>
 #include <carematch/db/outbox.hpp>
 #include <carematch/db/pool.hpp>
+#include <carematch/events/consumer.hpp>
 #include <carematch/http/client.hpp>
 #include <carematch/redis/client.hpp>
 
@@ -26,6 +27,7 @@ struct deps {
          http::client::settings peer_settings = {});
     virtual ~deps();
 
+    boost::asio::io_context& io;
     core::service_config service_settings;
     std::string schema;
     auth::token_config auth_settings;
@@ -37,6 +39,9 @@ struct deps {
     auth::token_verifier verifier;
     std::unique_ptr<auth::token_issuer> issuer;  // set at start, once the signing key is parsed
     std::atomic<bool> stopping{false};
+
+    /// A consumer of other services' events into this service's inbox (hand it to service::add_consumer).
+    std::unique_ptr<events::consumer> make_consumer(events::consumer_settings settings, events::handler h);
 
     /// The local day at the clock's now: the one "today" of every service.
     std::chrono::sys_days today() const { return service_settings.local.day(clock.now()); }

@@ -24,6 +24,9 @@ struct migration;
 namespace carematch::core {
 class clock;
 }
+namespace carematch::events {
+class consumer;
+}
 
 namespace carematch::runtime {
 
@@ -85,6 +88,10 @@ class service {
     /// Runs `loop` (which returns only when the service stops) under supervision.
     void add_loop(std::string name, std::function<boost::asio::awaitable<void>()> loop);
 
+    /// Runs `c` (from deps::make_consumer) under supervision until stop(); its lag, handled events and dead
+    /// letters become gauges.
+    void add_consumer(std::unique_ptr<events::consumer> c);
+
     /// Declares peer `name`, whose address lives in the service's config at `where`.
     void add_peer(std::string name, http::endpoint& where);
 
@@ -101,6 +108,7 @@ class service {
     const std::vector<db::migration>& migrations_;
     std::deque<task> tasks_;  // a deque: running loops keep references to their task
     std::vector<std::pair<std::string, http::endpoint*>> peers_;
+    std::vector<std::unique_ptr<events::consumer>> consumers_;
 };
 
 /// A service whose handlers share `Context`, a runtime::deps of its own (complete where ctx() is used).
