@@ -83,6 +83,14 @@ int migrate(const std::string& url, const std::string& schema, const std::vector
                   " published_at timestamptz)");
         statement("CREATE INDEX IF NOT EXISTS outbox_unpublished ON " + q +
                   ".outbox (id) WHERE published_at IS NULL");
+        // The stream entry id the relay gave an event when it claimed it (kept, so that a relay taking over a
+        // dead one's batch repeats it exactly), and the last id given per stream.
+        statement("ALTER TABLE " + q + ".outbox ADD COLUMN IF NOT EXISTS stream_id text");
+        statement("CREATE TABLE IF NOT EXISTS " + q +
+                  ".outbox_streams ("
+                  " stream text PRIMARY KEY,"
+                  " last_ms bigint NOT NULL,"
+                  " last_seq bigint NOT NULL)");
         // What an event consumer has handled (its effects committed with the row), and what it gave up on.
         statement("CREATE TABLE IF NOT EXISTS " + q +
                   ".inbox ("

@@ -11,6 +11,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -40,16 +42,48 @@ outbox_relay::outbox_relay(pool& db, redis::client& redis, std::string schema, r
     }
 }
 
+namespace {
+
+struct stream_pos {
+    long long ms = 0;
+    long long seq = 0;
+};
+
+std::optional<stream_pos> parse_stream_id(const std::string& id) {
+    const auto dash = id.find('-');
+    if (dash == std::string::npos) {
+        return std::nullopt;
+    }
+    try {
+        return stream_pos{std::stoll(id.substr(0, dash)), std::stoll(id.substr(dash + 1))};
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::string id_array(const std::vector<long long>& ids) {
+    std::string text = "{";
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (i > 0) {
+            text += ',';
+        }
+        text += std::to_string(ids[i]);
+    }
+    return text + "}";
+}
+
+}  // namespace
+
 asio::awaitable<std::size_t> outbox_relay::run_once() {
     struct row {
         long long id;
-        std::string event_id, stream, type, payload, created_at;
+        std::string event_id, stream, type, payload, created_at, stream_id;
     };
-    const std::string table = schema_ + ".outbox";
+    const std::string q = "\"" + schema_ + "\"";  // checked by valid_schema_name
+    const std::string table = q + ".outbox";
+    const std::string positions = q + ".outbox_streams";
     // One batch at a time per schema: the claim is serialised by an advisory lock and refused while another
-    // relay's lease is live. Each event is published under the stream id "<outbox id>-0", so a batch taken
-    // over from a relay that died after XADD and before marking repeats nothing: Redis refuses an id it
-    // already has.
+    // relay's lease is live.
     const std::string claim_sql =
         "UPDATE " + table +
         " SET claimed_until = now() + make_interval(secs => $2) WHERE id IN (SELECT id FROM " + table +
@@ -58,9 +92,17 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         table +
         " WHERE published_at IS NULL AND claimed_until > now())"
         " RETURNING id, event_id::text, stream, event_type, payload::text,"
-        " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+        " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), coalesce(stream_id, "
+        "'')";
+    const std::string last_sql = "SELECT last_ms, last_seq FROM " + positions + " WHERE stream = $1";
+    const std::string give_sql = "UPDATE " + table + " SET stream_id = $2 WHERE id = $1";
+    const std::string moved_sql =
+        "INSERT INTO " + positions +
+        " AS p (stream, last_ms, last_seq) VALUES ($1, $2, $3)"
+        " ON CONFLICT (stream) DO UPDATE SET last_ms = excluded.last_ms, last_seq = excluded.last_seq"
+        " WHERE (p.last_ms, p.last_seq) < (excluded.last_ms, excluded.last_seq)";
     const auto batch = static_cast<long long>(settings_.batch);
-    const auto lease = static_cast<double>(settings_.lease.count());
+    const double lease = std::chrono::duration<double>(settings_.lease).count();
     const std::string lock_key = "carematch.outbox." + schema_;
     std::vector<row> rows = co_await db_.transact([&](pqxx::work& tx) {
         tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", lock_key);
@@ -71,34 +113,81 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
                               r[2].as<std::string>(),
                               r[3].as<std::string>(),
                               r[4].as<std::string>(),
-                              r[5].as<std::string>()});
+                              r[5].as<std::string>(),
+                              r[6].as<std::string>()});
+        }
+        std::sort(out.begin(), out.end(), [](const row& a, const row& b) { return a.id < b.id; });
+        // Entry ids for the rows that have none yet, in claim order, above the last id given on each stream.
+        std::map<std::string, stream_pos> last;
+        long long now_ms = -1;
+        for (auto& r : out) {
+            if (!r.stream_id.empty()) {
+                continue;
+            }
+            if (now_ms < 0) {
+                now_ms = tx.exec("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")[0][0]
+                             .as<long long>();
+            }
+            auto it = last.find(r.stream);
+            if (it == last.end()) {
+                stream_pos p;
+                if (auto found = tx.exec_params(last_sql, r.stream); !found.empty()) {
+                    p = {found[0][0].as<long long>(), found[0][1].as<long long>()};
+                }
+                it = last.emplace(r.stream, p).first;
+            }
+            stream_pos& p = it->second;
+            if (now_ms > p.ms) {
+                p = {now_ms, 0};
+            } else {
+                ++p.seq;
+            }
+            r.stream_id = std::to_string(p.ms) + "-" + std::to_string(p.seq);
+            tx.exec_params(give_sql, r.id, r.stream_id);
+        }
+        for (const auto& [stream, p] : last) {
+            tx.exec_params(moved_sql, stream, p.ms, p.seq);
         }
         return out;
     });
     if (rows.empty()) {
         co_return 0;
     }
-    std::sort(rows.begin(), rows.end(), [](const row& a, const row& b) { return a.id < b.id; });
+    const std::string renew_sql =
+        "UPDATE " + table +
+        " SET claimed_until = now() + make_interval(secs => $2) WHERE id = ANY($1::bigint[])";
+    auto renewed_at = std::chrono::steady_clock::now();
     std::vector<long long> published;
-    for (auto& r : rows) {
+    std::vector<std::pair<long long, std::string>> republished;  // rows that took a fresh id
+    std::map<std::string, stream_pos> moved;
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+        auto& r = rows[k];
+        if (std::chrono::steady_clock::now() - renewed_at > settings_.lease / 3) {
+            // Still at work: keep the lease, so that nobody takes over a live relay's batch.
+            std::vector<long long> rest;
+            for (std::size_t m = k; m < rows.size(); ++m) {
+                rest.push_back(rows[m].id);
+            }
+            const std::string ids = id_array(rest);
+            co_await db_.transact([&](pqxx::work& tx) { tx.exec_params(renew_sql, ids, lease); });
+            renewed_at = std::chrono::steady_clock::now();
+        }
         redis::field_list fields{
             {"id", r.event_id}, {"type", r.type}, {"payload", r.payload}, {"occurred_at", r.created_at}};
-        const std::string entry_id = std::to_string(r.id) + "-0";
         redis::field_list copy = fields;
         auto added = co_await redis::xadd_with_id(
-            redis_, r.stream, entry_id, std::move(fields), settings_.stream_max_len);
+            redis_, r.stream, r.stream_id, std::move(fields), settings_.stream_max_len);
         if (added && !*added) {
-            // Refused: either our own earlier XADD (a repeat, nothing to do) or a stream that also holds
-            // entries from elsewhere with greater ids (another database, a rebuilt outbox). Only the first is
-            // safe to skip; in the second case publish with a fresh id (consumers dedupe by event id).
-            std::vector<std::string> range{"XRANGE", r.stream, entry_id, entry_id};
+            // Refused: either this very event, published by a relay that died before marking (nothing to
+            // do), or foreign entries above the id (publish with a fresh id and move the stream's last id).
+            std::vector<std::string> range{"XRANGE", r.stream, r.stream_id, r.stream_id};
             auto existing = co_await redis_.command(std::move(range));
             auto ours = [&](const redis::reply& entries) {
                 for (const auto& e : entries.elements) {
                     const auto& kv =
                         e.elements.size() == 2 ? e.elements[1].elements : std::vector<redis::reply>{};
-                    for (std::size_t k = 0; k + 1 < kv.size(); k += 2) {
-                        if (kv[k].str == "id" && kv[k + 1].str == r.event_id) {
+                    for (std::size_t f = 0; f + 1 < kv.size(); f += 2) {
+                        if (kv[f].str == "id" && kv[f + 1].str == r.event_id) {
                             return true;
                         }
                     }
@@ -108,12 +197,18 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
             if (!existing) {
                 added = core::result<bool>(boost::system::in_place_error, existing.error());
             } else if (!ours(*existing)) {
-                core::log::warn("outbox stream holds foreign ids; publishing with a fresh id",
-                                {{"schema", schema_}, {"stream", r.stream}});
                 auto fresh =
                     co_await redis::xadd(redis_, r.stream, std::move(copy), settings_.stream_max_len);
                 if (!fresh) {
                     added = core::result<bool>(boost::system::in_place_error, fresh.error());
+                } else {
+                    republished.emplace_back(r.id, *fresh);
+                    if (auto p = parse_stream_id(*fresh)) {
+                        auto& at = moved[r.stream];
+                        if (std::pair{p->ms, p->seq} > std::pair{at.ms, at.seq}) {
+                            at = *p;
+                        }
+                    }
                 }
             }
         }
@@ -123,16 +218,10 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         }
         published.push_back(r.id);  // added now, or already there from a relay that died before marking
     }
-    auto id_array = [](const std::vector<long long>& ids) {
-        std::string text = "{";
-        for (std::size_t i = 0; i < ids.size(); ++i) {
-            if (i > 0) {
-                text += ',';
-            }
-            text += std::to_string(ids[i]);
-        }
-        return text + "}";
-    };
+    if (!republished.empty()) {
+        core::log::warn("outbox stream holds foreign entries; published with fresh ids",
+                        {{"schema", schema_}, {"events", republished.size()}});
+    }
     std::vector<long long> left;
     for (const auto& r : rows) {
         if (std::find(published.begin(), published.end(), r.id) == published.end()) {
@@ -147,6 +236,12 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
     co_await db_.transact([&](pqxx::work& tx) {
         tx.exec_params(mark_sql, published_ids);
         tx.exec_params(release_sql, left_ids);  // not published: free for the next pass at once
+        for (const auto& [id, fresh] : republished) {
+            tx.exec_params(give_sql, id, fresh);
+        }
+        for (const auto& [stream, p] : moved) {
+            tx.exec_params(moved_sql, stream, p.ms, p.seq);
+        }
     });
     co_return published.size();
 }

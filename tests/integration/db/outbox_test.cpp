@@ -95,21 +95,22 @@ TEST_F(outbox_test, a_relay_that_died_mid_batch_is_taken_over_without_repeats) {
             return enqueue_event(tx, schema, stream, "order.created", "{\"n\":" + std::to_string(i) + "}");
         })));
     }
-    // The dead relay: it claimed all three, published the first two under their ids, and died before marking.
-    auto rows = test::run_coro(io, db.transact([&](pqxx::work& tx) {
-        std::vector<long long> out;
+    // The dead relay: it claimed all three and gave them entry ids, published the first two under those ids,
+    // and died before marking.
+    auto given = test::run_coro(io, db.transact([&](pqxx::work& tx) {
+        std::vector<std::string> out;
         for (const auto& r : tx.exec("UPDATE " + schema +
-                                     ".outbox SET claimed_until = now() + interval '1 hour' RETURNING id")) {
-            out.push_back(r[0].as<long long>());
+                                     ".outbox SET claimed_until = now() + interval '1 hour',"
+                                     " stream_id = '1700000000000-' || id RETURNING stream_id")) {
+            out.push_back(r[0].as<std::string>());
         }
-        std::sort(out.begin(), out.end());
         return out;
     }));
-    ASSERT_EQ(rows.size(), 3u);
+    ASSERT_EQ(given.size(), 3u);
+    std::sort(given.begin(), given.end());
     for (int i = 0; i < 2; ++i) {
         redis::field_list f{{"id", ids[i]}, {"type", "order.created"}};
-        ASSERT_TRUE(
-            *test::run_coro(io, redis::xadd_with_id(redis, stream, std::to_string(rows[i]) + "-0", f)));
+        ASSERT_TRUE(*test::run_coro(io, redis::xadd_with_id(redis, stream, given[i], f)));
     }
     outbox_relay relay(db, redis, schema);
     EXPECT_EQ(test::run_coro(io, relay.run_once()), 0u);  // its lease is live: nobody else publishes
@@ -121,11 +122,46 @@ TEST_F(outbox_test, a_relay_that_died_mid_batch_is_taken_over_without_repeats) {
     EXPECT_EQ(test::run_coro(io, relay.run_once()), 3u);
     EXPECT_EQ(test::run_coro(io, relay.run_once()), 0u);
     auto entries = stream_entries();
-    ASSERT_EQ(entries.size(), 3u);  // each event once, in order
+    ASSERT_EQ(entries.size(), 3u);  // each event once, in order, under the ids it was given
     for (int i = 0; i < 3; ++i) {
-        EXPECT_EQ(entries[i].str.empty() ? entries[i].elements[0].str : entries[i].str,
-                  std::to_string(rows[i]) + "-0");
+        EXPECT_EQ(entries[i].elements[0].str, given[i]);
         EXPECT_EQ(entries[i].elements[1].elements[1].str, ids[i]);
+    }
+}
+
+// A transaction that commits after later ones were published: its event still gets a usable id above
+// theirs, and so does every event after it (no fallback to fresh ids, so repeats stay impossible).
+TEST_F(outbox_test, an_event_committed_out_of_order_gets_an_id_above_those_published_before_it) {
+    pqxx::connection slow_conn(test::db_url());
+    pqxx::work slow(slow_conn);
+    const std::string late = enqueue_event(slow, schema, stream, "order.created", R"({"n":"late"})");
+    const std::string early = test::run_coro(io, db.transact([&](pqxx::work& tx) {
+        return enqueue_event(tx, schema, stream, "order.created", R"({"n":"early"})");
+    }));
+    outbox_relay relay(db, redis, schema);
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 1u);  // the late one is not committed yet
+    slow.commit();
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 1u);
+    for (int i = 0; i < 20; ++i) {
+        test::run_coro(io, db.transact([&](pqxx::work& tx) {
+            enqueue_event(tx, schema, stream, "n", "{\"n\":" + std::to_string(i) + "}");
+        }));
+    }
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 20u);
+    auto entries = stream_entries();
+    ASSERT_EQ(entries.size(), 22u);
+    EXPECT_EQ(entries[0].elements[1].elements[1].str, early);
+    EXPECT_EQ(entries[1].elements[1].elements[1].str, late);
+    // Every event sits under the id it was given at its claim: none needed a fresh one.
+    auto given = test::run_coro(io, db.transact([&](pqxx::work& tx) {
+        std::map<std::string, std::string> out;
+        for (const auto& r : tx.exec("SELECT event_id::text, stream_id FROM " + schema + ".outbox")) {
+            out[r[0].as<std::string>()] = r[1].as<std::string>();
+        }
+        return out;
+    }));
+    for (const auto& e : entries) {
+        EXPECT_EQ(given[e.elements[1].elements[1].str], e.elements[0].str);
     }
 }
 
@@ -133,18 +169,33 @@ TEST_F(outbox_test, foreign_entries_in_the_stream_never_swallow_an_event) {
     // Another database's relay wrote this stream first, at this outbox's future ids and beyond.
     redis::field_list foreign{{"id", "someone-else"}, {"type", "order.created"}};
     ASSERT_TRUE(*test::run_coro(io, redis::xadd_with_id(redis, stream, "1-0", foreign)));
-    ASSERT_TRUE(*test::run_coro(io, redis::xadd_with_id(redis, stream, "999999999-0", foreign)));
+    ASSERT_TRUE(*test::run_coro(io, redis::xadd_with_id(redis, stream, "99999999999999-0", foreign)));
     std::string mine = test::run_coro(io, db.transact([&](pqxx::work& tx) {
         return enqueue_event(tx, schema, stream, "order.created", R"({"n":1})");
     }));
     outbox_relay relay(db, redis, schema);
     EXPECT_EQ(test::run_coro(io, relay.run_once()), 1u);
+    // The next event fits above the foreign entries at once: the fresh id moved the stream's last id.
+    std::string next = test::run_coro(io, db.transact([&](pqxx::work& tx) {
+        return enqueue_event(tx, schema, stream, "order.created", R"({"n":2})");
+    }));
+    EXPECT_EQ(test::run_coro(io, relay.run_once()), 1u);
     int found = 0;
+    std::string next_entry;
     for (const auto& e : stream_entries()) {
         const auto& kv = e.elements[1].elements;
         found += kv.size() >= 2 && kv[1].str == mine ? 1 : 0;
+        if (kv.size() >= 2 && kv[1].str == next) {
+            next_entry = e.elements[0].str;
+        }
     }
     EXPECT_EQ(found, 1);
+    const std::string given = test::run_coro(io, db.transact([&](pqxx::work& tx) {
+        return tx
+            .exec_params1("SELECT stream_id FROM " + schema + ".outbox WHERE event_id = $1::uuid", next)[0]
+            .as<std::string>();
+    }));
+    EXPECT_EQ(next_entry, given);
 }
 
 TEST_F(outbox_test, malformed_payload_is_refused_in_the_transaction) {

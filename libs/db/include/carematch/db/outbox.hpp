@@ -31,16 +31,23 @@ std::string enqueue_event(pqxx::work& tx,
 struct relay_settings {
     std::size_t batch = 100;
     std::chrono::milliseconds poll_interval{200};
-    std::chrono::seconds lease{30};  // a claimed batch not marked published by then is claimed again
+    // A claimed batch not marked published by then is another relay's to take: short, and renewed while the
+    // relay is still publishing, so that a dead relay's batch is taken over within seconds.
+    std::chrono::milliseconds lease{5'000};
     std::size_t stream_max_len = 100'000;
 };
 
-/// Publishes committed outbox rows of one schema to their Redis streams (XADD with fields id, type,
-/// payload, occurred_at, under the stream id "<outbox row id>-0") and marks them published. One batch per
-/// schema at a time; a relay that dies between XADD and marking leaves its lease to expire, and the next
-/// relay's repeats are refused by Redis (the id exists), so each event is in its stream exactly once. When a
-/// stream also holds foreign entries with greater ids (another database, a rebuilt outbox), a refused id that
-/// is not in the stream is published with a fresh id instead: never lost, at least once.
+/// Publishes committed outbox rows of one schema to their Redis streams (XADD with fields id, type, payload,
+/// occurred_at) and marks them published. One batch per schema at a time (an advisory lock and a live lease).
+///
+/// Stream entry ids are given when a row is claimed, in claim order, above the last id given on that stream
+/// ("<ms>-<seq>", the larger of the clock and the last id), and kept with the row: an event whose transaction
+/// committed late (after rows with greater outbox ids were published) still gets an id above them, and a
+/// relay that takes over a dead one's batch repeats the very ids it was given, which Redis refuses when the
+/// dead relay had published them: each event is in its stream exactly once. When the stream holds foreign
+/// entries above a given id (another database writing the same stream), the event is published with a
+/// fresh id instead and the stream's last id moves there, so that the next batch fits again: never lost,
+/// at least once, and no lasting fallback.
 class outbox_relay {
   public:
     outbox_relay(pool& db, redis::client& redis, std::string schema, relay_settings s = {});
