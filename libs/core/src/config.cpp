@@ -258,6 +258,13 @@ service_config read_service_config(config_source& source) {
         source.get_int("http.shutdown_grace_ms", c.http.shutdown_grace.count(), 0, 600'000));
     c.db.url = source.require_string("db.url");
     c.db.pool_size = static_cast<int>(source.get_int("db.pool_size", c.db.pool_size, 1, 256));
+    c.db.queue_limit = static_cast<int>(source.get_int("db.queue_limit", c.db.queue_limit, 0, 100'000));
+    c.db.acquire_timeout = std::chrono::milliseconds(
+        source.get_int("db.acquire_timeout_ms", c.db.acquire_timeout.count(), 10, 600'000));
+    c.db.connect_timeout =
+        std::chrono::seconds(source.get_int("db.connect_timeout_s", c.db.connect_timeout.count(), 1, 600));
+    c.http.max_in_flight =
+        static_cast<int>(source.get_int("http.max_in_flight", c.http.max_in_flight, 1, 1'000'000));
     c.db.statement_timeout = std::chrono::milliseconds(
         source.get_int("db.statement_timeout_ms", c.db.statement_timeout.count(), 0, 3'600'000));
     c.redis = parse_redis_url("redis.url", source.get_string("redis.url", "redis://127.0.0.1:6379"));

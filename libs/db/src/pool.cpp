@@ -30,9 +30,23 @@ struct pool::impl {
     std::atomic<int> waiting{0};
     std::atomic<std::uint64_t> retries{0};
     std::atomic<std::uint64_t> reconnects{0};
+    std::atomic<std::uint64_t> shed{0};
+
+    // The URL with libpq's connect_timeout, unless it names one itself.
+    std::string conninfo() const {
+        const std::string& url = settings.url;
+        if (url.find("connect_timeout") != std::string::npos) {
+            return url;
+        }
+        const std::string t = std::to_string(settings.connect_timeout.count());
+        if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+            return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=" + t;
+        }
+        return url + " connect_timeout=" + t;
+    }
 
     std::unique_ptr<pqxx::connection> open() {
-        auto c = std::make_unique<pqxx::connection>(settings.url);
+        auto c = std::make_unique<pqxx::connection>(conninfo());
         pqxx::nontransaction n(*c);
         if (settings.statement_timeout.count() > 0) {
             n.exec("SET statement_timeout = " + std::to_string(settings.statement_timeout.count()));
@@ -137,6 +151,7 @@ pool_stats pool::stats() const noexcept {
     s.waiting = impl_->waiting.load();
     s.retries = impl_->retries.load();
     s.reconnects = impl_->reconnects.load();
+    s.shed = impl_->shed.load();
     return s;
 }
 
@@ -148,18 +163,37 @@ asio::awaitable<void> pool::run(std::function<void(pqxx::work&)> body, isolation
         [](auto handler, std::shared_ptr<impl> i, isolation level, std::function<void(pqxx::work&)> fn) {
             auto ex = asio::get_associated_executor(handler);
             auto work = asio::make_work_guard(ex);
+            if (i->waiting.load() >= i->settings.queue_limit) {
+                // Overload is answered, not queued.
+                ++i->shed;
+                asio::post(ex, [handler = std::move(handler)]() mutable {
+                    handler(std::make_exception_ptr(
+                        core::overloaded_error("database busy: too many transactions waiting")));
+                });
+                return;
+            }
             ++i->waiting;
+            const auto queued_at = std::chrono::steady_clock::now();
             asio::post(i->threads,
                        [i,
                         level,
+                        queued_at,
                         fn = std::move(fn),
                         handler = std::move(handler),
                         ex,
                         work = std::move(work)]() mutable {
                            --i->waiting;
-                           ++i->in_use;
-                           std::exception_ptr failure = i->execute(fn, level);
-                           --i->in_use;
+                           std::exception_ptr failure;
+                           if (std::chrono::steady_clock::now() - queued_at > i->settings.acquire_timeout) {
+                               // Its caller has waited too long already: do not start it.
+                               ++i->shed;
+                               failure = std::make_exception_ptr(
+                                   core::overloaded_error("database busy: no connection in time"));
+                           } else {
+                               ++i->in_use;
+                               failure = i->execute(fn, level);
+                               --i->in_use;
+                           }
                            asio::post(
                                ex, [handler = std::move(handler), failure]() mutable { handler(failure); });
                            work.reset();

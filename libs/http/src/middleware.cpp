@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -62,6 +63,26 @@ middleware access_log() {
                          {"duration_ms", ms},
                          {"remote", req.remote_address}});
         co_return res;
+    };
+}
+
+middleware limit_in_flight(int max) {
+    auto count = std::make_shared<std::atomic<int>>(0);
+    return [count, max](request& req, const handler& next) -> boost::asio::awaitable<response> {
+        if (count->fetch_add(1) >= max) {
+            count->fetch_sub(1);
+            response r = problem_response(
+                core::problem{
+                    503, "Service Unavailable", "too many requests in progress; try again shortly", {}},
+                req.request_id);
+            r.set_header("Retry-After", "1");
+            co_return r;
+        }
+        struct leave {
+            std::atomic<int>& n;
+            ~leave() { n.fetch_sub(1); }
+        } guard{*count};
+        co_return co_await next(req);
     };
 }
 

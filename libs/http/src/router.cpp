@@ -154,6 +154,10 @@ handler router::as_handler() const {
             co_return co_await (*m.target)(req);
         } catch (const core::problem_error& e) {
             co_return problem_response(e.get(), req.request_id);
+        } catch (const core::overloaded_error& e) {
+            core::log::warn("overloaded",
+                            {{"request_id", req.request_id}, {"route", req.route}, {"error", e.what()}});
+            unavailable = true;
         } catch (const core::unavailable_error& e) {
             core::log::error("dependency unavailable",
                              {{"request_id", req.request_id}, {"route", req.route}, {"error", e.what()}});
@@ -163,8 +167,10 @@ handler router::as_handler() const {
                              {{"request_id", req.request_id}, {"route", req.route}, {"error", e.what()}});
         }
         if (unavailable) {
-            co_return problem_response(core::problem{503, "Service Unavailable", "try again later", {}},
-                                       req.request_id);
+            response r = problem_response(core::problem{503, "Service Unavailable", "try again later", {}},
+                                          req.request_id);
+            r.set_header("Retry-After", "1");
+            co_return r;
         }
         co_return problem_response(core::problem{500, "Internal Server Error", "internal error", {}},
                                    req.request_id);

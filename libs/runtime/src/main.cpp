@@ -48,8 +48,9 @@ int service_main(int argc,
             }
         }
         observability::add_routes(router, metrics, std::move(probes));
-        http::server server(
-            io, listener.http, http::compose(observability::standard_chain(metrics), router.as_handler()));
+        auto chain = observability::standard_chain(metrics);
+        chain.push_back(http::limit_in_flight(listener.http.max_in_flight));  // counted and logged as well
+        http::server server(io, listener.http, http::compose(std::move(chain), router.as_handler()));
         server.start();
 
         // A peer that runs in this process is reached on this very listener.

@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
@@ -23,6 +24,8 @@ core::db_settings settings(int size) {
     core::db_settings s;
     s.url = test::db_url();
     s.pool_size = size;
+    s.queue_limit = 10'000;  // these tests queue on purpose; shedding has its own test
+    s.acquire_timeout = std::chrono::seconds(60);
     return s;
 }
 
@@ -184,6 +187,68 @@ TEST(pool, a_savepoint_rolls_back_parameterised_statements_and_the_transaction_g
         return tx.exec("SELECT count(*) FROM t")[0][0].as<int>();
     }));
     EXPECT_EQ(rows, 1);
+}
+
+TEST(pool, overload_is_refused_at_once_not_queued) {
+    asio::io_context io;
+    core::db_settings s = settings(1);
+    s.queue_limit = 2;
+    s.acquire_timeout = std::chrono::seconds(60);
+    pool p(s);
+    std::atomic<int> ran{0};
+    std::atomic<int> refused{0};
+    auto one = [&]() -> asio::awaitable<void> {
+        try {
+            co_await p.transact([&](pqxx::work& tx) {
+                ++ran;
+                tx.exec("SELECT pg_sleep(0.2)");
+            });
+        } catch (const core::overloaded_error&) {
+            ++refused;
+        }
+    };
+    auto rest = [&]() -> asio::awaitable<void> {
+        while (p.stats().in_use == 0) {  // the first has its connection
+            co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+        }
+        using namespace asio::experimental::awaitable_operators;
+        co_await (one() && one() && one() && one());
+    };
+    auto scenario = [&]() -> asio::awaitable<void> {
+        using namespace asio::experimental::awaitable_operators;
+        // One runs, two wait (the limit), two more are refused at once.
+        co_await (one() && rest());
+    };
+    test::run_coro(io, scenario());
+    EXPECT_EQ(refused.load(), 2);
+    EXPECT_EQ(ran.load(), 3);
+    EXPECT_EQ(p.stats().shed, 2u);
+}
+
+TEST(pool, a_transaction_that_waited_past_the_acquire_timeout_is_not_started) {
+    asio::io_context io;
+    core::db_settings s = settings(1);
+    s.acquire_timeout = std::chrono::milliseconds(50);
+    pool p(s);
+    std::atomic<bool> second_ran{false};
+    bool second_refused = false;
+    auto first = [&]() -> asio::awaitable<void> {
+        co_await p.transact([](pqxx::work& tx) { tx.exec("SELECT pg_sleep(0.3)"); });
+    };
+    auto second = [&]() -> asio::awaitable<void> {
+        try {
+            co_await p.transact([&](pqxx::work&) { second_ran = true; });
+        } catch (const core::overloaded_error&) {
+            second_refused = true;
+        }
+    };
+    auto scenario = [&]() -> asio::awaitable<void> {
+        using namespace asio::experimental::awaitable_operators;
+        co_await (first() && second());
+    };
+    test::run_coro(io, scenario());
+    EXPECT_TRUE(second_refused);
+    EXPECT_FALSE(second_ran.load());
 }
 
 TEST(pool, unreachable_database_fails_fast_at_check) {

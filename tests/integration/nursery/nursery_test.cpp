@@ -26,6 +26,9 @@ class nursery_fixture : public identity::test_support::identity_fixture {
     nursery_fixture() {
         std::map<std::string, std::string> env{
             {"CAREMATCH_DB_URL", test::db_url()},
+            // Bursts of hundreds at once: these tests are about contention, not shedding (its own test).
+            {"CAREMATCH_DB_QUEUE_LIMIT", "100000"},
+            {"CAREMATCH_DB_ACQUIRE_TIMEOUT_MS", "600000"},
             {"CAREMATCH_REDIS_URL", test::required_env("CAREMATCH_TEST_REDIS_URL")},
             {"CAREMATCH_PROVIDERS_PROVIDERS_SCHEMA", providers_schema},
             {"CAREMATCH_PROVIDERS_CATALOG_FILE", std::string(CAREMATCH_SOURCE_DIR) + "/config/catalog.json"},

@@ -92,6 +92,15 @@ TEST_F(router_test, handler_exception_becomes_500_without_internal_text) {
     EXPECT_EQ(res.status, 500);
     EXPECT_EQ(res.body.find("secret"), std::string::npos);
     EXPECT_EQ(call("GET", "/down").status, 503);
+    EXPECT_EQ(call("GET", "/down").header("retry-after").value_or(""), "1");
+    r.add("GET", "/busy", [](request&) -> asio::awaitable<response> {
+        throw core::overloaded_error("no connection in time");
+        co_return response{};
+    });
+    auto busy = call("GET", "/busy");
+    EXPECT_EQ(busy.status, 503);
+    EXPECT_EQ(busy.header("retry-after").value_or(""), "1");
+    EXPECT_EQ(busy.body.find("connection"), std::string::npos);
 }
 
 }  // namespace

@@ -85,6 +85,7 @@ struct http_settings {
     std::chrono::milliseconds request_timeout{10'000};  // whole request must arrive within this (else 408)
     std::chrono::milliseconds idle_timeout{60'000};     // keep-alive connection without a request
     std::chrono::milliseconds shutdown_grace{10'000};   // in-flight requests may finish within this
+    int max_in_flight = 512;                            // requests being handled at once; more: 503 at once
 };
 
 struct db_settings {
@@ -92,6 +93,9 @@ struct db_settings {
     int pool_size = 8;
     std::chrono::milliseconds statement_timeout{5'000};
     std::string schema;  // set by the service (not config): the search_path of every pooled connection
+    int queue_limit = 256;                             // transactions waiting for a connection; more: 503
+    std::chrono::milliseconds acquire_timeout{1'000};  // waited longer for a connection: 503, not run
+    std::chrono::seconds connect_timeout{5};           // libpq's connect_timeout
 };
 
 struct redis_settings {

@@ -67,6 +67,13 @@ class unavailable_error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/// Too much work queued: a bounded queue is full or a request waited past its deadline for a connection or a
+/// thread. Answered 503 with Retry-After at once, instead of queueing.
+class overloaded_error : public unavailable_error {
+  public:
+    using unavailable_error::unavailable_error;
+};
+
 /// The standard reason phrase of an HTTP status, e.g. "Not Found".
 std::string_view status_title(int status) noexcept;
 

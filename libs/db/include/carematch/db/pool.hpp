@@ -27,6 +27,7 @@ struct pool_stats {
     int waiting = 0;  // transactions queued for a connection
     std::uint64_t retries = 0;
     std::uint64_t reconnects = 0;  // broken connections dropped and replaced
+    std::uint64_t shed = 0;        // refused at once (queue full) or given up on (no connection in time)
 };
 
 /// `size` connections, each used by one of `size` threads; no io thread ever blocks on PostgreSQL. Every
@@ -46,7 +47,9 @@ class pool {
     /// coroutine on its own executor with fn's result. The whole function is run again (with a fresh
     /// transaction) after a serialization failure or deadlock, and after a connection that broke before
     /// commit (the server restarted), with backoff. Exceptions from fn propagate after rollback; a database
-    /// that stays unreachable gives core::unavailable_error.
+    /// that stays unreachable gives core::unavailable_error. Overload is refused, not queued: with
+    /// settings.queue_limit transactions already waiting, or when this one waited longer than
+    /// settings.acquire_timeout for a connection, it fails with core::overloaded_error without running.
     template <class F>
     boost::asio::awaitable<std::invoke_result_t<F&, pqxx::work&>> transact(
         F fn, isolation level = isolation::read_committed) {

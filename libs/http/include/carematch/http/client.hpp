@@ -28,6 +28,7 @@ class client {
     struct settings {
         std::chrono::milliseconds timeout{5'000};  // connect, write and read, each request
         std::size_t max_idle_per_host = 16;
+        std::chrono::milliseconds max_idle_age{20'000};  // below the peers' keep-alive timeout (60 s)
     };
 
     explicit client(boost::asio::io_context& io);
@@ -37,8 +38,9 @@ class client {
     client& operator=(const client&) = delete;
 
     /// Sends `req` to host:port and reads the answer, reusing an idle kept-alive connection when there is
-    /// one (a stale one is replaced once, transparently, for methods safe to repeat). Returns
-    /// errc::unavailable when the peer cannot be reached or does not answer in time.
+    /// one young enough (a stale one is replaced once by a fresh connection, transparently, for methods safe
+    /// to repeat). Each connection is used on a strand of its own. Returns errc::unavailable when the peer
+    /// cannot be reached or does not answer in time.
     boost::asio::awaitable<core::result<response>> send(std::string host, std::uint16_t port, outgoing req);
 
     /// Idle connections kept for reuse, over all hosts.

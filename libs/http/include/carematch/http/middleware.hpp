@@ -17,6 +17,10 @@ handler compose(std::vector<middleware> chain, handler inner);
 /// in the response.
 middleware request_id();
 
+/// Answers 503 problem+json with Retry-After at once while `max` requests are already being handled: overload
+/// is refused, not queued. Put it outside everything that waits.
+middleware limit_in_flight(int max);
+
 /// Logs one JSON line per request: method, route, path, status, duration, request id, remote address.
 middleware access_log();
 
