@@ -91,6 +91,12 @@ int migrate(const std::string& url, const std::string& schema, const std::vector
                   " stream text PRIMARY KEY,"
                   " last_ms bigint NOT NULL,"
                   " last_seq bigint NOT NULL)");
+        // The highest entry id known to be in the stream: a stream whose last id is below it has lost
+        // entries.
+        statement("ALTER TABLE " + q +
+                  ".outbox_streams ADD COLUMN IF NOT EXISTS published_ms bigint NOT NULL DEFAULT 0");
+        statement("ALTER TABLE " + q +
+                  ".outbox_streams ADD COLUMN IF NOT EXISTS published_seq bigint NOT NULL DEFAULT 0");
         // What an event consumer has handled (its effects committed with the row), and what it gave up on.
         statement("CREATE TABLE IF NOT EXISTS " + q +
                   ".inbox ("

@@ -153,6 +153,17 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
     if (rows.empty()) {
         co_return 0;
     }
+    // A stream that lost entries gets them back before anything newer goes in (else they would sit below its
+    // new last id for good).
+    std::vector<std::string> streams;
+    for (const auto& r : rows) {
+        if (std::find(streams.begin(), streams.end(), r.stream) == streams.end()) {
+            streams.push_back(r.stream);
+        }
+    }
+    for (const auto& stream : streams) {
+        co_await redrive_stream(stream);
+    }
     const std::string renew_sql =
         "UPDATE " + table +
         " SET claimed_until = now() + make_interval(secs => $2) WHERE id = ANY($1::bigint[])";
@@ -228,6 +239,29 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
             left.push_back(r.id);
         }
     }
+    // The highest id now known to be in each stream.
+    std::map<std::string, stream_pos> in_stream;
+    for (const auto& r : rows) {
+        if (std::find(published.begin(), published.end(), r.id) == published.end()) {
+            continue;
+        }
+        std::string id = r.stream_id;
+        for (const auto& [rid, fresh] : republished) {
+            if (rid == r.id) {
+                id = fresh;
+            }
+        }
+        if (auto p = parse_stream_id(id)) {
+            auto& at = in_stream[r.stream];
+            if (std::pair{p->ms, p->seq} > std::pair{at.ms, at.seq}) {
+                at = *p;
+            }
+        }
+    }
+    const std::string watermark_sql =
+        "UPDATE " + positions +
+        " SET published_ms = $2, published_seq = $3"
+        " WHERE stream = $1 AND (published_ms, published_seq) < ($2::bigint, $3::bigint)";
     const std::string published_ids = id_array(published);
     const std::string left_ids = id_array(left);
     const std::string mark_sql = "UPDATE " + table + " SET published_at = now() WHERE id = ANY($1::bigint[])";
@@ -242,16 +276,119 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         for (const auto& [stream, p] : moved) {
             tx.exec_params(moved_sql, stream, p.ms, p.seq);
         }
+        for (const auto& [stream, p] : in_stream) {
+            tx.exec_params(watermark_sql, stream, p.ms, p.seq);
+        }
     });
     co_return published.size();
 }
 
+asio::awaitable<std::size_t> outbox_relay::redrive_stream(const std::string& stream) {
+    struct row {
+        std::string event_id, type, payload, created_at, stream_id;
+    };
+    const std::string q = "\"" + schema_ + "\"";
+    const double retention = static_cast<double>(settings_.retention.count());
+    // Where the stream ends now: its last id, or nothing at all (a Redis that came back empty).
+    std::vector<std::string> info{"XINFO", "STREAM", stream};
+    auto r = co_await redis_.command(std::move(info));
+    if (!r) {
+        throw core::unavailable_error("redis: XINFO failed");
+    }
+    stream_pos last;
+    if (!r->is_error()) {
+        for (std::size_t k = 0; k + 1 < r->elements.size(); k += 2) {
+            if (r->elements[k].str == "last-generated-id") {
+                last = parse_stream_id(r->elements[k + 1].str).value_or(stream_pos{});
+            }
+        }
+    }
+    const std::string mark_sql =
+        "SELECT published_ms, published_seq FROM " + q + ".outbox_streams WHERE stream = $1";
+    const auto known = co_await db_.transact([&](pqxx::work& tx) {
+        auto x = tx.exec_params(mark_sql, stream);
+        return x.empty() ? stream_pos{} : stream_pos{x[0][0].as<long long>(), x[0][1].as<long long>()};
+    });
+    if (std::pair{last.ms, last.seq} >= std::pair{known.ms, known.seq}) {
+        co_return 0;  // nothing lost
+    }
+    const std::string lost_sql =
+        "SELECT event_id::text, event_type, payload::text,"
+        " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), stream_id FROM " +
+        q +
+        ".outbox WHERE stream = $1 AND published_at IS NOT NULL AND stream_id IS NOT NULL"
+        " AND published_at > now() - make_interval(secs => $4)"
+        " AND (split_part(stream_id, '-', 1)::bigint, split_part(stream_id, '-', 2)::bigint) >"
+        " ($2::bigint, $3::bigint)"
+        " ORDER BY split_part(stream_id, '-', 1)::bigint, split_part(stream_id, '-', 2)::bigint LIMIT $5";
+    const auto batch = static_cast<long long>(settings_.batch);
+    std::size_t again = 0;
+    for (;;) {
+        auto rows = co_await db_.transact([&](pqxx::work& tx) {
+            std::vector<row> out;
+            for (const auto& x : tx.exec_params(lost_sql, stream, last.ms, last.seq, retention, batch)) {
+                out.push_back(row{x[0].as<std::string>(),
+                                  x[1].as<std::string>(),
+                                  x[2].as<std::string>(),
+                                  x[3].as<std::string>(),
+                                  x[4].as<std::string>()});
+            }
+            return out;
+        });
+        for (auto& x : rows) {
+            redis::field_list fields{
+                {"id", x.event_id}, {"type", x.type}, {"payload", x.payload}, {"occurred_at", x.created_at}};
+            auto added = co_await redis::xadd_with_id(
+                redis_, stream, x.stream_id, std::move(fields), settings_.stream_max_len);
+            if (!added) {
+                throw core::unavailable_error("redis: re-drive failed");
+            }
+            again += *added ? 1 : 0;
+            last = parse_stream_id(x.stream_id).value_or(last);
+        }
+        if (rows.size() < settings_.batch) {
+            break;
+        }
+    }
+    if (again > 0) {
+        core::log::warn("outbox events re-driven into a stream that had lost them",
+                        {{"schema", schema_}, {"stream", stream}, {"events", again}});
+    }
+    co_return again;
+}
+
+asio::awaitable<std::size_t> outbox_relay::redrive_once() {
+    const std::string q = "\"" + schema_ + "\"";
+    const double retention = static_cast<double>(settings_.retention.count());
+    const std::string expire_sql =
+        "DELETE FROM " + q + ".outbox WHERE published_at < now() - make_interval(secs => $1)";
+    const std::string streams_sql = "SELECT stream FROM " + q + ".outbox_streams ORDER BY stream";
+    auto streams = co_await db_.transact([&](pqxx::work& tx) {
+        tx.exec_params(expire_sql, retention);
+        std::vector<std::string> out;
+        for (const auto& r : tx.exec(streams_sql)) {
+            out.push_back(r[0].as<std::string>());
+        }
+        return out;
+    });
+    std::size_t again = 0;
+    for (const auto& stream : streams) {
+        again += co_await redrive_stream(stream);
+    }
+    co_return again;
+}
+
 asio::awaitable<void> outbox_relay::run() {
     asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto next_redrive = std::chrono::steady_clock::now() + settings_.redrive_interval;
     while (!stopping_) {
         std::size_t n = 0;
         try {
             n = co_await run_once();
+            if (std::chrono::steady_clock::now() >= next_redrive) {
+                next_redrive = std::chrono::steady_clock::now() + settings_.redrive_interval;
+                co_await redrive_once();
+            }
         } catch (const std::exception& e) {
             core::log::warn("outbox relay pass failed", {{"schema", schema_}, {"error", e.what()}});
         }

@@ -196,6 +196,7 @@ asio::awaitable<std::size_t> consumer::run_once() {
                 auto claimed = co_await redis::xautoclaim(
                     i->redis, stream, i->s.group, i->s.consumer, i->s.claim_idle.count(), cursor, i->s.batch);
                 if (!claimed) {
+                    i->groups_ready = false;  // Redis may have come back without its groups: make them again
                     throw core::unavailable_error("redis: XAUTOCLAIM failed");
                 }
                 n += co_await i->handle_all(stream, claimed->entries);
@@ -209,6 +210,7 @@ asio::awaitable<std::size_t> consumer::run_once() {
     auto fresh = co_await redis::xreadgroup_streams(
         i->redis, i->s.group, i->s.consumer, i->s.streams, i->s.batch, static_cast<long>(i->s.block.count()));
     if (!fresh) {
+        i->groups_ready = false;
         throw core::unavailable_error("redis: XREADGROUP failed");
     }
     for (const auto& batch : *fresh) {

@@ -35,6 +35,10 @@ struct relay_settings {
     // relay is still publishing, so that a dead relay's batch is taken over within seconds.
     std::chrono::milliseconds lease{5'000};
     std::size_t stream_max_len = 100'000;
+    // Published rows are kept this long, so that what a stream loses (Redis restarted without its file, or
+    // lost its last second) can be published again; older ones are deleted.
+    std::chrono::seconds retention{24 * 3600};
+    std::chrono::milliseconds redrive_interval{10'000};
 };
 
 /// Publishes committed outbox rows of one schema to their Redis streams (XADD with fields id, type, payload,
@@ -56,12 +60,24 @@ class outbox_relay {
     /// them and marks them; returns how many are now published. Rows it could not publish are released.
     boost::asio::awaitable<std::size_t> run_once();
 
-    /// Calls run_once until stop(), waiting poll_interval whenever nothing was left to publish.
+    /// Redis is a transport, not the record: for each stream this schema publishes to whose last id lies
+    /// below the highest id known to have been published there (the stream lost entries: Redis came back
+    /// without its file, or lost its last second), the published rows of the retention window above the
+    /// stream's last id are published again under their very ids, in order, so that each is in the stream
+    /// once. run_once does the same for a stream before it publishes to it. Deletes published rows older than
+    /// the retention window. Returns how many events it published again.
+    boost::asio::awaitable<std::size_t> redrive_once();
+
+    /// Calls run_once until stop(), waiting poll_interval whenever nothing was left to publish, and
+    /// redrive_once every redrive_interval.
     boost::asio::awaitable<void> run();
 
     void stop() noexcept { stopping_ = true; }
 
   private:
+    /// Re-drives `stream` when it lost entries (see redrive_once); returns how many were published again.
+    boost::asio::awaitable<std::size_t> redrive_stream(const std::string& stream);
+
     pool& db_;
     redis::client& redis_;
     std::string schema_;
