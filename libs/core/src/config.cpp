@@ -263,6 +263,8 @@ service_config read_service_config(config_source& source) {
         source.get_int("db.acquire_timeout_ms", c.db.acquire_timeout.count(), 10, 600'000));
     c.db.connect_timeout =
         std::chrono::seconds(source.get_int("db.connect_timeout_s", c.db.connect_timeout.count(), 1, 600));
+    c.http.request_deadline = std::chrono::milliseconds(
+        source.get_int("http.request_deadline_ms", c.http.request_deadline.count(), 100, 50'000));
     c.http.max_in_flight =
         static_cast<int>(source.get_int("http.max_in_flight", c.http.max_in_flight, 1, 1'000'000));
     c.db.statement_timeout = std::chrono::milliseconds(

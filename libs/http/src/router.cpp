@@ -3,8 +3,13 @@
 #include <carematch/http/router.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 namespace carematch::http {
@@ -124,8 +129,28 @@ router::match router::find(std::string_view method, std::string_view path) const
     return m;
 }
 
-handler router::as_handler() const {
-    return [this](request& req) -> boost::asio::awaitable<response> {
+namespace {
+
+// The handler's answer, or nothing when `deadline` passed first.
+boost::asio::awaitable<std::optional<response>> within(const handler& h,
+                                                       request& req,
+                                                       std::chrono::milliseconds deadline) {
+    if (deadline.count() <= 0) {
+        co_return co_await h(req);
+    }
+    using namespace boost::asio::experimental::awaitable_operators;
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, deadline);
+    auto first = co_await (h(req) || timer.async_wait(boost::asio::use_awaitable));
+    if (first.index() == 0) {
+        co_return std::move(std::get<0>(first));
+    }
+    co_return std::nullopt;
+}
+
+}  // namespace
+
+handler router::as_handler(std::chrono::milliseconds deadline) const {
+    return [this, deadline](request& req) -> boost::asio::awaitable<response> {
         match m = find(req.method, req.path);
         if (m.result == match::outcome::not_found) {
             req.route = "unmatched";
@@ -151,7 +176,13 @@ handler router::as_handler() const {
         req.route = m.pattern;
         bool unavailable = false;
         try {
-            co_return co_await (*m.target)(req);
+            auto answer = co_await within(*m.target, req, deadline);
+            if (answer) {
+                co_return std::move(*answer);
+            }
+            core::log::warn("request deadline passed",
+                            {{"request_id", req.request_id}, {"route", req.route}});
+            unavailable = true;
         } catch (const core::problem_error& e) {
             co_return problem_response(e.get(), req.request_id);
         } catch (const core::overloaded_error& e) {

@@ -50,7 +50,10 @@ int service_main(int argc,
         observability::add_routes(router, metrics, std::move(probes));
         auto chain = observability::standard_chain(metrics);
         chain.push_back(http::limit_in_flight(listener.http.max_in_flight));  // counted and logged as well
-        http::server server(io, listener.http, http::compose(std::move(chain), router.as_handler()));
+        http::server server(
+            io,
+            listener.http,
+            http::compose(std::move(chain), router.as_handler(listener.http.request_deadline)));
         server.start();
 
         // A peer that runs in this process is reached on this very listener.

@@ -3,6 +3,10 @@
 
 #include <carematch/http/router.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
 namespace carematch::http {
@@ -101,6 +105,33 @@ TEST_F(router_test, handler_exception_becomes_500_without_internal_text) {
     EXPECT_EQ(busy.status, 503);
     EXPECT_EQ(busy.header("retry-after").value_or(""), "1");
     EXPECT_EQ(busy.body.find("connection"), std::string::npos);
+}
+
+TEST(router_deadline, a_handler_past_its_deadline_is_cancelled_and_answered_503) {
+    router r;
+    bool cancelled = false;
+    r.add("GET", "/slow", [&](request&) -> asio::awaitable<response> {
+        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::hours(1));
+        auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        cancelled = ec == asio::error::operation_aborted;
+        co_return json_text_response(200, "{}");
+    });
+    r.add("GET", "/quick", [](request&) -> asio::awaitable<response> {
+        co_return json_text_response(200, "{}");
+    });
+    handler h = r.as_handler(std::chrono::milliseconds(50));
+    asio::io_context io;
+    request slow;
+    slow.method = "GET";
+    slow.path = "/slow";
+    auto res = test::run_coro(io, h(slow));
+    EXPECT_EQ(res.status, 503);
+    EXPECT_EQ(res.header("retry-after").value_or(""), "1");
+    EXPECT_TRUE(cancelled);
+    request quick;
+    quick.method = "GET";
+    quick.path = "/quick";
+    EXPECT_EQ(test::run_coro(io, h(quick)).status, 200);
 }
 
 }  // namespace

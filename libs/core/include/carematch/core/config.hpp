@@ -82,18 +82,20 @@ struct http_settings {
     int io_threads = 2;
     std::size_t body_limit = 1024 * 1024;
     std::size_t header_limit = 16 * 1024;
-    std::chrono::milliseconds request_timeout{10'000};  // whole request must arrive within this (else 408)
-    std::chrono::milliseconds idle_timeout{60'000};     // keep-alive connection without a request
-    std::chrono::milliseconds shutdown_grace{10'000};   // in-flight requests may finish within this
-    int max_in_flight = 512;                            // requests being handled at once; more: 503 at once
+    std::chrono::milliseconds request_timeout{10'000};   // whole request must arrive within this (else 408)
+    std::chrono::milliseconds idle_timeout{60'000};      // keep-alive connection without a request
+    std::chrono::milliseconds shutdown_grace{10'000};    // in-flight requests may finish within this
+    int max_in_flight = 512;                             // requests being handled at once; more: 503 at once
+    std::chrono::milliseconds request_deadline{30'000};  // a handler not done by then: 503 (below the 60 s
+                                                         // in which an Idempotency-Key may be claimed again)
 };
 
 struct db_settings {
     std::string url;
     int pool_size = 8;
     std::chrono::milliseconds statement_timeout{5'000};
-    std::string schema;  // set by the service (not config): the search_path of every pooled connection
-    int queue_limit = 256;                             // transactions waiting for a connection; more: 503
+    std::string schema;     // set by the service (not config): the search_path of every pooled connection
+    int queue_limit = 256;  // transactions waiting for a connection; more: 503
     std::chrono::milliseconds acquire_timeout{1'000};  // waited longer for a connection: 503, not run
     std::chrono::seconds connect_timeout{5};           // libpq's connect_timeout
 };

@@ -3,6 +3,7 @@
 
 #include <carematch/http/message.hpp>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,8 +30,10 @@ class router {
 
     /// A handler that dispatches through this router: sets request.params and request.route, answers
     /// 404/405 problems, and turns an exception escaping a handler into a 500 problem (logged with the
-    /// request id) — the one place where handler exceptions are caught.
-    handler as_handler() const;
+    /// request id) — the one place where handler exceptions are caught. A handler that has not answered
+    /// within `deadline` (when given) is cancelled and the request answered 503 with Retry-After: cancellable
+    /// waits (timers, sockets, peers) end at once; a transaction already running finishes first.
+    handler as_handler(std::chrono::milliseconds deadline = std::chrono::milliseconds(0)) const;
 
     std::size_t size() const noexcept { return routes_.size(); }
 
