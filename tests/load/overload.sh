@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The overload figures of POST /v1/orders: starts its own PostgreSQL, Redis and all-in-one (release build),
+# seeds one family with an elder through the API, measures the capacity (closed loop), then offers an open
+# loop at 0.5×, 1× and 2× that capacity and prints goodput, refusals and latencies for each, and the ratios
+# the runtime is held to. Prints figures only.
+#
+# Usage: tests/load/overload.sh [SECONDS per step, default 10]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+seconds=${1:-10}
+# shellcheck source=../../deploy/local/lib.sh
+source "$root/deploy/local/lib.sh"
+"$root/deploy/install-deps.sh"
+cm_build release "$root" -DCAREMATCH_TESTS=ON >/dev/null
+
+tmp=$(mktemp -d /tmp/carematch-load.XXXXXX)
+chmod 755 "$tmp"
+pid=""
+cleanup() {
+    [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    cm_redis_stop "$tmp/redis"
+    cm_pg_stop "$tmp/pg"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+pg_port=$(cm_free_port)
+cm_pg_start "$tmp/pg" "$pg_port" fast
+redis_port=$(cm_free_port)
+cm_redis_start "$tmp/redis" "$redis_port" fast
+http_port=$(cm_free_port)
+admin_pw=$(head -c 12 /dev/urandom | base64 -w0 | tr -d '/+=')
+export CAREMATCH_DB_URL="postgresql://carematch@127.0.0.1:$pg_port/carematch"
+export CAREMATCH_REDIS_URL="redis://127.0.0.1:$redis_port"
+export CAREMATCH_AUTH_SIGNING_KEY="load1:$(head -c 32 /dev/urandom | base64 -w0)"
+export CAREMATCH_IDENTITY_DATA_KEY="$(head -c 32 /dev/urandom | base64 -w0)"
+export CAREMATCH_IDENTITY_BOOTSTRAP_ADMIN="13800000000:$admin_pw"
+export CAREMATCH_ALL_IN_ONE_HTTP_PORT=$http_port
+export CAREMATCH_ALL_IN_ONE_LOG_LEVEL=error
+(cd "$root" && exec build/release/services/all-in-one/carematch-all-in-one config/all-in-one.toml) \
+    >"$tmp/all-in-one.log" 2>&1 &
+pid=$!
+base="http://127.0.0.1:$http_port"
+for _ in $(seq 1 100); do
+    curl -sf "$base/readyz" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+curl -sf "$base/readyz" >/dev/null || { tail -20 "$tmp/all-in-one.log" >&2; exit 1; }
+
+post() { curl -sf -X POST "$base$1" -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} -d "$2"; }
+post /v1/auth/register '{"phone":"13700000777","password":"load-password-1"}' >/dev/null
+token=$(post /v1/auth/login '{"phone":"13700000777","password":"load-password-1"}' | jq -r .access_token)
+recipient=$(post /v1/recipients '{"kind":"elder","name":"李桂兰","birth_date":"1944-05-06","community_id":110101001,
+  "address":"安定门东大街 12 号","location":{"lat":39.9489,"lon":116.4128},
+  "consents":[{"purpose":"sensitive_storage","text_version":"v1"}]}' "$token" | jq -r .id)
+
+tool="$root/build/release/tests/load/carematch-overload"
+echo "# POST /v1/orders on all-in-one (release, 2 io threads), $(nproc) cores, ${seconds}s per step"
+capacity_line=$("$tool" capacity 127.0.0.1 "$http_port" "$token" "$recipient" "$seconds" 64)
+echo "$capacity_line"
+capacity=$(sed -E 's/.*goodput=([0-9.]+).*/\1/' <<<"$capacity_line")
+declare -A line
+for f in 0.5 1 2; do
+    rate=$(awk -v c="$capacity" -v f="$f" 'BEGIN { printf "%d", c * f }')
+    line[$f]=$("$tool" open 127.0.0.1 "$http_port" "$token" "$recipient" "$seconds" "$rate")
+    echo "${line[$f]}"
+done
+field() { sed -E "s/.*$2=([0-9.]+).*/\1/" <<<"$1"; }
+awk -v g1="$(field "${line[1]}" goodput)" -v g2="$(field "${line[2]}" goodput)" \
+    -v p05="$(field "${line[0.5]}" accepted_p99_ms)" -v p2="$(field "${line[2]}" accepted_p99_ms)" \
+    -v rmax="$(field "${line[2]}" refused_max_ms)" \
+    'BEGIN { printf "goodput_2x_over_1x=%.2f (goal >= 0.9)  refused_max_ms_at_2x=%.1f (goal <= 50)  p99_2x_over_p99_0.5x=%.1f (goal <= 10)\n", g2 / g1, rmax, (p05 > 0 ? p2 / p05 : 0) }'
