@@ -1,5 +1,6 @@
 // argon2id via libsodium's crypto_pwhash_str_alg, offloaded to a bounded thread pool.
 #include <carematch/auth/password.hpp>
+#include <carematch/core/error.hpp>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
@@ -7,6 +8,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <sodium.h>
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <stdexcept>
 
@@ -22,34 +25,54 @@ struct password_hasher::impl {
     }
     password_settings settings;
     asio::thread_pool threads;
+    std::atomic<int> waiting{0};
 };
 
 namespace {
 
-// Runs `work` on `pool` and resumes the caller on its own executor with the result.
-asio::awaitable<std::string> offload(asio::thread_pool& pool, std::function<std::string()> work) {
+// Runs `work` on the hasher's threads and resumes the caller on its own executor with the result; refuses
+// (core::overloaded_error) when too many wait or when it waited too long.
+asio::awaitable<std::string> offload(std::shared_ptr<password_hasher::impl> i,
+                                     std::function<std::string()> work) {
     auto token = asio::use_awaitable;
     // Captures nothing: GCC 12 may destroy a lambda temporary of a co_await expression twice.
     co_return co_await asio::async_initiate<decltype(token), void(std::exception_ptr, std::string)>(
-        [](auto handler, asio::thread_pool* p, std::function<std::string()> fn) {
+        [](auto handler, std::shared_ptr<password_hasher::impl> i, std::function<std::string()> fn) {
             auto ex = asio::get_associated_executor(handler);
             auto work_guard = asio::make_work_guard(ex);
-            asio::post(*p, [fn = std::move(fn), handler = std::move(handler), ex, work_guard]() mutable {
-                std::exception_ptr failure;
-                std::string out;
-                try {
-                    out = fn();
-                } catch (...) {
-                    failure = std::current_exception();
-                }
-                asio::post(ex, [handler = std::move(handler), failure, out = std::move(out)]() mutable {
-                    handler(failure, std::move(out));
+            if (i->waiting.load() >= i->settings.queue_limit) {
+                asio::post(ex, [handler = std::move(handler)]() mutable {
+                    handler(std::make_exception_ptr(core::overloaded_error("password hashing busy")),
+                            std::string());
                 });
-                work_guard.reset();
-            });
+                return;
+            }
+            ++i->waiting;
+            const auto queued_at = std::chrono::steady_clock::now();
+            asio::post(
+                i->threads,
+                [i, queued_at, fn = std::move(fn), handler = std::move(handler), ex, work_guard]() mutable {
+                    --i->waiting;
+                    std::exception_ptr failure;
+                    std::string out;
+                    if (std::chrono::steady_clock::now() - queued_at > i->settings.acquire_timeout) {
+                        failure = std::make_exception_ptr(
+                            core::overloaded_error("password hashing busy: no thread in time"));
+                    } else {
+                        try {
+                            out = fn();
+                        } catch (...) {
+                            failure = std::current_exception();
+                        }
+                    }
+                    asio::post(ex, [handler = std::move(handler), failure, out = std::move(out)]() mutable {
+                        handler(failure, std::move(out));
+                    });
+                    work_guard.reset();
+                });
         },
         token,
-        &pool,
+        std::move(i),
         std::move(work));
 }
 
@@ -85,7 +108,7 @@ asio::awaitable<std::string> password_hasher::hash(std::string password) {
     std::function<std::string()> work = [i, password = std::move(password)]() {
         return argon2id(i->settings, password);
     };
-    co_return co_await offload(i->threads, std::move(work));
+    co_return co_await offload(i, std::move(work));
 }
 
 asio::awaitable<bool> password_hasher::verify(std::string password, std::string stored) {
@@ -97,7 +120,7 @@ asio::awaitable<bool> password_hasher::verify(std::string password, std::string 
         return std::string(
             crypto_pwhash_str_verify(stored.c_str(), password.data(), password.size()) == 0 ? "1" : "0");
     };
-    std::string ok = co_await offload(i->threads, std::move(work));
+    std::string ok = co_await offload(i, std::move(work));
     co_return ok == "1";
 }
 

@@ -30,6 +30,10 @@ config read_config(core::config_source& source) {
     c.data_key = source.require_secret("identity.data_key");
     c.bootstrap_admin = source.get_secret("identity.bootstrap_admin");
     c.passwords.threads = static_cast<std::size_t>(source.get_int("identity.hash_threads", 2, 1, 64));
+    c.passwords.queue_limit =
+        static_cast<int>(source.get_int("identity.hash_queue_limit", c.passwords.queue_limit, 0, 100'000));
+    c.passwords.acquire_timeout = std::chrono::milliseconds(
+        source.get_int("identity.hash_acquire_timeout_ms", c.passwords.acquire_timeout.count(), 10, 600'000));
     return c;
 }
 

@@ -38,6 +38,8 @@ class identity_fixture : public ::testing::Test {
             // Bursts of hundreds at once: these tests are about contention, not shedding (its own test).
             {"CAREMATCH_DB_QUEUE_LIMIT", "100000"},
             {"CAREMATCH_DB_ACQUIRE_TIMEOUT_MS", "600000"},
+            {"CAREMATCH_IDENTITY_HASH_QUEUE_LIMIT", "100000"},
+            {"CAREMATCH_IDENTITY_HASH_ACQUIRE_TIMEOUT_MS", "600000"},
             {"CAREMATCH_REDIS_URL", redis_url},
             {"CAREMATCH_IDENTITY_IDENTITY_SCHEMA", schema},
             {"CAREMATCH_IDENTITY_REGIONS_FILE", std::string(CAREMATCH_SOURCE_DIR) + "/config/regions.json"},

@@ -3,7 +3,9 @@
 
 #include <carematch/auth/password.hpp>
 #include <carematch/auth/sealer.hpp>
+#include <carematch/core/error.hpp>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <gtest/gtest.h>
 
 namespace carematch::auth {
@@ -31,6 +33,34 @@ TEST(password_hasher, hashes_with_argon2id_and_verifies) {
     EXPECT_TRUE(test::run_coro(io, h.verify("correct horse battery", stored)));
     EXPECT_FALSE(test::run_coro(io, h.verify("wrong horse battery", stored)));
     EXPECT_FALSE(test::run_coro(io, h.verify("x", "not a hash")));
+}
+
+TEST(password_hasher, beyond_its_queue_a_hash_is_refused_at_once) {
+    boost::asio::io_context io;
+    password_settings s;
+    s.threads = 1;
+    s.queue_limit = 1;
+    password_hasher h(s);
+    int done = 0;
+    int refused = 0;
+    auto one = [&]() -> boost::asio::awaitable<void> {
+        try {
+            (void)co_await h.hash("correct horse battery");
+            ++done;
+        } catch (const core::overloaded_error&) {
+            ++refused;
+        }
+    };
+    auto scenario = [&]() -> boost::asio::awaitable<void> {
+        using namespace boost::asio::experimental::awaitable_operators;
+        // Started together: the thread takes at most the first, one more may wait (the limit), the third
+        // finds the queue full while the first is still hashing.
+        co_await (one() && one() && one());
+    };
+    test::run_coro(io, scenario());
+    EXPECT_GE(done, 1);
+    EXPECT_GE(refused, 1);
+    EXPECT_EQ(done + refused, 3);
 }
 
 }  // namespace
