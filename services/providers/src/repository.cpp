@@ -165,7 +165,11 @@ org_row read_org(const pqxx::row& r) {
 std::string int_array(const std::vector<std::int64_t>& v) {
     std::string out = "{";
     for (std::size_t i = 0; i < v.size(); ++i) {
-        out += (i ? "," : "") + std::to_string(v[i]);
+        // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "," + std::string at -O2.
+        if (i > 0) {
+            out += ',';
+        }
+        out += std::to_string(v[i]);
     }
     return out + "}";
 }
@@ -288,8 +292,14 @@ constexpr const char* sql_offerable =
 std::string multirange(const minute_ranges& ranges) {
     std::string out = "{";
     for (std::size_t i = 0; i < ranges.size(); ++i) {
-        out += (i ? "," : "") + std::string("[") + std::to_string(ranges[i].first) + "," +
-               std::to_string(ranges[i].second) + ")";
+        if (i > 0) {
+            out += ',';
+        }
+        out += '[';
+        out += std::to_string(ranges[i].first);
+        out += ',';
+        out += std::to_string(ranges[i].second);
+        out += ')';
     }
     return out + "}";
 }
