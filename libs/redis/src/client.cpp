@@ -15,6 +15,8 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -386,9 +388,31 @@ asio::awaitable<core::result<reply>> client::command(std::vector<std::string> ar
         // The initiation captures nothing: GCC 12 may destroy a lambda temporary of a co_await expression
         // twice, so non-trivial state travels as arguments instead.
         [](auto handler, std::shared_ptr<impl> i, std::vector<std::string> a) {
-            auto done = impl::make_completion(std::move(handler));
-            asio::post(i->strand, [i, a = std::move(a), done = std::move(done)]() mutable {
-                i->issue(std::move(a), std::move(done));
+            // Completes once: with the reply, or with unavailable when none came in time.
+            auto once = std::make_shared<std::atomic<bool>>(false);
+            completion done = [once, inner = impl::make_completion(std::move(handler))](error_code ec,
+                                                                                        reply r) {
+                if (!once->exchange(true)) {
+                    inner(ec, std::move(r));
+                }
+            };
+            auto timeout = i->cfg.connect_timeout + i->cfg.reply_timeout;
+            for (std::size_t k = 0; k + 1 < a.size(); ++k) {
+                if (a[k] == "BLOCK") {
+                    timeout += std::chrono::milliseconds(std::atoll(a[k + 1].c_str()));
+                }
+            }
+            auto timer = std::make_shared<asio::steady_timer>(i->strand, timeout);
+            timer->async_wait([done, timer](const error_code& ec) {
+                if (!ec) {
+                    done(make_error_code(core::errc::unavailable), reply{});
+                }
+            });
+            asio::post(i->strand, [i, a = std::move(a), done, timer]() mutable {
+                i->issue(std::move(a), [done, timer](error_code ec, reply r) {
+                    timer->cancel();
+                    done(ec, std::move(r));
+                });
             });
         },
         token,

@@ -6,6 +6,7 @@
 #include <carematch/redis/commands.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 
 namespace carematch::redis {
@@ -167,6 +168,24 @@ TEST(redis_unreachable, command_fails_with_unavailable) {
     auto r = test::run_coro(io, c.command({"PING"}));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), core::errc::unavailable);
+}
+
+// A Redis that accepts and then says nothing (stopped, or wedged): the command fails when its reply is late,
+// instead of waiting for ever.
+TEST(redis_reply_timeout, a_command_without_a_reply_fails_after_the_reply_timeout) {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    boost::asio::ip::tcp::socket accepted(io);
+    silent.async_accept(accepted, [](const boost::system::error_code&) {});  // reads nothing, answers nothing
+    core::redis_settings where{"127.0.0.1", silent.local_endpoint().port()};
+    client_settings s;
+    s.connect_timeout = std::chrono::milliseconds(100);
+    s.reply_timeout = std::chrono::milliseconds(100);
+    client c(io, where, s);
+    std::vector<std::string> ping{"PING"};
+    auto r = test::run_coro(io, c.command(std::move(ping)));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), make_error_code(core::errc::unavailable));
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ struct reply {
 
 struct client_settings {
     std::chrono::milliseconds connect_timeout{2'000};  // a command waits this long for a connection
+    std::chrono::milliseconds reply_timeout{5'000};  // and this long for its reply (plus a BLOCK it asks for)
     std::chrono::milliseconds backoff_min{50};
     std::chrono::milliseconds backoff_max{2'000};
 };
@@ -47,7 +48,8 @@ class client {
     client& operator=(const client&) = delete;
 
     /// Sends one command, connecting or reconnecting first when needed. Returns errc::unavailable when no
-    /// connection could be made within connect_timeout or the connection dropped before the reply. An
+    /// connection could be made within connect_timeout, the connection dropped before the reply, or the reply
+    /// did not come within reply_timeout (a late reply is dropped). An
     /// error reply from Redis is a reply of kind error, not a failure.
     boost::asio::awaitable<core::result<reply>> command(std::vector<std::string> args);
 
