@@ -11,13 +11,16 @@ seconds=${1:-10}
 # shellcheck source=../../deploy/local/lib.sh
 source "$root/deploy/local/lib.sh"
 "$root/deploy/install-deps.sh"
-cm_build release "$root" -DCAREMATCH_TESTS=ON >/dev/null
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+(cd "$root" && cmake --preset release -DCAREMATCH_TESTS=ON >/dev/null)
+cmake --build "$root/build/release" --target carematch-all-in-one carematch-overload >/dev/null
 
 tmp=$(mktemp -d /tmp/carematch-load.XXXXXX)
 chmod 755 "$tmp"
 pid=""
 cleanup() {
     [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    [[ -n ${CAREMATCH_LOAD_LOG:-} ]] && cp "$tmp/all-in-one.log" "$CAREMATCH_LOAD_LOG"
     cm_redis_stop "$tmp/redis"
     cm_pg_stop "$tmp/pg"
     rm -rf "$tmp"
@@ -36,7 +39,7 @@ export CAREMATCH_AUTH_SIGNING_KEY="load1:$(head -c 32 /dev/urandom | base64 -w0)
 export CAREMATCH_IDENTITY_DATA_KEY="$(head -c 32 /dev/urandom | base64 -w0)"
 export CAREMATCH_IDENTITY_BOOTSTRAP_ADMIN="13800000000:$admin_pw"
 export CAREMATCH_ALL_IN_ONE_HTTP_PORT=$http_port
-export CAREMATCH_ALL_IN_ONE_LOG_LEVEL=error
+export CAREMATCH_ALL_IN_ONE_LOG_LEVEL=${CAREMATCH_ALL_IN_ONE_LOG_LEVEL:-error}
 (cd "$root" && exec build/release/services/all-in-one/carematch-all-in-one config/all-in-one.toml) \
     >"$tmp/all-in-one.log" 2>&1 &
 pid=$!
@@ -47,22 +50,25 @@ for _ in $(seq 1 100); do
 done
 curl -sf "$base/readyz" >/dev/null || { tail -20 "$tmp/all-in-one.log" >&2; exit 1; }
 
-post() { curl -sf -X POST "$base$1" -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} -d "$2"; }
+post() { curl -sS --fail-with-body -X POST "$base$1" -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} -d "$2" || { echo " (POST $1)" >&2; return 1; }; }
 post /v1/auth/register '{"phone":"13700000777","password":"load-password-1"}' >/dev/null
 token=$(post /v1/auth/login '{"phone":"13700000777","password":"load-password-1"}' | jq -r .access_token)
 recipient=$(post /v1/recipients '{"kind":"elder","name":"李桂兰","birth_date":"1944-05-06","community_id":110101001,
-  "address":"安定门东大街 12 号","location":{"lat":39.9489,"lon":116.4128},
+  "gender":"female","ability_level":2,"priority_categories":["living_alone"],"diet":["low_salt"],
+  "languages":["mandarin"],"gender_preference":"female","address":"安定门东大街 12 号 3 单元 401",
+  "location":{"lat":39.9489,"lon":116.4128},
+  "emergency_contacts":[{"name":"李军","phone":"13912345678","relation":"son"}],
   "consents":[{"purpose":"sensitive_storage","text_version":"v1"}]}' "$token" | jq -r .id)
 
-tool="$root/build/release/tests/load/carematch-overload"
+tool=${CAREMATCH_OVERLOAD_TOOL:-"$root/build/release/tests/load/carematch-overload"}
 echo "# POST /v1/orders on all-in-one (release, 2 io threads), $(nproc) cores, ${seconds}s per step"
-capacity_line=$("$tool" capacity 127.0.0.1 "$http_port" "$token" "$recipient" "$seconds" 64)
+capacity_line=$($tool capacity 127.0.0.1 "$http_port" "$token" "$recipient" "$seconds" 64)
 echo "$capacity_line"
 capacity=$(sed -E 's/.*goodput=([0-9.]+).*/\1/' <<<"$capacity_line")
 declare -A line
 for f in 0.5 1 2; do
     rate=$(awk -v c="$capacity" -v f="$f" 'BEGIN { printf "%d", c * f }')
-    line[$f]=$("$tool" open 127.0.0.1 "$http_port" "$token" "$recipient" "$seconds" "$rate")
+    line[$f]=$($tool open 127.0.0.1 "$http_port" "$token" "$recipient" "$seconds" "$rate")
     echo "${line[$f]}"
 done
 field() { sed -E "s/.*$2=([0-9.]+).*/\1/" <<<"$1"; }

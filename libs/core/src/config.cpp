@@ -266,7 +266,7 @@ service_config read_service_config(config_source& source) {
     c.http.request_deadline = std::chrono::milliseconds(
         source.get_int("http.request_deadline_ms", c.http.request_deadline.count(), 100, 50'000));
     c.http.max_in_flight =
-        static_cast<int>(source.get_int("http.max_in_flight", c.http.max_in_flight, 1, 1'000'000));
+        static_cast<int>(source.get_int("http.max_in_flight", c.http.max_in_flight, 0, 1'000'000));
     c.db.statement_timeout = std::chrono::milliseconds(
         source.get_int("db.statement_timeout_ms", c.db.statement_timeout.count(), 0, 3'600'000));
     c.redis = parse_redis_url("redis.url", source.get_string("redis.url", "redis://127.0.0.1:6379"));

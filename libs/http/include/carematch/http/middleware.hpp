@@ -18,7 +18,8 @@ handler compose(std::vector<middleware> chain, handler inner);
 middleware request_id();
 
 /// Answers 503 problem+json with Retry-After at once while `max` requests are already being handled: overload
-/// is refused, not queued. Put it outside everything that waits.
+/// is refused, not queued. Put it outside everything that waits. Calls between services (/v1/internal/...)
+/// belong to requests already admitted and pass uncounted. `max` 0: no limit.
 middleware limit_in_flight(int max);
 
 /// Logs one JSON line per request: method, route, path, status, duration, request id, remote address.
