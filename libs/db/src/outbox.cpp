@@ -61,22 +61,11 @@ std::optional<stream_pos> parse_stream_id(const std::string& id) {
     }
 }
 
-std::string id_array(const std::vector<long long>& ids) {
-    std::string text = "{";
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (i > 0) {
-            text += ',';
-        }
-        text += std::to_string(ids[i]);
-    }
-    return text + "}";
-}
-
 }  // namespace
 
 asio::awaitable<std::size_t> outbox_relay::run_once() {
     struct row {
-        long long id;
+        std::int64_t id;
         std::string event_id, stream, type, payload, created_at, stream_id;
     };
     const std::string q = "\"" + schema_ + "\"";  // checked by valid_schema_name
@@ -108,7 +97,7 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", lock_key);
         std::vector<row> out;
         for (const auto& r : tx.exec_params(claim_sql, batch, lease)) {
-            out.push_back(row{r[0].as<long long>(),
+            out.push_back(row{r[0].as<std::int64_t>(),
                               r[1].as<std::string>(),
                               r[2].as<std::string>(),
                               r[3].as<std::string>(),
@@ -168,18 +157,18 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         "UPDATE " + table +
         " SET claimed_until = now() + make_interval(secs => $2) WHERE id = ANY($1::bigint[])";
     auto renewed_at = std::chrono::steady_clock::now();
-    std::vector<long long> published;
-    std::vector<std::pair<long long, std::string>> republished;  // rows that took a fresh id
+    std::vector<std::int64_t> published;
+    std::vector<std::pair<std::int64_t, std::string>> republished;  // rows that took a fresh id
     std::map<std::string, stream_pos> moved;
     for (std::size_t k = 0; k < rows.size(); ++k) {
         auto& r = rows[k];
         if (std::chrono::steady_clock::now() - renewed_at > settings_.lease / 3) {
             // Still at work: keep the lease, so that nobody takes over a live relay's batch.
-            std::vector<long long> rest;
+            std::vector<std::int64_t> rest;
             for (std::size_t m = k; m < rows.size(); ++m) {
                 rest.push_back(rows[m].id);
             }
-            const std::string ids = id_array(rest);
+            const std::string ids = int_array(rest);
             co_await db_.transact([&](pqxx::work& tx) { tx.exec_params(renew_sql, ids, lease); });
             renewed_at = std::chrono::steady_clock::now();
         }
@@ -233,7 +222,7 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         core::log::warn("outbox stream holds foreign entries; published with fresh ids",
                         {{"schema", schema_}, {"events", republished.size()}});
     }
-    std::vector<long long> left;
+    std::vector<std::int64_t> left;
     for (const auto& r : rows) {
         if (std::find(published.begin(), published.end(), r.id) == published.end()) {
             left.push_back(r.id);
@@ -262,8 +251,8 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         "UPDATE " + positions +
         " SET published_ms = $2, published_seq = $3"
         " WHERE stream = $1 AND (published_ms, published_seq) < ($2::bigint, $3::bigint)";
-    const std::string published_ids = id_array(published);
-    const std::string left_ids = id_array(left);
+    const std::string published_ids = int_array(published);
+    const std::string left_ids = int_array(left);
     const std::string mark_sql = "UPDATE " + table + " SET published_at = now() WHERE id = ANY($1::bigint[])";
     const std::string release_sql =
         "UPDATE " + table + " SET claimed_until = NULL WHERE id = ANY($1::bigint[])";

@@ -223,6 +223,17 @@ std::string text_array(const std::vector<std::string>& values) {
     return out + "}";
 }
 
+std::string int_array(const std::vector<std::int64_t>& values) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0) {
+            out += ',';
+        }
+        out += std::to_string(values[i]);
+    }
+    return out + "}";
+}
+
 std::vector<std::string> json_strings(const std::string& text) {
     std::vector<std::string> out;
     const auto v = boost::json::parse(text);

@@ -109,17 +109,6 @@ std::vector<std::int64_t> json_ints(const std::string& text) {
     return out;
 }
 
-std::string pg_array(const std::vector<std::int64_t>& values) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        if (i > 0) {
-            out += ',';
-        }
-        out += std::to_string(values[i]);
-    }
-    return out + "}";
-}
-
 user_row read_user(const pqxx::row& r) {
     return user_row{r[0].as<std::string>(),
                     r[1].as<std::string>(),
@@ -196,7 +185,7 @@ core::result<void> insert_user(pqxx::work& tx, const user_row& u) {
                         u.display_name,
                         u.org_id,
                         u.status,
-                        pg_array(u.communities));
+                        db::int_array(u.communities));
         sub.commit();
     } catch (const pqxx::sql_error& e) {
         if (db::is_conflict(e)) {

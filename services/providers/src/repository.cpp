@@ -162,18 +162,6 @@ org_row read_org(const pqxx::row& r) {
     return o;
 }
 
-std::string int_array(const std::vector<std::int64_t>& v) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "," + std::string at -O2.
-        if (i > 0) {
-            out += ',';
-        }
-        out += std::to_string(v[i]);
-    }
-    return out + "}";
-}
-
 }  // namespace
 
 std::optional<org_row> find_org(pqxx::transaction_base& tx, const std::string& id) {
@@ -216,7 +204,7 @@ std::vector<org_row> list_orgs(pqxx::work& tx,
                             " AND ($3 = '' OR id > $3::uuid) ORDER BY id LIMIT $4";
     std::optional<std::string> scope;
     if (communities) {
-        scope = int_array(*communities);
+        scope = db::int_array(*communities);
     }
     std::vector<org_row> out;
     for (const auto& r : tx.exec_params(sql, status, scope, after, limit)) {

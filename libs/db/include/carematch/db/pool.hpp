@@ -79,6 +79,9 @@ class pool {
 /// containers).
 std::string text_array(const std::vector<std::string>& values);
 
+/// The same for integers: bind it as $n::bigint[].
+std::string int_array(const std::vector<std::int64_t>& values);
+
 /// The other way: the strings of a text[] column selected as `array_to_json(column)::text` (empty for null or
 /// anything but an array).
 std::vector<std::string> json_strings(const std::string& text);
