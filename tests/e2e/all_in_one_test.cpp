@@ -119,7 +119,19 @@ TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
     ASSERT_NE(port_, 0) << "the process did not report its port";
     test::raw_connection c(port_);
     c.send(test::get_request("/readyz"));
-    EXPECT_EQ(c.read().result_int(), 200);
+    auto ready = c.read();
+    EXPECT_EQ(ready.result_int(), 200);
+    // Every service's own probes and pool gauges, not only the first one's.
+    c.send(test::get_request("/metrics"));
+    const std::string metrics = c.read().body();
+    for (const char* svc : {"identity", "orders", "providers", "nursery"}) {
+        EXPECT_NE(ready.body().find(std::string("\"") + svc + ".postgres\":\"ok\""), std::string::npos)
+            << ready.body();
+        EXPECT_NE(ready.body().find(std::string("\"") + svc + ".redis\":\"ok\""), std::string::npos);
+        EXPECT_NE(metrics.find(std::string("carematch_db_pool_size{service=\"") + svc + "\"}"),
+                  std::string::npos)
+            << svc;
+    }
     c.send(test::get_request("/v1/catalog"));
     auto catalog = c.read();
     EXPECT_EQ(catalog.result_int(), 200);
