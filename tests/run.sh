@@ -13,17 +13,11 @@ cm_build dev "$root"
 tmp=$(mktemp -d /tmp/carematch-test.XXXXXX)
 chmod 755 "$tmp"
 cleanup() {
-    cm_redis_stop "$tmp/redis"
-    cm_pg_stop "$tmp/pg"
+    cm_throwaway_stop "$tmp"
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-pg_port=$(cm_free_port)
-cm_pg_start "$tmp/pg" "$pg_port" fast
-redis_port=$(cm_free_port)
-while [[ $redis_port == "$pg_port" ]]; do redis_port=$(cm_free_port); done
-cm_redis_start "$tmp/redis" "$redis_port" fast
+cm_throwaway_servers "$tmp"
 
 # Restart commands for the recovery tests (ctest runs those alone: RUN_SERIAL).
 cat >"$tmp/pg-restart" <<EOS

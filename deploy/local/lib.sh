@@ -133,3 +133,19 @@ cm_build() {
     (cd "$root" && cmake --preset "$preset" -DCAREMATCH_WERROR=$werror "$@" >/dev/null)
     cmake --build "$root/build/$preset"
 }
+
+# cm_throwaway_servers DIR: a fast (no fsync, no persistence) PostgreSQL and Redis under DIR on two free
+# loopback ports, for tests and benchmarks; sets pg_port and redis_port. cm_throwaway_stop DIR stops both.
+cm_throwaway_servers() {
+    local dir=$1
+    pg_port=$(cm_free_port)
+    cm_pg_start "$dir/pg" "$pg_port" fast
+    redis_port=$(cm_free_port)
+    while [[ $redis_port == "$pg_port" ]]; do redis_port=$(cm_free_port); done
+    cm_redis_start "$dir/redis" "$redis_port" fast
+}
+
+cm_throwaway_stop() {
+    cm_redis_stop "$1/redis"
+    cm_pg_stop "$1/pg"
+}

@@ -21,16 +21,11 @@ pid=""
 cleanup() {
     [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
     [[ -n ${CAREMATCH_LOAD_LOG:-} ]] && cp "$tmp/all-in-one.log" "$CAREMATCH_LOAD_LOG"
-    cm_redis_stop "$tmp/redis"
-    cm_pg_stop "$tmp/pg"
+    cm_throwaway_stop "$tmp"
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-pg_port=$(cm_free_port)
-cm_pg_start "$tmp/pg" "$pg_port" fast
-redis_port=$(cm_free_port)
-cm_redis_start "$tmp/redis" "$redis_port" fast
+cm_throwaway_servers "$tmp"
 http_port=$(cm_free_port)
 admin_pw=$(head -c 12 /dev/urandom | base64 -w0 | tr -d '/+=')
 export CAREMATCH_DB_URL="postgresql://carematch@127.0.0.1:$pg_port/carematch"
