@@ -265,6 +265,8 @@ service_config read_service_config(config_source& source) {
         std::chrono::seconds(source.get_int("db.connect_timeout_s", c.db.connect_timeout.count(), 1, 600));
     c.http.request_deadline = std::chrono::milliseconds(
         source.get_int("http.request_deadline_ms", c.http.request_deadline.count(), 100, 50'000));
+    c.http.target_latency = std::chrono::milliseconds(
+        source.get_int("http.target_latency_ms", c.http.target_latency.count(), 0, 60'000));
     c.http.max_in_flight =
         static_cast<int>(source.get_int("http.max_in_flight", c.http.max_in_flight, 0, 1'000'000));
     c.db.statement_timeout = std::chrono::milliseconds(

@@ -49,7 +49,8 @@ int service_main(int argc,
         }
         observability::add_routes(router, metrics, std::move(probes));
         auto chain = observability::standard_chain(metrics);
-        chain.push_back(http::limit_in_flight(listener.http.max_in_flight));  // counted and logged as well
+        chain.push_back(http::limit_in_flight(listener.http.max_in_flight,
+                                              listener.http.target_latency));  // counted and logged as well
         http::server server(
             io,
             listener.http,
