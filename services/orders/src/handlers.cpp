@@ -555,9 +555,11 @@ awaitable<response> internal_transition(context& c, request& req) {
         co_return problem(req,
                           invalid("worker_id", "an offer names a worker (and its org); nothing else does"));
     }
-    if (to == status::assigned && !body->attempt) {
+    // Accept, decline and expiry all end an offer: each carries the offer's attempt (fencing token), and the
+    // first to land moves the attempt on, so exactly one of them wins.
+    if ((to == status::assigned || to == status::matching || to == status::expired) && !body->attempt) {
         co_return problem(req,
-                          invalid("attempt", "an assignment carries the offer's attempt (fencing token)"));
+                          invalid("attempt", "this transition carries the order's attempt (fencing token)"));
     }
     auto result = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<repo::order_row> {
         repo::transition_change change;

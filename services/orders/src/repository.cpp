@@ -55,7 +55,7 @@ const std::string sql_transition =
     " worker_id = CASE WHEN $7 THEN NULL ELSE coalesce($5::uuid, worker_id) END,"
     " org_id = CASE WHEN $7 THEN NULL ELSE coalesce($6::uuid, org_id) END,"
     " cancellation_fee_fen = CASE WHEN $8 >= 0 THEN $8 ELSE cancellation_fee_fen END,"
-    " attempt = attempt + CASE WHEN $9 THEN 1 ELSE 0 END, updated_at = now()"
+    " attempt = attempt + CASE WHEN $9 OR status = 'offered' THEN 1 ELSE 0 END, updated_at = now()"
     " WHERE id = $1::uuid AND status = ANY($3::text[]) AND ($4::int IS NULL OR attempt = $4)"
     " RETURNING " +
     columns();

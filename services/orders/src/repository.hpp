@@ -85,7 +85,8 @@ void add_history(pqxx::work& tx,
                  const std::string& reason);
 
 /// Moves the order to `to` only from one of `from` (and, when given, only at fencing token `attempt`), in one
-/// conditional UPDATE. Sets worker/org when given, the cancellation fee, and bumps `attempt` on offers.
+/// conditional UPDATE. Sets worker/org when given, the cancellation fee, and bumps `attempt` on offers and on
+/// every transition out of `offered` (so one offer has one outcome).
 /// Returns the updated row, or nullopt when the order was not in an allowed state (or the token moved).
 struct transition_change {
     std::optional<std::string> worker_id;

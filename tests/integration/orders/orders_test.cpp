@@ -249,7 +249,8 @@ TEST_F(orders_fixture, the_lifecycle_refuses_illegal_moves_and_stale_actors) {
     EXPECT_EQ(call("POST", "/v1/orders/" + id + "/en-route", std::nullopt, worker.access).status,
               404);                                                     // not theirs
     EXPECT_EQ(step({{"to", "assigned"}, {"attempt", 0}}).status, 409);  // not offered
-    ASSERT_EQ(step({{"to", "matching"}}).status, 200);
+    EXPECT_EQ(step({{"to", "matching"}}).status, 422);                  // no attempt
+    ASSERT_EQ(step({{"to", "matching"}, {"attempt", 0}}).status, 200);
     auto offered = step({{"to", "offered"},
                          {"worker_id", worker_id},
                          {"org_id", std::string(w.body.at("org_id").as_string())}});
@@ -297,6 +298,83 @@ TEST_F(orders_fixture, the_lifecycle_refuses_illegal_moves_and_stale_actors) {
         2);
 }
 
+// Accept, decline and expiry of one offer race: exactly one wins, and the order shows that one.
+TEST_F(orders_fixture, an_offer_has_exactly_one_outcome_when_accept_decline_and_expiry_race) {
+    auto [s, rid] = family_with_elder("13700000611", elder());
+    const std::string svc = service_token();
+    const std::string worker = core::new_uuid();
+    auto internal = [&](const std::string& id, json::object body) {
+        http::outgoing o;
+        o.method = "POST";
+        o.target = "/v1/internal/orders/" + id + "/transition";
+        o.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + svc}};
+        o.body = json::serialize(body);
+        return o;
+    };
+    std::vector<std::string> ids;
+    for (int i = 0; i < 100; ++i) {
+        auto placed = place(s, rid, "race-" + std::to_string(i));
+        ASSERT_EQ(placed.status, 201);
+        ids.emplace_back(placed.body.at("id").as_string());
+        ASSERT_EQ(call("POST",
+                       "/v1/internal/orders/" + ids.back() + "/transition",
+                       json::object{{"to", "matching"}, {"attempt", 0}},
+                       svc)
+                      .status,
+                  200);
+        ASSERT_EQ(call("POST",
+                       "/v1/internal/orders/" + ids.back() + "/transition",
+                       json::object{{"to", "offered"}, {"worker_id", worker}},
+                       svc)
+                      .status,
+                  200);
+    }
+    // For every order at once: the worker's accept, a decline and the offer's expiry, all at attempt 1.
+    http::client racing(client_io, http::client::settings{std::chrono::seconds(60), 256});
+    std::map<std::string, std::vector<std::pair<std::string, int>>> wins;
+    auto one = [&](std::string id, std::string to, http::outgoing o) -> boost::asio::awaitable<void> {
+        auto r = co_await racing.send("127.0.0.1", server->port(), std::move(o));
+        wins[id].emplace_back(to, r ? r->status : 0);
+    };
+    // Built outside the coroutines: GCC 12 miscompiles a braced list inside one.
+    const std::vector<std::string> outcomes{"assigned", "matching", "expired"};
+    std::map<std::string, http::outgoing> requests;
+    for (const auto& id : ids) {
+        for (const auto& to : outcomes) {
+            requests[id + to] = internal(id, json::object{{"to", to}, {"attempt", 1}});
+        }
+    }
+    auto scenario = [&]() -> boost::asio::awaitable<void> {
+        auto ex = co_await boost::asio::this_coro::executor;
+        for (const auto& id : ids) {
+            for (const auto& to : outcomes) {
+                boost::asio::co_spawn(ex, one(id, to, requests.at(id + to)), boost::asio::detached);
+            }
+        }
+        boost::asio::steady_timer poll(ex);
+        while (wins.size() < ids.size() ||
+               std::any_of(wins.begin(), wins.end(), [](const auto& w) { return w.second.size() < 3; })) {
+            poll.expires_after(std::chrono::milliseconds(10));
+            co_await poll.async_wait(boost::asio::use_awaitable);
+        }
+    };
+    test::run_coro(client_io, scenario());
+    for (const auto& id : ids) {
+        std::string winner;
+        for (const auto& [to, status] : wins[id]) {
+            EXPECT_TRUE(status == 200 || status == 409) << id << " " << to << " " << status;
+            if (status == 200) {
+                EXPECT_TRUE(winner.empty()) << id << ": both " << winner << " and " << to << " won";
+                winner = to;
+            }
+        }
+        ASSERT_FALSE(winner.empty()) << id;
+        // What the family sees is what won.
+        auto seen = call("GET", "/v1/orders/" + id, std::nullopt, s.access);
+        EXPECT_EQ(seen.body.at("status").as_string(), winner) << id;
+    }
+}
+
 TEST_F(orders_fixture, cancelling_costs_nothing_before_assignment_and_a_fifth_after) {
     auto [s, rid] = family_with_elder("13700000601", elder());
     auto a = place(s, rid, "a");
@@ -311,7 +389,10 @@ TEST_F(orders_fixture, cancelling_costs_nothing_before_assignment_and_a_fifth_af
     const std::string id(b.body.at("id").as_string());
     const std::string svc = service_token();
     const std::string worker = core::new_uuid();
-    call("POST", "/v1/internal/orders/" + id + "/transition", json::object{{"to", "matching"}}, svc);
+    call("POST",
+         "/v1/internal/orders/" + id + "/transition",
+         json::object{{"to", "matching"}, {"attempt", 0}},
+         svc);
     call("POST",
          "/v1/internal/orders/" + id + "/transition",
          json::object{{"to", "offered"}, {"worker_id", worker}},
@@ -480,7 +561,8 @@ TEST_F(orders_fixture, each_order_created_reaches_the_stream_exactly_once_when_t
     EXPECT_LT(at_kill, n);  // killed mid-way
 
     // The dead relay's lease is short: what it left is at most one lease away from being taken over.
-    EXPECT_EQ(orders_scalar("SELECT count(*) FROM outbox WHERE claimed_until > now() + interval '5 seconds'"), 0);
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM outbox WHERE claimed_until > now() + interval '5 seconds'"),
+              0);
     // A new relay takes over once that lease has run out (a relay's own poll interval between passes).
     db::outbox_relay relay(orders->pool(), r, orders_schema);
     boost::asio::steady_timer poll(client_io);
