@@ -155,7 +155,6 @@ graph build_graph(const instance& in) {
     // One grid per skill, of about 0.55 km cells: an order looks only at workers with its skill, ring by ring
     // outwards, and stops once no farther ring can hold a cheaper edge than its k-th best.
     constexpr double cell_deg = 0.005;
-    const double cell_km = cell_deg * 111.2 * std::cos(40.0 * pi / 180.0);  // the narrower side, up to 40°N
     auto cell_of = [](geo p) {
         return std::pair{std::lround(std::floor(p.lat / cell_deg)),
                          std::lround(std::floor(p.lon / cell_deg))};
@@ -195,7 +194,12 @@ graph build_graph(const instance& in) {
         }
         const kind_profile& kp = profile(in.w, o.kind);
         const double minutes_per_km = in.w.road_factor / kp.speed_kmh * 60.0;
-        const long max_ring = static_cast<long>(std::ceil(kp.circle_minutes / minutes_per_km / cell_km)) + 1;
+        // A cell's narrower side (east-west) anywhere the search can reach: cells narrow towards the pole, so
+        // the ring bounds use the width at the farthest latitude of the service circle from the equator.
+        const double reach_km = kp.circle_minutes / minutes_per_km;
+        const double far_lat = std::min(89.0, std::abs(o.location.lat) + reach_km / 111.2 + 2 * cell_deg);
+        const double cell_km = cell_deg * 111.2 * std::cos(far_lat * pi / 180.0);
+        const long max_ring = static_cast<long>(std::ceil(reach_km / cell_km)) + 1;
         auto [cx, cy] = cell_of(o.location);
         best.clear();
         // A cheap lower bound on the travel cost (flat-earth distance never exceeds haversine by more than a

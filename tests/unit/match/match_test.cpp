@@ -317,5 +317,63 @@ TEST(match, every_assignment_is_feasible_and_no_worker_is_over_capacity) {
     }
 }
 
+// The grid search against brute force from Hainan to Heilongjiang: each order's edges are exactly the k
+// cheapest feasible pairs, wherever the cells are narrow.
+TEST(match, the_candidate_search_equals_brute_force_at_every_latitude_of_china) {
+    for (double lat : {18.0, 30.0, 40.0, 45.0, 45.75, 50.0, 52.97, 53.5}) {
+        instance in = scene();
+        in.w.edges_per_order = 5;
+        const double km_per_deg_lon = 111.2 * std::cos(lat * 3.14159265358979 / 180.0);
+        auto near = [&](double east_km, double north_km) {
+            return geo{lat + north_km / 111.2, 126.0 + east_km / km_per_deg_lon};
+        };
+        std::uint32_t seed = static_cast<std::uint32_t>(lat * 100);
+        auto next = [&seed] {
+            seed = seed * 1664525u + 1013904223u;
+            return static_cast<double>(seed >> 8) / static_cast<double>(1u << 24);
+        };
+        // Few workers, east and west of the orders out to the edge of the service circle, where narrow cells
+        // used to hide them.
+        for (std::uint32_t id = 1; id <= 12; ++id) {
+            in.workers.push_back(caregiver(id, near((next() - 0.5) * 7.0, (next() - 0.5) * 0.4)));
+        }
+        for (std::uint32_t id = 1; id <= 40; ++id) {
+            in.orders.push_back(cleaning_order(id, near((next() - 0.5) * 0.6, (next() - 0.5) * 0.4)));
+        }
+        // And one worker due east at the very edge of the circle, alone: it must be found.
+        {
+            instance edge_case = scene();
+            edge_case.w.kinds[cleaning] = kind_profile{30, 15};  // a wide circle: many cells to the edge
+            edge_case.orders.push_back(cleaning_order(1, near(0, 0)));
+            const double per_km = travel_minutes(edge_case.w, cleaning, near(0, 0), near(1, 0));
+            const double reach_km = edge_case.w.kinds[cleaning].circle_minutes / per_km;
+            edge_case.workers.push_back(caregiver(1, near(0.99 * reach_km, 0)));
+            ASSERT_TRUE(feasible(edge_case, edge_case.orders[0], edge_case.workers[0])) << "latitude " << lat;
+            EXPECT_EQ(build_graph(edge_case).by_order[0].size(), 1u) << "latitude " << lat;
+        }
+        const graph g = build_graph(in);
+        for (std::size_t oi = 0; oi < in.orders.size(); ++oi) {
+            std::vector<std::int64_t> brute;
+            for (const auto& w : in.workers) {
+                if (feasible(in, in.orders[oi], w)) {
+                    brute.push_back(std::llround(cost(in.w, in.orders[oi], w) * 100.0));
+                }
+            }
+            std::sort(brute.begin(), brute.end());
+            brute.resize(std::min<std::size_t>(brute.size(), 5));
+            std::vector<std::int64_t> found;
+            for (const auto& e : g.by_order[oi]) {
+                found.push_back(e.cost);
+            }
+            std::sort(found.begin(), found.end());
+            ASSERT_EQ(found.size(), brute.size()) << "latitude " << lat << ", order " << oi;
+            for (std::size_t k = 0; k < found.size(); ++k) {
+                EXPECT_NEAR(found[k], brute[k], 1)
+                    << "latitude " << lat << ", order " << oi << ", edge " << k;
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace carematch::match
