@@ -47,6 +47,7 @@ namespace {
 struct stream_pos {
     long long ms = 0;
     long long seq = 0;
+    auto operator<=>(const stream_pos&) const = default;
 };
 
 std::optional<stream_pos> parse_stream_id(const std::string& id) {
@@ -158,8 +159,7 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         " SET claimed_until = now() + make_interval(secs => $2) WHERE id = ANY($1::bigint[])";
     auto renewed_at = std::chrono::steady_clock::now();
     std::vector<std::int64_t> published;
-    std::vector<std::pair<std::int64_t, std::string>> republished;  // rows that took a fresh id
-    std::map<std::string, stream_pos> moved;
+    std::vector<std::int64_t> republished;  // rows that took a fresh id (now in their stream_id)
     for (std::size_t k = 0; k < rows.size(); ++k) {
         auto& r = rows[k];
         if (std::chrono::steady_clock::now() - renewed_at > settings_.lease / 3) {
@@ -202,13 +202,8 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
                 if (!fresh) {
                     added = core::result<bool>(boost::system::in_place_error, fresh.error());
                 } else {
-                    republished.emplace_back(r.id, *fresh);
-                    if (auto p = parse_stream_id(*fresh)) {
-                        auto& at = moved[r.stream];
-                        if (std::pair{p->ms, p->seq} > std::pair{at.ms, at.seq}) {
-                            at = *p;
-                        }
-                    }
+                    r.stream_id = *fresh;
+                    republished.push_back(r.id);
                 }
             }
         }
@@ -222,29 +217,16 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         core::log::warn("outbox stream holds foreign entries; published with fresh ids",
                         {{"schema", schema_}, {"events", republished.size()}});
     }
+    // What is left for the next pass, and the highest id now in each stream (a fresh id also moves the
+    // stream's last given id there, so that the next batch fits above the foreign entries).
     std::vector<std::int64_t> left;
-    for (const auto& r : rows) {
-        if (std::find(published.begin(), published.end(), r.id) == published.end()) {
-            left.push_back(r.id);
-        }
-    }
-    // The highest id now known to be in each stream.
     std::map<std::string, stream_pos> in_stream;
     for (const auto& r : rows) {
         if (std::find(published.begin(), published.end(), r.id) == published.end()) {
-            continue;
-        }
-        std::string id = r.stream_id;
-        for (const auto& [rid, fresh] : republished) {
-            if (rid == r.id) {
-                id = fresh;
-            }
-        }
-        if (auto p = parse_stream_id(id)) {
+            left.push_back(r.id);
+        } else if (auto p = parse_stream_id(r.stream_id)) {
             auto& at = in_stream[r.stream];
-            if (std::pair{p->ms, p->seq} > std::pair{at.ms, at.seq}) {
-                at = *p;
-            }
+            at = std::max(at, *p);
         }
     }
     const std::string watermark_sql =
@@ -259,13 +241,13 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
     co_await db_.transact([&](pqxx::work& tx) {
         tx.exec_params(mark_sql, published_ids);
         tx.exec_params(release_sql, left_ids);  // not published: free for the next pass at once
-        for (const auto& [id, fresh] : republished) {
-            tx.exec_params(give_sql, id, fresh);
-        }
-        for (const auto& [stream, p] : moved) {
-            tx.exec_params(moved_sql, stream, p.ms, p.seq);
+        for (const auto& r : rows) {
+            if (std::find(republished.begin(), republished.end(), r.id) != republished.end()) {
+                tx.exec_params(give_sql, r.id, r.stream_id);
+            }
         }
         for (const auto& [stream, p] : in_stream) {
+            tx.exec_params(moved_sql, stream, p.ms, p.seq);
             tx.exec_params(watermark_sql, stream, p.ms, p.seq);
         }
     });
@@ -298,7 +280,7 @@ asio::awaitable<std::size_t> outbox_relay::redrive_stream(const std::string& str
         auto x = tx.exec_params(mark_sql, stream);
         return x.empty() ? stream_pos{} : stream_pos{x[0][0].as<long long>(), x[0][1].as<long long>()};
     });
-    if (std::pair{last.ms, last.seq} >= std::pair{known.ms, known.seq}) {
+    if (last >= known) {
         co_return 0;  // nothing lost
     }
     const std::string lost_sql =
