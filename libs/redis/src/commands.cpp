@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 namespace carematch::redis {
 
@@ -39,6 +40,21 @@ stream_entry parse_entry(const reply& r) {
         e.fields.emplace_back(kv[i].str, kv[i + 1].str);
     }
     return e;
+}
+
+// The reply of XREADGROUP: [[stream, [entry, ...]], ...], or nil when a block timed out.
+std::vector<stream_batch> parse_batches(const reply& r) {
+    std::vector<stream_batch> out;
+    for (const auto& s : r.elements) {
+        if (s.elements.size() == 2) {
+            stream_batch b{s.elements[0].str, {}};
+            for (const auto& e : s.elements[1].elements) {
+                b.entries.push_back(parse_entry(e));
+            }
+            out.push_back(std::move(b));
+        }
+    }
+    return out;
 }
 
 }  // namespace
@@ -135,13 +151,8 @@ asio::awaitable<core::result<std::vector<stream_entry>>> xreadgroup(client& c,
         co_return r.error();
     }
     std::vector<stream_entry> out;
-    // Reply: [[stream, [entry, ...]]] or nil on timeout.
-    for (const auto& s : r->elements) {
-        if (s.elements.size() == 2) {
-            for (const auto& e : s.elements[1].elements) {
-                out.push_back(parse_entry(e));
-            }
-        }
+    for (auto& b : parse_batches(*r)) {
+        std::move(b.entries.begin(), b.entries.end(), std::back_inserter(out));
     }
     co_return out;
 }
@@ -170,18 +181,7 @@ asio::awaitable<core::result<std::vector<stream_batch>>> xreadgroup_streams(clie
     if (!r) {
         co_return r.error();
     }
-    std::vector<stream_batch> out;
-    // Reply: [[stream, [entry, ...]], ...] or nil on timeout.
-    for (const auto& s : r->elements) {
-        if (s.elements.size() == 2) {
-            stream_batch b{s.elements[0].str, {}};
-            for (const auto& e : s.elements[1].elements) {
-                b.entries.push_back(parse_entry(e));
-            }
-            out.push_back(std::move(b));
-        }
-    }
-    co_return out;
+    co_return parse_batches(*r);
 }
 
 asio::awaitable<core::result<long long>> xack(client& c,
