@@ -152,16 +152,41 @@ std::optional<std::string> percent_decode(std::string_view s) {
 }
 
 std::optional<int> page_limit(const request& req, int fallback) {
+    return page_limit(req, fallback, 100);
+}
+
+std::optional<int> page_limit(const request& req, int fallback, int max) {
     auto l = req.query_param("limit");
     if (!l) {
         return fallback;
     }
-    if (l->empty() || l->size() > 3 ||
+    if (l->empty() || l->size() > 9 ||
         !std::all_of(l->begin(), l->end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
         return std::nullopt;
     }
     const int n = std::stoi(*l);
-    return n >= 1 && n <= 100 ? std::optional<int>(n) : std::nullopt;
+    return n >= 1 && n <= max ? std::optional<int>(n) : std::nullopt;
+}
+
+std::optional<std::int64_t> int_param(const request& req, std::string_view name) {
+    auto v = req.query_param(name);
+    if (!v) {
+        return std::nullopt;
+    }
+    std::string_view digits = *v;
+    const bool negative = !digits.empty() && digits.front() == '-';
+    if (negative) {
+        digits.remove_prefix(1);
+    }
+    if (digits.empty() || digits.size() > 18 ||
+        !std::all_of(digits.begin(), digits.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+        return std::nullopt;
+    }
+    std::int64_t n = 0;
+    for (char ch : digits) {
+        n = n * 10 + (ch - '0');
+    }
+    return negative ? -n : n;
 }
 
 }  // namespace carematch::http

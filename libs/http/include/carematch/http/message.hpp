@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -51,6 +52,12 @@ struct response {
 
 /// The page size a list endpoint is asked for: `fallback` without `?limit=`, nullopt unless it is 1 to 100.
 std::optional<int> page_limit(const request& req, int fallback);
+/// The same with another upper bound.
+std::optional<int> page_limit(const request& req, int fallback, int max);
+
+/// Query parameter `name` as an integer, read strictly: an optional '-' and 1 to 18 digits, nothing else
+/// ("12abc", "1 OR 1=1", "" and a missing parameter are nullopt).
+std::optional<std::int64_t> int_param(const request& req, std::string_view name);
 
 /// The asynchronous handler every endpoint and middleware chain is.
 using handler = std::function<boost::asio::awaitable<response>(request&)>;
