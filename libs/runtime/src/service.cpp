@@ -128,6 +128,7 @@ void service::add_gauges(observability::metrics& m) {
             "Events handled by the service's consumer.",
             [&ref] { return static_cast<double>(ref.stats().handled); });
     }
+    add_own_gauges(m, label);
 }
 
 void service::add_consumer(std::unique_ptr<events::consumer> c) {

@@ -79,6 +79,9 @@ class service {
     /// The service's own start-up, after the database, migrations and keys are in place.
     virtual void on_start() {}
 
+    /// The service's own gauges (called by add_gauges); `label` is `{service="<name>"}`.
+    virtual void add_own_gauges(observability::metrics& /*m*/, const std::string& /*label*/) {}
+
     /// Runs `task` now and then every `interval` until stop(); a failure is logged as `name` and the task
     /// runs again at the next interval.
     void add_task(std::string name,
