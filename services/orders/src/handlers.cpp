@@ -272,6 +272,12 @@ awaitable<response> place_order(context& c, request& req) {
                                        {"window_end", stored->window_end},
                                        {"asap", stored->asap}};
                     event["location"] = order_json(*stored, view::worker)["location"];
+                    // What matching weighs and filters by, so that it never reads the recipient itself.
+                    for (const char* k : {"ability_level", "priority_categories", "gender_preference"}) {
+                        if (const auto* v = p->recipient.if_contains(k)) {
+                            event[k] = *v;
+                        }
+                    }
                     db::enqueue_event(
                         tx,
                         c.cfg.schema,
@@ -569,7 +575,15 @@ awaitable<response> internal_transition(context& c, request& req) {
         change.clear_worker = to == status::matching || to == status::expired;
         auto updated = repo::transition(tx, id, sources_of(*to), *to, body->attempt, change);
         if (!updated) {
-            return std::nullopt;
+            // A repeat of a transition that already landed (its answer was lost) gets the same answer: the
+            // order is where that transition put it, with the attempt it moved on to (and the offer's
+            // worker).
+            auto now = repo::find_order(tx, id);
+            const bool moved = *to == status::offered || *to == status::assigned || *to == status::matching;
+            const bool repeat = now && now->status == body->to && body->attempt &&
+                                (*to == status::expired || (moved && now->attempt == *body->attempt + 1)) &&
+                                (*to != status::offered || now->worker_id == body->worker_id);
+            return repeat ? now : std::nullopt;
         }
         repo::add_history(
             tx, id, std::nullopt, body->to, authorized->id, "service", body->reason.value_or(""));
@@ -591,7 +605,40 @@ awaitable<response> internal_transition(context& c, request& req) {
             "the order is not in a state that allows this, or the attempt (fencing token) moved",
             "to");
     }
-    co_return http::json_text_response(200, json::serialize(order_json(*result, view::staff)));
+    auto answer = order_json(*result, view::staff);
+    answer["attempt"] = result->attempt;  // what the next transition out of this state presents
+    co_return http::json_text_response(200, json::serialize(answer));
+}
+
+awaitable<response> internal_waiting(context& c, request& req) {
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::service}, true);
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
+    }
+    const auto street = http::int_param(req, "street");
+    if (!street || *street < 100000 || *street > 999999) {
+        co_return problem(req, invalid("street", "a street id (6 digits)"));
+    }
+    const auto limit = http::page_limit(req, 100, 1000);
+    if (!limit) {
+        co_return problem(req, invalid("limit", "must be 1 to 1000"));
+    }
+    auto after = req.query_param("after");
+    if (after && !core::is_uuid(*after)) {
+        co_return problem(req, invalid("after", "an order id"));
+    }
+    auto rows = co_await c.pool.transact(
+        [&](pqxx::work& tx) { return repo::list_waiting(tx, *street, after, *limit); });
+    json::array items;
+    for (const auto& o : rows) {
+        auto j = order_json(o, view::worker);
+        j["attempt"] = o.attempt;
+        items.push_back(std::move(j));
+    }
+    json::object page{{"items", std::move(items)}};
+    page["next"] =
+        static_cast<int>(rows.size()) == *limit ? json::value(rows.back().id) : json::value(nullptr);
+    co_return http::json_text_response(200, json::serialize(page));
 }
 
 }  // namespace carematch::orders::handlers

@@ -25,20 +25,20 @@ struct edge {
     status to;
 };
 
-// The lifecycle. Matching moves created → matching → offered → assigned (or back to matching on a decline or
-// timeout); the worker moves assigned → en_route → in_service → completed; the family cancels before
+// The lifecycle. Matching moves created (→ matching) → offered → assigned (or back to matching on a decline
+// or timeout); the worker moves assigned → en_route → in_service → completed; the family cancels before
 // in_service; nobody found by the deadline → expired; a no-show → failed.
 constexpr edge lifecycle[] = {
-    {status::created, status::matching},    {status::created, status::cancelled},
-    {status::created, status::expired},     {status::matching, status::offered},
-    {status::matching, status::cancelled},  {status::matching, status::expired},
-    {status::offered, status::assigned},    {status::offered, status::matching},
-    {status::offered, status::cancelled},   {status::offered, status::expired},
-    {status::assigned, status::en_route},   {status::assigned, status::cancelled},
-    {status::assigned, status::failed},     {status::assigned, status::matching},
-    {status::en_route, status::in_service}, {status::en_route, status::cancelled},
-    {status::en_route, status::failed},     {status::in_service, status::completed},
-    {status::in_service, status::failed},
+    {status::created, status::matching},     {status::created, status::cancelled},
+    {status::created, status::expired},      {status::created, status::offered},
+    {status::matching, status::offered},     {status::matching, status::cancelled},
+    {status::matching, status::expired},     {status::offered, status::assigned},
+    {status::offered, status::matching},     {status::offered, status::cancelled},
+    {status::offered, status::expired},      {status::assigned, status::en_route},
+    {status::assigned, status::cancelled},   {status::assigned, status::failed},
+    {status::assigned, status::matching},    {status::en_route, status::in_service},
+    {status::en_route, status::cancelled},   {status::en_route, status::failed},
+    {status::in_service, status::completed}, {status::in_service, status::failed},
 };
 
 }  // namespace

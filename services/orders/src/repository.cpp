@@ -42,6 +42,11 @@ const std::string sql_list_community =
     " FROM orders WHERE community_id = $1"
     " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))"
     " ORDER BY created_at DESC, id DESC LIMIT $4";
+const std::string sql_waiting =
+    "SELECT " + columns() +
+    " FROM orders WHERE community_id BETWEEN $1 * 1000 AND $1 * 1000 + 999"
+    " AND status IN ('created', 'matching', 'offered') AND ($2::uuid IS NULL OR id > $2::uuid)"
+    " ORDER BY id LIMIT $3";
 const std::string sql_history =
     std::string(
         "SELECT coalesce(from_status, ''), to_status, actor_id, actor_role, reason,"
@@ -176,6 +181,13 @@ std::vector<order_row> list_for_community(pqxx::work& tx,
         id = after->id;
     }
     return read_all(tx.exec_params(sql_list_community, community_id, ts, id, limit));
+}
+
+std::vector<order_row> list_waiting(pqxx::work& tx,
+                                    std::int64_t street,
+                                    const std::optional<std::string>& after,
+                                    int limit) {
+    return read_all(tx.exec_params(sql_waiting, street, after, limit));
 }
 
 std::vector<history_row> history(pqxx::work& tx, const std::string& order_id) {

@@ -67,6 +67,13 @@ std::vector<order_row> list_for_community(pqxx::work& tx,
                                           const std::optional<page_cursor>& after,
                                           int limit);
 
+/// Orders of a street (community ids street × 1000 …) still waiting for a worker (created, matching,
+/// offered), by id after `after`: matching's reconciler pages through them.
+std::vector<order_row> list_waiting(pqxx::work& tx,
+                                    std::int64_t street,
+                                    const std::optional<std::string>& after,
+                                    int limit);
+
 struct history_row {
     std::string from_status;
     std::string to_status;

@@ -13,13 +13,13 @@ namespace {
 TEST(lifecycle, allows_exactly_the_documented_transitions) {
     using s = status;
     const std::set<std::pair<s, s>> expected{
-        {s::created, s::matching},   {s::created, s::cancelled},  {s::created, s::expired},
-        {s::matching, s::offered},   {s::matching, s::cancelled}, {s::matching, s::expired},
-        {s::offered, s::assigned},   {s::offered, s::matching},   {s::offered, s::cancelled},
-        {s::offered, s::expired},    {s::assigned, s::en_route},  {s::assigned, s::cancelled},
-        {s::assigned, s::failed},    {s::assigned, s::matching},  {s::en_route, s::in_service},
-        {s::en_route, s::cancelled}, {s::en_route, s::failed},    {s::in_service, s::completed},
-        {s::in_service, s::failed},
+        {s::created, s::matching},     {s::created, s::cancelled},  {s::created, s::expired},
+        {s::created, s::offered},      {s::matching, s::offered},   {s::matching, s::cancelled},
+        {s::matching, s::expired},     {s::offered, s::assigned},   {s::offered, s::matching},
+        {s::offered, s::cancelled},    {s::offered, s::expired},    {s::assigned, s::en_route},
+        {s::assigned, s::cancelled},   {s::assigned, s::failed},    {s::assigned, s::matching},
+        {s::en_route, s::in_service},  {s::en_route, s::cancelled}, {s::en_route, s::failed},
+        {s::in_service, s::completed}, {s::in_service, s::failed},
     };
     for (int a = 0; a <= static_cast<int>(s::failed); ++a) {
         for (int b = 0; b <= static_cast<int>(s::failed); ++b) {
