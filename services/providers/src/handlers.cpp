@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <map>
 #include <set>
 
 namespace carematch::providers {
@@ -614,6 +615,119 @@ awaitable<response> candidates(context& c, request& req) {
         if (ok.contains(h.member)) {
             items.push_back(json::object{{"worker_id", h.member}, {"distance_m", h.distance_m}});
         }
+    }
+    co_return http::json_text_response(200, json::serialize(json::object{{"items", std::move(items)}}));
+}
+
+// Everyone matching may offer work to in one street, with what it weighs them by: one read per street per
+// tick instead of one per order. Redis says who is online where; the record decides the rest.
+awaitable<response> street_workers(context& c, request& req) {
+    auto who = auth::authorize(req, c.verifier, {auth::role::service}, true);
+    if (!who) {
+        co_return auth::deny(who.error(), req.request_id);
+    }
+    const std::string street_text(req.param("street"));
+    if (street_text.size() != 6 || !std::all_of(street_text.begin(), street_text.end(), [](char ch) {
+            return ch >= '0' && ch <= '9';
+        })) {
+        co_return problem(req, core::errc::not_found);
+    }
+    const std::int64_t street = std::stoll(street_text);
+    std::vector<std::string> kinds;
+    const std::string kinds_text = req.query_param("kinds").value_or("");
+    for (std::size_t start = 0; start <= kinds_text.size();) {
+        auto end = kinds_text.find(',', start);
+        if (end == std::string::npos) {
+            end = kinds_text.size();
+        }
+        kinds.push_back(kinds_text.substr(start, end - start));
+        start = end + 1;
+    }
+    for (const auto& k : kinds) {
+        if (!c.kind_credentials.contains(k)) {
+            co_return problem(req, invalid("kinds", "kinds of the catalog, comma-separated"));
+        }
+    }
+    std::optional<std::pair<std::int64_t, std::int64_t>> span;
+    if (req.query_param("from") || req.query_param("to")) {
+        const auto f = http::int_param(req, "from");
+        const auto t = http::int_param(req, "to");
+        if (!f || !t || *f < 0 || *f >= *t || *t - *f > 8 * 86400) {
+            co_return problem(req,
+                              invalid("from", "from and to: epoch seconds, from before to, at most 8 days"));
+        }
+        span.emplace(*f, *t);
+    }
+    // worker → position and the kinds it is online for
+    std::map<std::string, std::pair<std::pair<double, double>, json::array>> online;
+    for (const auto& k : kinds) {
+        const auto key = c.online_key(street * 1000, k);
+        std::vector<std::string> range{"ZRANGE", key, "0", "-1"};
+        auto members = co_await c.redis.command(std::move(range));
+        if (!members || members->is_error()) {
+            throw core::unavailable_error("redis: presence unavailable");
+        }
+        if (members->elements.empty()) {
+            continue;
+        }
+        std::vector<std::string> pos{"GEOPOS", key};
+        for (const auto& m : members->elements) {
+            pos.push_back(m.str);
+        }
+        auto where = co_await c.redis.command(std::move(pos));
+        if (!where || where->is_error()) {
+            throw core::unavailable_error("redis: presence unavailable");
+        }
+        for (std::size_t i = 0; i < members->elements.size() && i < where->elements.size(); ++i) {
+            const auto& p = where->elements[i];
+            if (p.elements.size() < 2) {
+                continue;  // left the set between the two reads
+            }
+            auto& entry = online[members->elements[i].str];
+            entry.first = {std::strtod(p.elements[1].str.c_str(), nullptr),
+                           std::strtod(p.elements[0].str.c_str(), nullptr)};
+            entry.second.emplace_back(k);
+        }
+    }
+    std::vector<std::string> ids;
+    for (const auto& [id, _] : online) {
+        if (core::is_uuid(id)) {
+            ids.push_back(id);
+        }
+    }
+    std::vector<repo::offerable_worker> rows;
+    if (!ids.empty()) {
+        rows = co_await c.pool.transact([&](pqxx::work& tx) {
+            return repo::offerable_workers(tx, ids, span, c.clock.now(), c.service_settings.local);
+        });
+    }
+    json::array items;
+    for (const auto& w : rows) {
+        const auto& [position, online_kinds] = online.at(w.id);
+        json::object item;
+        item["worker_id"] = w.id;
+        item["org_id"] = w.org_id;
+        item["gender"] = w.gender;
+        json::array languages;
+        for (const auto& l : w.languages) {
+            languages.emplace_back(l);
+        }
+        item["languages"] = std::move(languages);
+        item["kinds"] = online_kinds;
+        item["location"] = json::object{{"lat", position.first}, {"lon", position.second}};
+        json::array credentials;
+        for (const auto& [type, until] : w.credentials) {
+            credentials.push_back(json::object{{"type", type}, {"valid_until_s", until}});
+        }
+        item["credentials"] = std::move(credentials);
+        if (span) {
+            json::array hours;
+            for (const auto& [from, to] : w.available) {
+                hours.push_back(json::array{from, to});
+            }
+            item["available_s"] = std::move(hours);
+        }
+        items.push_back(std::move(item));
     }
     co_return http::json_text_response(200, json::serialize(json::object{{"items", std::move(items)}}));
 }

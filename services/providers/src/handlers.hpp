@@ -72,6 +72,7 @@ awaitable<response> go_offline(context& c, request& req);
 awaitable<response> put_availability(context& c, request& req);
 awaitable<response> get_availability(context& c, request& req);
 awaitable<response> candidates(context& c, request& req);
+awaitable<response> street_workers(context& c, request& req);
 
 // ---- organisations and canteens ----
 awaitable<response> submit_organisation(context& c, request& req);

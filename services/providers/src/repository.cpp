@@ -345,6 +345,113 @@ std::vector<std::string> offerable(pqxx::work& tx,
     return out;
 }
 
+// ---- matching's read of a street ----
+
+namespace {
+
+constexpr const char* sql_offerable_workers =
+    "SELECT w.id::text, w.org_id::text, w.gender, array_to_string(w.languages, ','),"
+    " coalesce((SELECT string_agg(c.type || ':' ||"
+    "   extract(epoch FROM (c.expires_on + 1)::timestamp - make_interval(mins => $3))::bigint, ',')"
+    "   FROM credentials c WHERE c.worker_id = w.id), '')"
+    " FROM workers w JOIN organisations o ON o.id = w.org_id"
+    " WHERE w.id = ANY($1::uuid[]) AND NOT coalesce(w.suspended_until > to_timestamp($2::float8), false)"
+    " AND o.status = 'approved' AND NOT coalesce(o.suspended_until > to_timestamp($2::float8), false)"
+    " ORDER BY w.id";
+
+// Each local day the span touches: the day's exception, else its weekday, else all day when the worker never
+// declared a pattern; each range as UTC epoch seconds.
+constexpr const char* sql_working_hours =
+    "WITH win AS (SELECT to_timestamp($2::float8) AT TIME ZONE 'UTC' + make_interval(mins => $4) AS f,"
+    "                    to_timestamp($3::float8) AT TIME ZONE 'UTC' + make_interval(mins => $4) AS t)"
+    " SELECT w.id::text,"
+    "   extract(epoch FROM d.day + make_interval(mins => lower(r.hours) - $4))::bigint,"
+    "   extract(epoch FROM d.day + make_interval(mins => upper(r.hours) - $4))::bigint"
+    " FROM unnest($1::uuid[]) AS w(id), win,"
+    "   generate_series(date_trunc('day', win.f), win.t, interval '1 day') AS d(day),"
+    "   LATERAL unnest(coalesce("
+    "     (SELECT minutes FROM availability_exceptions e WHERE e.worker_id = w.id AND e.on_date = "
+    "d.day::date),"
+    "     (SELECT minutes FROM availability a WHERE a.worker_id = w.id AND a.weekday = extract(isodow FROM "
+    "d.day)),"
+    "     CASE WHEN EXISTS (SELECT 1 FROM availability a WHERE a.worker_id = w.id) THEN '{}'::int4multirange"
+    "          ELSE '{[0,1440)}'::int4multirange END)) AS r(hours)"
+    " ORDER BY 1, 2";
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < s.size()) {
+        auto end = s.find(',', start);
+        if (end == std::string::npos) {
+            end = s.size();
+        }
+        if (end > start) {
+            out.push_back(s.substr(start, end - start));
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<offerable_worker> offerable_workers(
+    pqxx::work& tx,
+    const std::vector<std::string>& ids,
+    const std::optional<std::pair<std::int64_t, std::int64_t>>& span,
+    core::clock::time_point now,
+    const core::calendar& local) {
+    std::vector<offerable_worker> out;
+    const auto offset = static_cast<int>(local.utc_offset().count());
+    const std::string id_list = db::text_array(ids);
+    for (const auto& r : tx.exec_params(sql_offerable_workers,
+                                        id_list,
+                                        std::chrono::duration<double>(now.time_since_epoch()).count(),
+                                        offset)) {
+        offerable_worker w;
+        w.id = r[0].as<std::string>();
+        w.org_id = r[1].as<std::string>();
+        w.gender = r[2].as<std::string>();
+        w.languages = split_list(r[3].as<std::string>());
+        for (const auto& c : split_list(r[4].as<std::string>())) {
+            const auto colon = c.find(':');
+            w.credentials.emplace_back(c.substr(0, colon), std::stoll(c.substr(colon + 1)));
+        }
+        out.push_back(std::move(w));
+    }
+    if (!span || out.empty()) {
+        return out;
+    }
+    std::vector<std::string> kept;
+    for (const auto& w : out) {
+        kept.push_back(w.id);
+    }
+    std::size_t at = 0;  // both results are ordered by worker id
+    for (const auto& r : tx.exec_params(sql_working_hours,
+                                        db::text_array(kept),
+                                        static_cast<double>(span->first),
+                                        static_cast<double>(span->second),
+                                        offset)) {
+        const auto id = r[0].as<std::string>();
+        while (at < out.size() && out[at].id != id) {
+            ++at;
+        }
+        if (at == out.size()) {
+            break;
+        }
+        auto& hours = out[at].available;
+        const auto from = r[1].as<std::int64_t>();
+        const auto to = r[2].as<std::int64_t>();
+        if (!hours.empty() && hours.back().second >= from) {
+            hours.back().second = std::max(hours.back().second, to);  // across midnight
+        } else {
+            hours.emplace_back(from, to);
+        }
+    }
+    return out;
+}
+
 // ---- canteens ----
 
 namespace {

@@ -109,6 +109,27 @@ std::vector<std::string> offerable(pqxx::work& tx,
                                    core::clock::time_point now,
                                    const core::calendar& local);
 
+/// A worker as matching weighs it: who, which organisation, gender, languages, credentials with the instant
+/// each stops being valid (local midnight after its expiry date), and — when a span is asked for — the
+/// intervals of that span the worker works (epoch seconds, merged across midnight).
+struct offerable_worker {
+    std::string id;
+    std::string org_id;
+    std::string gender;
+    std::vector<std::string> languages;
+    std::vector<std::pair<std::string, std::int64_t>> credentials;  // type, valid until (epoch s)
+    std::vector<std::pair<std::int64_t, std::int64_t>> available;   // epoch s, [from, to)
+};
+
+/// Of `ids`, the workers matching may offer a job at `now` (as `offerable`), with what it weighs them by;
+/// `span` (epoch seconds) asks for their working hours within it.
+std::vector<offerable_worker> offerable_workers(
+    pqxx::work& tx,
+    const std::vector<std::string>& ids,
+    const std::optional<std::pair<std::int64_t, std::int64_t>>& span,
+    core::clock::time_point now,
+    const core::calendar& local);
+
 // ---- canteens ----
 
 struct canteen_row {

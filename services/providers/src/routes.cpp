@@ -28,6 +28,7 @@ void app::add_routes(http::router& r) {
     r.add("POST", "/v1/providers/me/heartbeat", bind(&h::go_online));
     r.add("POST", "/v1/providers/me/offline", bind(&h::go_offline));
     r.add("GET", "/v1/internal/providers/candidates", bind(&h::candidates));
+    r.add("GET", "/v1/internal/providers/streets/{street}/workers", bind(&h::street_workers));
 }
 
 }  // namespace carematch::providers
