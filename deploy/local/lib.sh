@@ -70,6 +70,10 @@ cm_pg_start() {
     if [[ -z $("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'carematch'") ]]; then
         "${psql[@]}" -c "CREATE DATABASE carematch OWNER carematch" >/dev/null
     fi
+    # matching's assignment ledger needs btree_gist; made here once, so that services starting side by side
+    # never race to create it.
+    "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d carematch -v ON_ERROR_STOP=1 -qAt \
+        -c "CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public" >/dev/null
 }
 
 cm_pg_stop() {

@@ -30,9 +30,11 @@ class identity_fixture : public ::testing::Test {
 
     identity_fixture() : identity_fixture(test::required_env("CAREMATCH_TEST_REDIS_URL")) {}
 
-    /// `at`: run identity on a clock stopped there instead of the wall clock.
+    /// `at`: run identity on a clock stopped there instead of the wall clock; `regions`: another region tree.
     explicit identity_fixture(const std::string& redis_url,
-                              std::optional<core::clock::time_point> at = std::nullopt) {
+                              std::optional<core::clock::time_point> at = std::nullopt,
+                              const std::string& regions = std::string(CAREMATCH_SOURCE_DIR) +
+                                                           "/config/regions.json") {
         std::map<std::string, std::string> env{
             {"CAREMATCH_DB_URL", test::db_url()},
             // Bursts of hundreds at once: these tests are about contention, not shedding (its own test).
@@ -42,7 +44,7 @@ class identity_fixture : public ::testing::Test {
             {"CAREMATCH_IDENTITY_HASH_ACQUIRE_TIMEOUT_MS", "600000"},
             {"CAREMATCH_REDIS_URL", redis_url},
             {"CAREMATCH_IDENTITY_IDENTITY_SCHEMA", schema},
-            {"CAREMATCH_IDENTITY_REGIONS_FILE", std::string(CAREMATCH_SOURCE_DIR) + "/config/regions.json"},
+            {"CAREMATCH_IDENTITY_REGIONS_FILE", regions},
             {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
             {"CAREMATCH_IDENTITY_DATA_KEY", auth::sealer::generate_key()},
             {"CAREMATCH_IDENTITY_BOOTSTRAP_ADMIN", std::string(admin_phone) + ":" + admin_password},

@@ -1,0 +1,37 @@
+// An offer's life as matching drives it: each outcome (offered, accepted, declined, expired) is first claimed
+// in matching's database (one claim wins), then applied in orders with the order's attempt, then recorded.
+#pragma once
+
+#include "context.hpp"
+#include "store.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+
+namespace carematch::matching {
+
+double now_s(const context& c);
+std::string iso(double epoch_s);
+
+/// What orders said to a transition.
+enum class told { applied, refused, unavailable };
+struct orders_reply {
+    told outcome = told::unavailable;
+    int attempt = 0;  // the order's attempt after it
+};
+boost::asio::awaitable<orders_reply> tell_orders(context& c,
+                                                 const std::string& order_id,
+                                                 const std::string& to,
+                                                 int attempt,
+                                                 const std::string& reason,
+                                                 const std::optional<std::string>& worker = std::nullopt,
+                                                 const std::optional<std::string>& org = std::nullopt);
+
+/// Applies the outcome a transitional offer (pending, accepting, declining, expiring) stands for in orders,
+/// and records it. The offer's final state ("live", "accepted", "declined", "expired" or "void"), or nullopt
+/// when orders could not be reached (the offer stays as it was; repair tries again).
+boost::asio::awaitable<std::optional<std::string>> apply(context& c, const store::offer& o);
+
+}  // namespace carematch::matching

@@ -1,0 +1,472 @@
+// matching against the real PostgreSQL and Redis, with identity, orders and providers beside it on one
+// listener (as in all-in-one), on a street of its own: an order reaches a worker online nearby, who accepts
+// and serves it; a decline goes to a second worker; an offer nobody answers expires and excludes its worker;
+// an order nobody takes by its deadline expires; accept and decline race with exactly one outcome; a stale
+// lease writes no offer.
+#include "integration/identity/identity_fixture.hpp"
+
+#include <carematch/matching/app.hpp>
+#include <carematch/orders/app.hpp>
+#include <carematch/providers/app.hpp>
+#include <carematch/redis/client.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <random>
+#include <thread>
+
+namespace carematch::matching {
+namespace {
+
+namespace json = boost::json;
+using identity::test_support::reply;
+
+// A region tree of one street of its own, so that tests run side by side on their own streams.
+struct street_tree {
+    std::int64_t street = 0;
+    std::int64_t community = 0;
+    std::string path;
+    street_tree() {
+        std::random_device rd;
+        std::uniform_int_distribution<std::int64_t> d(8100, 8999);
+        street = d(rd) * 100 + std::uniform_int_distribution<std::int64_t>(1, 99)(rd);
+        community = street * 1000 + 1;
+        path = (std::filesystem::temp_directory_path() / ("carematch-regions-" + core::new_uuid() + ".json"))
+                   .string();
+        json::array tree;
+        tree.push_back(json::object{{"id", street / 100 * 100},
+                                    {"parent_id", nullptr},
+                                    {"level", "district"},
+                                    {"name", "测试区"},
+                                    {"residents", 0}});
+        tree.push_back(json::object{{"id", street},
+                                    {"parent_id", street / 100 * 100},
+                                    {"level", "street"},
+                                    {"name", "测试街道"},
+                                    {"residents", 0}});
+        tree.push_back(json::object{{"id", community},
+                                    {"parent_id", street},
+                                    {"level", "community"},
+                                    {"name", "测试社区"},
+                                    {"residents", 5000}});
+        std::ofstream(path) << json::serialize(tree);
+    }
+    ~street_tree() { std::filesystem::remove(path); }
+};
+
+// Made before identity (which reads the tree at start): a base ahead of identity_fixture.
+struct with_street {
+    street_tree tree_;
+};
+
+class matching_fixture : protected with_street, public identity::test_support::identity_fixture {
+  protected:
+    matching_fixture()
+        : identity_fixture(test::required_env("CAREMATCH_TEST_REDIS_URL"), std::nullopt, tree_.path) {
+        const std::string source = CAREMATCH_SOURCE_DIR;
+        std::map<std::string, std::string> env{
+            {"CAREMATCH_DB_URL", test::db_url()},
+            {"CAREMATCH_DB_QUEUE_LIMIT", "100000"},
+            {"CAREMATCH_DB_ACQUIRE_TIMEOUT_MS", "600000"},
+            {"CAREMATCH_REDIS_URL", test::required_env("CAREMATCH_TEST_REDIS_URL")},
+            {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
+            {"CAREMATCH_ORDERS_ORDERS_SCHEMA", orders_schema},
+            {"CAREMATCH_ORDERS_CATALOG_FILE", source + "/config/catalog.json"},
+            {"CAREMATCH_PROVIDERS_PROVIDERS_SCHEMA", providers_schema},
+            {"CAREMATCH_PROVIDERS_CATALOG_FILE", source + "/config/catalog.json"},
+            {"CAREMATCH_MATCHING_MATCHING_SCHEMA", matching_schema},
+            {"CAREMATCH_MATCHING_REGIONS_FILE", tree_.path},
+            {"CAREMATCH_MATCHING_CATALOG_FILE", source + "/config/catalog.json"},
+            {"CAREMATCH_MATCHING_CONSUMER_GROUP", "matching-" + matching_schema},
+            {"CAREMATCH_MATCHING_MAX_LIVE_OFFERS", "1"},
+        };
+        auto source_of = [env](const char* name) {
+            return core::config_source("", name, [env](const std::string& k) -> std::optional<std::string> {
+                auto it = env.find(k);
+                return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+            });
+        };
+        auto os = source_of("orders");
+        orders = std::make_unique<orders::app>(io, orders::read_config(os));
+        auto ps = source_of("providers");
+        providers = std::make_unique<providers::app>(io, providers::read_config(ps));
+        auto ms = source_of("matching");
+        matching_cfg = read_config(ms);
+        matching = std::make_unique<app>(io, matching_cfg, clock);
+        for (runtime::service* s :
+             std::initializer_list<runtime::service*>{orders.get(), providers.get(), matching.get()}) {
+            s->start();
+            s->add_routes(routes);
+            for (const auto& peer : s->peer_names()) {
+                s->set_peer(peer, {"127.0.0.1", server->port()});
+            }
+        }
+        // orders publishes its events (the relay) as in service; matching's passes are driven by the tests.
+        boost::asio::co_spawn(io, orders->run(), [this](std::exception_ptr) { orders_done.set_value(); });
+    }
+
+    ~matching_fixture() override {
+        orders->stop();
+        orders_done.get_future().wait_for(std::chrono::seconds(20));
+        server.reset();
+        matching.reset();
+        providers.reset();
+        orders.reset();
+        test::run_coro(client_io, [&]() -> boost::asio::awaitable<void> {
+            redis::client r(client_io, test::redis_settings());
+            const std::string tag = "carematch:{region:" + std::to_string(tree_.street) + "}";
+            std::vector<std::string> del{"DEL",
+                                         tag + ":orders",
+                                         tag + ":matching",
+                                         tag + ":seen",
+                                         tag + ":online:bath",
+                                         tag + ":online:cleaning",
+                                         tag + ":online:medical_visit",
+                                         tag + ":online:meal"};
+            co_await r.command(std::move(del));
+        }());
+        pqxx::connection c(test::db_url());
+        pqxx::work tx(c);
+        for (const auto& s : {orders_schema, providers_schema, matching_schema}) {
+            tx.exec("DROP SCHEMA IF EXISTS " + s + " CASCADE");
+        }
+        tx.commit();
+    }
+
+    // ---- the people ----
+
+    std::pair<session, std::string> family_with_elder(const std::string& phone) {
+        auto s = new_family(phone);
+        auto body = elder(tree_.community);
+        body.erase("gender_preference");
+        auto r = call("POST", "/v1/recipients", body, s.access);
+        EXPECT_EQ(r.status, 201) << r.raw.body;
+        return {s, std::string(r.body.at("id").as_string())};
+    }
+
+    session approved_provider(const std::string& phone) {
+        auto p = new_provider(phone);
+        json::object org{{"kind", "home_care"},
+                         {"name", "安心家政"},
+                         {"community_id", tree_.community},
+                         {"address", "安定门东大街 20 号"},
+                         {"location", json::object{{"lat", 39.9485}, {"lon", 116.4120}}}};
+        EXPECT_EQ(call("PUT", "/v1/providers/me/organisation", org, p.access).status, 200);
+        auto me = call("GET", "/v1/auth/me", std::nullopt, p.access);
+        const std::string org_id(me.body.at("org_id").as_string());
+        auto ok =
+            call("POST", "/v1/providers/organisations/" + org_id + "/approve", std::nullopt, admin().access);
+        EXPECT_EQ(ok.status, 200) << ok.raw.body;
+        return p;
+    }
+
+    // A bathing caregiver of `provider`, online at (lat, lon).
+    session online_worker(const session& provider, const std::string& phone, double lat, double lon) {
+        auto w = new_worker(provider, phone);
+        json::object profile{
+            {"name", "周阿姨"},
+            {"gender", "female"},
+            {"languages", json::array{"mandarin"}},
+            {"kinds", json::array{"bath"}},
+            {"home", json::object{{"lat", lat}, {"lon", lon}}},
+            {"radius_km", 5},
+            {"credentials",
+             json::array{json::object{
+                 {"type", "bathing_certificate"}, {"number", "B-1"}, {"expires_on", "2099-01-01"}}}}};
+        auto put = call("PUT", "/v1/providers/workers/" + w.user_id, profile, provider.access);
+        EXPECT_EQ(put.status, 200) << put.raw.body;
+        auto on = call("POST", "/v1/providers/me/online", json::object{{"lat", lat}, {"lon", lon}}, w.access);
+        EXPECT_EQ(on.status, 200) << on.raw.body;
+        return w;
+    }
+
+    std::string place(const session& family, const std::string& recipient) {
+        http::outgoing o;
+        o.method = "POST";
+        o.target = "/v1/orders";
+        o.headers = {{"Content-Type", "application/json"},
+                     {"Authorization", "Bearer " + family.access},
+                     {"Idempotency-Key", core::new_uuid()}};
+        o.body = json::serialize(
+            json::object{{"recipient_id", recipient}, {"kind", "bath"}, {"sub_type", "home_bath"}});
+        auto res = test::run_coro(client_io, client.send("127.0.0.1", server->port(), o));
+        EXPECT_EQ(res->status, 201) << res->body;
+        return std::string(json::parse(res->body).at("id").as_string());
+    }
+
+    // ---- driving matching ----
+
+    // Hands matching the order events published so far (at least `at_least` of them).
+    void consume(std::size_t at_least) {
+        std::size_t n = 0;
+        for (int i = 0; i < 40 && n < at_least; ++i) {
+            n += test::run_coro(client_io, matching->consume_once());
+        }
+        ASSERT_GE(n, at_least) << "the order events did not reach matching";
+    }
+    pass_stats tick() { return test::run_coro(client_io, matching->tick()); }
+    pass_stats expire() { return test::run_coro(client_io, matching->expire()); }
+
+    json::array offers_of(const session& s) {
+        auto r = call("GET", "/v1/offers", std::nullopt, s.access);
+        EXPECT_EQ(r.status, 200) << r.raw.body;
+        return r.status == 200 ? r.body.at("items").as_array() : json::array{};
+    }
+
+    std::string status_of(const session& family, const std::string& order) {
+        auto r = call("GET", "/v1/orders/" + order, std::nullopt, family.access);
+        EXPECT_EQ(r.status, 200) << r.raw.body;
+        return r.status == 200 ? std::string(r.body.at("status").as_string()) : "";
+    }
+
+    // Runs `sql` in matching's schema with {now} replaced by the epoch seconds of matching's clock.
+    void travel(std::string sql) {
+        const auto now = std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
+        for (auto at = sql.find("{now}"); at != std::string::npos; at = sql.find("{now}")) {
+            sql.replace(at, 5, now);
+        }
+        pqxx::connection c(test::db_url());
+        pqxx::work tx(c);
+        tx.exec("SET search_path TO " + matching_schema);
+        tx.exec(sql);
+        tx.commit();
+    }
+
+    long long matching_scalar(const std::string& sql) {
+        pqxx::connection c(test::db_url());
+        pqxx::work tx(c);
+        tx.exec("SET search_path TO " + matching_schema + ", public");
+        return tx.exec(sql)[0][0].as<long long>();
+    }
+
+    std::string orders_schema = test::unique_schema("orders");
+    std::string providers_schema = test::unique_schema("providers");
+    std::string matching_schema = test::unique_schema("matching");
+    core::manual_clock clock{std::chrono::system_clock::now()};
+    config matching_cfg;
+    std::unique_ptr<orders::app> orders;
+    std::unique_ptr<providers::app> providers;
+    std::unique_ptr<app> matching;
+    std::promise<void> orders_done;
+};
+
+TEST_F(matching_fixture, an_order_reaches_a_worker_nearby_who_accepts_and_serves_it) {
+    auto [family, elder_id] = family_with_elder("13500000001");
+    auto provider = approved_provider("13500000002");
+    auto far = online_worker(provider, "13500000004", 39.9900, 116.4700);   // about 6 km away
+    auto near = online_worker(provider, "13500000003", 39.9495, 116.4135);  // a few hundred metres
+    const auto order = place(family, elder_id);
+    consume(1);
+    auto t = tick();
+    EXPECT_EQ(t.streets, 1u);
+    EXPECT_EQ(t.offered, 1u);
+    EXPECT_EQ(status_of(family, order), "offered");
+
+    // The nearer worker has it; the other sees nothing; the family's view is not a worker's.
+    auto mine = offers_of(near);
+    ASSERT_EQ(mine.size(), 1u);
+    EXPECT_TRUE(offers_of(far).empty());
+    EXPECT_EQ(mine[0].at("order_id").as_string(), order);
+    EXPECT_EQ(mine[0].at("order").at("kind").as_string(), "bath");
+    EXPECT_FALSE(mine[0].at("order").as_object().contains("address"));
+    EXPECT_EQ(call("GET", "/v1/offers", std::nullopt, family.access).status, 403);
+    const std::string offer(mine[0].at("id").as_string());
+    // Only its worker may answer it.
+    EXPECT_EQ(call("POST", "/v1/offers/" + offer + "/accept", std::nullopt, far.access).status, 404);
+    EXPECT_EQ(call("POST", "/v1/offers/" + offer + "/accept", std::nullopt, family.access).status, 403);
+    // The organisation sees its workers' offers.
+    auto org_view = call("GET", "/v1/offers", std::nullopt, provider.access);
+    ASSERT_EQ(org_view.status, 200);
+    EXPECT_EQ(org_view.body.at("items").as_array().size(), 1u);
+
+    auto accepted = call("POST", "/v1/offers/" + offer + "/accept", std::nullopt, near.access);
+    ASSERT_EQ(accepted.status, 200) << accepted.raw.body;
+    EXPECT_EQ(accepted.body.at("state").as_string(), "accepted");
+    EXPECT_EQ(call("POST", "/v1/offers/" + offer + "/accept", std::nullopt, near.access).status, 409);
+    EXPECT_EQ(status_of(family, order), "assigned");
+    auto seen = call("GET", "/v1/orders/" + order, std::nullopt, family.access);
+    EXPECT_EQ(seen.body.at("worker_id").as_string(), near.user_id);
+    EXPECT_EQ(call("GET", "/v1/offers", std::nullopt, provider.access).body.at("jobs").as_array().size(), 1u);
+
+    // The worker serves it: travels, checks in, completes with the family's code.
+    const std::string code(seen.body.at("service_code").as_string());
+    EXPECT_EQ(call("POST", "/v1/orders/" + order + "/en-route", std::nullopt, near.access).status, 200);
+    EXPECT_EQ(call("POST", "/v1/orders/" + order + "/check-in", std::nullopt, near.access).status, 200);
+    auto done =
+        call("POST", "/v1/orders/" + order + "/complete", json::object{{"service_code", code}}, near.access);
+    EXPECT_EQ(done.status, 200) << done.raw.body;
+    EXPECT_EQ(status_of(family, order), "completed");
+    // matching learns of it from the events (started, completed): the elder now knows this caregiver.
+    consume(2);
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM continuity WHERE worker_id = '" + near.user_id + "'"), 1);
+    EXPECT_EQ(matching_scalar(
+                  "SELECT count(*) FROM outbox WHERE event_type IN ('order.offered', 'order.assigned')"),
+              2);
+}
+
+TEST_F(matching_fixture, a_decline_goes_to_the_next_worker_and_never_back) {
+    auto [family, elder_id] = family_with_elder("13500000011");
+    auto provider = approved_provider("13500000012");
+    auto first = online_worker(provider, "13500000013", 39.9495, 116.4135);
+    auto second = online_worker(provider, "13500000014", 39.9560, 116.4200);
+    const auto order = place(family, elder_id);
+    consume(1);
+    ASSERT_EQ(tick().offered, 1u);
+    auto offers = offers_of(first);
+    ASSERT_EQ(offers.size(), 1u);
+    const std::string offer(offers[0].at("id").as_string());
+    EXPECT_EQ(
+        call("POST", "/v1/offers/" + offer + "/decline", json::object{{"reason", ""}}, first.access).status,
+        422);
+    EXPECT_EQ(
+        call("POST", "/v1/offers/" + offer + "/decline", json::object{{"reason", "a\x01"}}, first.access)
+            .status,
+        422);
+    auto declined = call(
+        "POST", "/v1/offers/" + offer + "/decline", json::object{{"reason", "太远了 too far"}}, first.access);
+    ASSERT_EQ(declined.status, 200) << declined.raw.body;
+    EXPECT_EQ(status_of(family, order), "matching");
+    EXPECT_EQ(call("POST", "/v1/offers/" + offer + "/accept", std::nullopt, first.access).status, 409);
+
+    ASSERT_EQ(tick().offered, 1u);
+    EXPECT_TRUE(offers_of(first).empty());  // never offered again after a decline
+    auto next = offers_of(second);
+    ASSERT_EQ(next.size(), 1u);
+    EXPECT_EQ(call("POST",
+                   "/v1/offers/" + std::string(next[0].at("id").as_string()) + "/accept",
+                   std::nullopt,
+                   second.access)
+                  .status,
+              200);
+    EXPECT_EQ(status_of(family, order), "assigned");
+}
+
+TEST_F(matching_fixture, an_unanswered_offer_expires_and_an_order_nobody_takes_expires_at_its_deadline) {
+    auto [family, elder_id] = family_with_elder("13500000021");
+    auto provider = approved_provider("13500000022");
+    auto only = online_worker(provider, "13500000023", 39.9495, 116.4135);
+    const auto order = place(family, elder_id);
+    consume(1);
+    ASSERT_EQ(tick().offered, 1u);
+    // Time passes in the database: the offer is a second from its expiry, then a second past it.
+    travel("UPDATE offers SET created_at = to_timestamp({now} - 59), expires_at = to_timestamp({now} + 1)");
+    EXPECT_EQ(expire().expired_offers, 0u);
+    travel("UPDATE offers SET created_at = to_timestamp({now} - 61), expires_at = to_timestamp({now} - 1)");
+    EXPECT_EQ(expire().expired_offers, 1u);
+    EXPECT_EQ(status_of(family, order), "matching");
+    EXPECT_TRUE(offers_of(only).empty());
+    EXPECT_EQ(tick().offered, 0u);  // the only worker let it expire: not offered again
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM outbox WHERE event_type = 'offer.expired'"), 1);
+
+    // Its deadline passes with nobody assigned: the order expires and the family sees why.
+    travel("UPDATE open_orders SET deadline = to_timestamp({now} + 1)");
+    EXPECT_EQ(expire().expired_orders, 0u);
+    travel("UPDATE open_orders SET deadline = to_timestamp({now})");
+    EXPECT_EQ(expire().expired_orders, 1u);
+    auto seen = call("GET", "/v1/orders/" + order, std::nullopt, family.access);
+    EXPECT_EQ(seen.body.at("status").as_string(), "expired");
+    const auto& history = seen.body.at("history").as_array();
+    EXPECT_EQ(history.back().at("reason").as_string(), "nobody was assigned by the deadline");
+}
+
+TEST_F(matching_fixture, accept_and_decline_racing_on_each_offer_have_exactly_one_outcome) {
+    auto [family, elder_id] = family_with_elder("13500000031");
+    auto provider = approved_provider("13500000032");
+    constexpr int n = 8;
+    std::vector<session> workers;
+    for (int i = 0; i < n; ++i) {
+        workers.push_back(
+            online_worker(provider, "135000001" + std::to_string(10 + i), 39.9490 + 0.0005 * i, 116.4130));
+    }
+    std::vector<std::string> orders_placed;
+    for (int i = 0; i < n; ++i) {
+        orders_placed.push_back(place(family, elder_id));
+    }
+    consume(n);
+    ASSERT_EQ(tick().offered, static_cast<std::size_t>(n));
+    // Each worker answers its offer both ways at once.
+    std::vector<std::future<std::pair<int, int>>> answers;
+    for (int i = 0; i < n; ++i) {
+        auto offers = offers_of(workers[i]);
+        ASSERT_EQ(offers.size(), 1u);
+        const std::string offer(offers[0].at("id").as_string());
+        const std::string token = workers[i].access;
+        const std::uint16_t port = server->port();
+        answers.push_back(std::async(std::launch::async, [offer, token, port] {
+            boost::asio::io_context io;
+            http::client c(io);
+            auto send = [&](const std::string& verb, const std::string& body) {
+                http::outgoing o;
+                o.method = "POST";
+                o.target = "/v1/offers/" + offer + "/" + verb;
+                o.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+                o.body = body;
+                return c.send("127.0.0.1", port, o);
+            };
+            auto a = boost::asio::co_spawn(io, send("accept", ""), boost::asio::use_future);
+            auto d =
+                boost::asio::co_spawn(io, send("decline", "{\"reason\":\"busy\"}"), boost::asio::use_future);
+            io.run();
+            return std::make_pair(a.get()->status, d.get()->status);
+        }));
+    }
+    int accepted = 0;
+    for (int i = 0; i < n; ++i) {
+        auto [a, d] = answers[i].get();
+        EXPECT_TRUE((a == 200 && d == 409) || (a == 409 && d == 200)) << a << " " << d;
+        if (a == 200) {
+            ++accepted;
+        }
+    }
+    long long assigned = 0;
+    for (const auto& o : orders_placed) {
+        assigned += status_of(family, o) == "assigned" ? 1 : 0;
+    }
+    EXPECT_EQ(assigned, accepted);
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM offers WHERE state = 'accepted'"), accepted);
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM offers WHERE state = 'declined'"), n - accepted);
+}
+
+TEST_F(matching_fixture, a_process_whose_lease_moved_on_offers_nothing) {
+    auto [family, elder_id] = family_with_elder("13500000041");
+    auto provider = approved_provider("13500000042");
+    place(family, elder_id);
+    consume(1);
+    auto first = tick();
+    EXPECT_EQ(first.streets, 1u);
+    EXPECT_EQ(first.offered, 0u);  // nobody online yet
+    online_worker(provider, "13500000043", 39.9495, 116.4135);
+    // Another process takes the street over (as after this one stopped renewing): this one's token is stale.
+    pqxx::connection c(test::db_url());
+    {
+        pqxx::work tx(c);
+        tx.exec("SET search_path TO " + matching_schema);
+        tx.exec(
+            "UPDATE street_leases SET owner = 'another', token = token + 1, expires_at = now() + interval '1 "
+            "hour'");
+        tx.commit();
+    }
+    auto t = tick();
+    EXPECT_EQ(t.streets, 0u);
+    EXPECT_EQ(t.offered, 0u);
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM offers"), 0);
+    // Once the other owner's lease lapses, this process takes the street back with a new token and offers.
+    {
+        pqxx::work tx(c);
+        tx.exec("SET search_path TO " + matching_schema);
+        tx.exec("UPDATE street_leases SET expires_at = now() - interval '1 second'");
+        tx.commit();
+    }
+    auto back = tick();
+    EXPECT_EQ(back.streets, 1u);
+    EXPECT_EQ(back.offered, 1u);
+    EXPECT_EQ(matching_scalar("SELECT max(token) FROM street_leases"), 3);
+}
+
+}  // namespace
+}  // namespace carematch::matching
