@@ -46,8 +46,23 @@ void optimal(benchmark::State& state) {
     }
 }
 
+// A whole tick as the service runs it: candidate search and the exact solver (pricing included).
+void tick(benchmark::State& state) {
+    const auto& in = city(static_cast<std::size_t>(state.range(0)), static_cast<std::size_t>(state.range(1)));
+    for (auto _ : state) {
+        auto g = m::build_graph(in);
+        benchmark::DoNotOptimize(m::solve_optimal(in, g));
+    }
+}
+
 }  // namespace
 
 BENCHMARK(candidates)->Args({1000, 5000})->Args({5000, 20000})->Unit(benchmark::kMillisecond);
 BENCHMARK(greedy)->Args({1000, 5000})->Args({5000, 20000})->Unit(benchmark::kMillisecond);
 BENCHMARK(optimal)->Args({1000, 5000})->Args({5000, 20000})->Unit(benchmark::kMillisecond);
+BENCHMARK(tick)
+    ->Args({1000, 1000})
+    ->Args({1000, 2000})
+    ->Args({5000, 5000})
+    ->Args({5000, 20000})
+    ->Unit(benchmark::kMillisecond);

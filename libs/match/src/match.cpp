@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numeric>
+#include <optional>
 #include <queue>
 #include <unordered_map>
 
@@ -136,61 +138,30 @@ double unassigned_penalty(const weights& wt, const order& o) noexcept {
            wt.priority_per_waited_minute * static_cast<double>(o.waited);
 }
 
-graph build_graph(const instance& in) {
-    graph g;
-    // Resources: one per person, one per canteen meal slot.
-    std::vector<std::vector<std::uint32_t>> resources_of(in.workers.size());
-    for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
-        const worker& w = in.workers[wi];
-        if (is_canteen(w)) {
-            for (std::size_t s = 0; s < w.meals_left.size(); ++s) {
-                resources_of[wi].push_back(static_cast<std::uint32_t>(g.resources.size()));
-                g.resources.push_back({wi, static_cast<std::int32_t>(s), w.meals_left[s]});
-            }
-        } else {
-            resources_of[wi].push_back(static_cast<std::uint32_t>(g.resources.size()));
-            g.resources.push_back({wi, -1, 1});
-        }
-    }
-    // One grid per skill, of about 0.55 km cells: an order looks only at workers with its skill, ring by ring
-    // outwards, and stops once no farther ring can hold a cheaper edge than its k-th best.
-    constexpr double cell_deg = 0.005;
-    auto cell_of = [](geo p) {
-        return std::pair{std::lround(std::floor(p.lat / cell_deg)),
-                         std::lround(std::floor(p.lon / cell_deg))};
-    };
-    auto cell_key = [](long ix, long iy) {
-        return (static_cast<std::int64_t>(ix) << 32) ^ (iy & 0xffffffff);
-    };
+// The spatial index a graph keeps: one grid of ~0.55 km cells per skill over the workers, the resources of
+// each worker, and a search that scans rings outwards from an order.
+struct candidate_index {
+    static constexpr double cell_deg = 0.005;
     std::unordered_map<skill_id, std::unordered_map<std::int64_t, std::vector<std::uint32_t>>> grids;
-    for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
-        auto [x, y] = cell_of(in.workers[wi].location);
-        for (skill_id s : in.workers[wi].skills) {
-            grids[s][cell_key(x, y)].push_back(wi);
-        }
+    std::vector<std::vector<std::uint32_t>> resources_of;
+    std::unordered_map<std::uint32_t, std::uint32_t> index_of;  // worker id → index
+    double max_bonus = 0;
+
+    static std::pair<long, long> cell_of(geo p) {
+        return {std::lround(std::floor(p.lat / cell_deg)), std::lround(std::floor(p.lon / cell_deg))};
     }
-    // Workers the elder knows get the continuity bonus: they are looked up directly, so the ring bound only
-    // needs the rating bonus.
-    const double max_bonus = std::max(0.0, in.w.rating_bonus) * 2.0;
-    std::unordered_map<std::uint32_t, std::uint32_t> index_of;
-    index_of.reserve(in.workers.size());
-    for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
-        index_of.emplace(in.workers[wi].id, wi);
+    static std::int64_t cell_key(long ix, long iy) {
+        return (static_cast<std::int64_t>(ix) << 32) ^ (iy & 0xffffffff);
     }
 
-    g.by_order.resize(in.orders.size());
-    g.penalty.resize(in.orders.size());
-    const auto k = static_cast<std::size_t>(std::max(1, in.w.edges_per_order));
-    auto by_cost = [](const edge& a, const edge& b) {
-        return a.cost != b.cost ? a.cost < b.cost : a.resource < b.resource;
-    };
-    std::vector<edge> best;  // a max-heap of the k best so far
-    for (std::uint32_t oi = 0; oi < in.orders.size(); ++oi) {
-        const order& o = in.orders[oi];
-        g.penalty[oi] = hundredths(unassigned_penalty(in.w, o));
+    /// Visits the workers of `o`'s skill ring by ring outwards, the known ones first. `visit(wi, lower)` gets
+    /// each worker with a lower bound of its travel cost term; `bound()` is the cost beyond which nothing
+    /// more is wanted (rings whose every worker is farther are not scanned).
+    template <class Visit, class Bound>
+    void scan(const instance& in, const order& o, Visit visit, Bound bound) const {
         auto grid = grids.find(o.skill);
         if (grid == grids.end()) {
-            continue;
+            return;
         }
         const kind_profile& kp = profile(in.w, o.kind);
         const double minutes_per_km = in.w.road_factor / kp.speed_kmh * 60.0;
@@ -201,49 +172,24 @@ graph build_graph(const instance& in) {
         const double cell_km = cell_deg * 111.2 * std::cos(far_lat * pi / 180.0);
         const long max_ring = static_cast<long>(std::ceil(reach_km / cell_km)) + 1;
         auto [cx, cy] = cell_of(o.location);
-        best.clear();
         // A cheap lower bound on the travel cost (flat-earth distance never exceeds haversine by more than a
         // hair at city scale; 0.99 covers it) skips most far workers before the full check.
         const double km_per_deg_lon = 111.2 * std::cos(o.location.lat * pi / 180.0);
-        auto consider = [&](std::uint32_t wi) {
-            const worker& w = in.workers[wi];
-            if (best.size() >= k) {
-                const double dy = (w.location.lat - o.location.lat) * 111.2;
-                const double dx = (w.location.lon - o.location.lon) * km_per_deg_lon;
-                const double lower =
-                    in.w.travel * 0.99 * std::sqrt(dx * dx + dy * dy) * minutes_per_km - max_bonus;
-                if (hundredths(lower) > best.front().cost && !contains(o.preferred, w.id)) {
-                    return;
-                }
-            }
-            if (!fits(o, w)) {
-                return;
-            }
-            const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
-            if (!feasible_with(in, o, w, travel)) {
-                return;
-            }
-            std::uint32_t r = resources_of[wi][o.meal_slot ? *o.meal_slot : 0];
-            edge e{oi, r, hundredths(cost_with(in.w, o, w, travel))};
-            if (best.size() < k) {
-                best.push_back(e);
-                std::push_heap(best.begin(), best.end(), by_cost);
-            } else if (by_cost(e, best.front())) {
-                std::pop_heap(best.begin(), best.end(), by_cost);
-                best.back() = e;
-                std::push_heap(best.begin(), best.end(), by_cost);
-            }
+        auto lower_of = [&](const worker& w) {
+            const double dy = (w.location.lat - o.location.lat) * 111.2;
+            const double dx = (w.location.lon - o.location.lon) * km_per_deg_lon;
+            return in.w.travel * 0.99 * std::sqrt(dx * dx + dy * dy) * minutes_per_km - max_bonus;
         };
         for (std::uint32_t id : o.preferred) {
             if (auto it = index_of.find(id); it != index_of.end()) {
-                consider(it->second);
+                visit(it->second, -std::numeric_limits<double>::infinity());
             }
         }
         for (long ring = 0; ring <= max_ring; ++ring) {
-            if (best.size() >= k && ring >= 2) {
+            if (ring >= 2) {
                 // Every worker in this ring is at least (ring − 1) cells away.
-                double lower = in.w.travel * (ring - 1) * cell_km * minutes_per_km - max_bonus;
-                if (hundredths(lower) > best.front().cost) {
+                const double lower = in.w.travel * (ring - 1) * cell_km * minutes_per_km - max_bonus;
+                if (hundredths(lower) > bound()) {
                     break;
                 }
             }
@@ -254,7 +200,7 @@ graph build_graph(const instance& in) {
                     if (it != grid->second.end()) {
                         for (std::uint32_t wi : it->second) {
                             if (!contains(o.preferred, in.workers[wi].id)) {
-                                consider(wi);
+                                visit(wi, lower_of(in.workers[wi]));
                             }
                         }
                     }
@@ -264,9 +210,125 @@ graph build_graph(const instance& in) {
                 }
             }
         }
-        std::sort_heap(best.begin(), best.end(), by_cost);
-        g.by_order[oi] = best;
     }
+
+    /// The feasible edges of order `oi` cheaper than `below`, at most the `k` cheapest of them, by cost.
+    std::vector<edge> edges(const instance& in, std::uint32_t oi, std::size_t k, std::int64_t below) const {
+        const order& o = in.orders[oi];
+        auto by_cost = [](const edge& a, const edge& b) {
+            return a.cost != b.cost ? a.cost < b.cost : a.resource < b.resource;
+        };
+        std::vector<edge> best;  // a max-heap of the k best so far
+        auto bound = [&]() -> std::int64_t { return best.size() >= k ? best.front().cost : below - 1; };
+        auto visit = [&](std::uint32_t wi, double lower) {
+            if (!std::isinf(lower) && hundredths(lower) > bound()) {
+                return;
+            }
+            const worker& w = in.workers[wi];
+            if (!fits(o, w)) {
+                return;
+            }
+            const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
+            if (!feasible_with(in, o, w, travel)) {
+                return;
+            }
+            std::uint32_t r = resources_of[wi][o.meal_slot ? *o.meal_slot : 0];
+            edge e{oi, r, hundredths(cost_with(in.w, o, w, travel))};
+            if (e.cost >= below) {
+                return;
+            }
+            if (best.size() < k) {
+                best.push_back(e);
+                std::push_heap(best.begin(), best.end(), by_cost);
+            } else if (by_cost(e, best.front())) {
+                std::pop_heap(best.begin(), best.end(), by_cost);
+                best.back() = e;
+                std::push_heap(best.begin(), best.end(), by_cost);
+            }
+        };
+        scan(in, o, visit, bound);
+        std::sort_heap(best.begin(), best.end(), by_cost);
+        return best;
+    }
+
+    /// The feasible worker nearest to order `oi` (by travel time) among those `usable` accepts, with its
+    /// travel minutes; `skip` workers already taken for this order.
+    template <class Usable>
+    std::optional<std::pair<std::uint32_t, double>> nearest(const instance& in,
+                                                            std::uint32_t oi,
+                                                            Usable usable,
+                                                            const std::vector<std::uint32_t>& skip) const {
+        const order& o = in.orders[oi];
+        std::optional<std::pair<std::uint32_t, double>> found;
+        const double bonus = max_bonus;
+        auto bound = [&]() -> std::int64_t {
+            return found ? hundredths(in.w.travel * found->second - bonus)
+                         : std::numeric_limits<std::int64_t>::max();
+        };
+        auto visit = [&](std::uint32_t wi, double lower) {
+            if (found && !std::isinf(lower) && hundredths(lower) > bound()) {
+                return;
+            }
+            if (std::find(skip.begin(), skip.end(), wi) != skip.end() || !usable(wi)) {
+                return;
+            }
+            const worker& w = in.workers[wi];
+            if (!fits(o, w)) {
+                return;
+            }
+            const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
+            if ((found && travel >= found->second) || !feasible_with(in, o, w, travel)) {
+                return;
+            }
+            found.emplace(wi, travel);
+        };
+        scan(in, o, visit, bound);
+        return found;
+    }
+};
+
+graph build_graph(const instance& in) {
+    graph g;
+    auto index = std::make_shared<candidate_index>();
+    // Resources: one per person, one per canteen meal slot.
+    index->resources_of.resize(in.workers.size());
+    for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
+        const worker& w = in.workers[wi];
+        if (is_canteen(w)) {
+            for (std::size_t s = 0; s < w.meals_left.size(); ++s) {
+                index->resources_of[wi].push_back(static_cast<std::uint32_t>(g.resources.size()));
+                g.resources.push_back({wi, static_cast<std::int32_t>(s), w.meals_left[s]});
+            }
+        } else {
+            index->resources_of[wi].push_back(static_cast<std::uint32_t>(g.resources.size()));
+            g.resources.push_back({wi, -1, 1});
+        }
+    }
+    // One grid per skill: an order looks only at workers with its skill, ring by ring outwards, and stops
+    // once no farther ring can hold a cheaper edge than its k-th best.
+    for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
+        auto [x, y] = candidate_index::cell_of(in.workers[wi].location);
+        for (skill_id s : in.workers[wi].skills) {
+            index->grids[s][candidate_index::cell_key(x, y)].push_back(wi);
+        }
+    }
+    // Workers the elder knows get the continuity bonus: they are looked up directly, so the ring bound only
+    // needs the rating bonus.
+    index->max_bonus = std::max(0.0, in.w.rating_bonus) * 2.0;
+    index->index_of.reserve(in.workers.size());
+    for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
+        index->index_of.emplace(in.workers[wi].id, wi);
+    }
+    g.by_order.resize(in.orders.size());
+    g.penalty.resize(in.orders.size());
+    g.complete.resize(in.orders.size());
+    const auto k = static_cast<std::size_t>(std::max(1, in.w.edges_per_order));
+    for (std::uint32_t oi = 0; oi < in.orders.size(); ++oi) {
+        g.penalty[oi] = hundredths(unassigned_penalty(in.w, in.orders[oi]));
+        g.by_order[oi] = index->edges(in, oi, k, std::numeric_limits<std::int64_t>::max());
+        g.complete[oi] = g.by_order[oi].size() < k;  // fewer than k: every feasible edge is there
+    }
+    g.index = std::move(index);
     return g;
 }
 
@@ -317,25 +379,29 @@ result solve_greedy(const instance& in, const graph& g) {
     }
     std::vector<std::vector<std::uint32_t>> chosen(in.orders.size());
     std::vector<std::vector<std::int64_t>> costs(in.orders.size());
-    std::vector<std::pair<double, const edge*>> nearest;
     for (std::uint32_t oi : sequence) {
         const order& o = in.orders[oi];
-        nearest.clear();
-        for (const edge& e : g.by_order[oi]) {
-            if (left[e.resource] > 0) {
-                const worker& w = in.workers[g.resources[e.resource].worker];
-                nearest.emplace_back(travel_minutes(in.w, o.kind, w.location, o.location), &e);
+        const std::size_t slot = o.meal_slot ? *o.meal_slot : 0;
+        auto usable = [&](std::uint32_t wi) {
+            const auto& rs = g.index->resources_of[wi];
+            return slot < rs.size() && left[rs[slot]] > 0;
+        };
+        std::vector<std::uint32_t> crew;
+        while (static_cast<int>(crew.size()) < o.crew) {
+            auto found = g.index->nearest(in, oi, usable, crew);
+            if (!found) {
+                break;
             }
+            crew.push_back(found->first);
         }
-        if (static_cast<int>(nearest.size()) < o.crew) {
-            continue;
+        if (static_cast<int>(crew.size()) < o.crew) {
+            continue;  // a crew is complete or not sent
         }
-        std::sort(
-            nearest.begin(), nearest.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-        for (int i = 0; i < o.crew; ++i) {
-            --left[nearest[i].second->resource];
-            chosen[oi].push_back(nearest[i].second->resource);
-            costs[oi].push_back(nearest[i].second->cost);
+        for (std::uint32_t wi : crew) {
+            const std::uint32_t r = g.index->resources_of[wi][slot];
+            --left[r];
+            chosen[oi].push_back(r);
+            costs[oi].push_back(hundredths(cost(in.w, o, in.workers[wi])));
         }
     }
     return make_result(in, g, chosen, costs);
@@ -382,6 +448,80 @@ class flow_solver {
 
     const std::vector<std::vector<std::uint32_t>>& chosen() const { return chosen_; }
     const std::vector<std::vector<std::int64_t>>& costs() const { return costs_; }
+
+    /// Potentials for pricing: the shortest residual distance from the super sink T (which every resource
+    /// with room and every unassigned sink drains into) to each order (`order_pi`) and resource
+    /// (`resource_pi`), with the solver's costs (forward arcs from orders shifted by offset()). Shortest
+    /// distances are valid potentials of the residual graph, and tight ones: an edge o → r of cost c left out
+    /// of the graph can lower the total only if c + offset() + order_pi[o] − resource_pi[r] < 0. A resource T
+    /// cannot reach (free, and no order has an edge to it) gets 0, the least its arc to T allows. One
+    /// Dijkstra on reduced costs: the solver's final potentials stay valid, with T at 0.
+    void potentials(std::vector<std::int64_t>& order_pi, std::vector<std::int64_t>& resource_pi) const {
+        using item = std::pair<std::int64_t, std::uint32_t>;
+        const std::size_t nodes = n_ + m_ + n_;
+        std::vector<std::int64_t> d(nodes, inf);
+        std::priority_queue<item, std::vector<item>, std::greater<>> heap;
+        auto push = [&](std::uint32_t v, std::int64_t dist) {
+            if (dist < d[v]) {
+                d[v] = dist;
+                heap.emplace(dist, v);
+            }
+        };
+        for (std::uint32_t r = 0; r < m_; ++r) {
+            if (left_[r] < g_.resources[r].capacity) {
+                push(res_node(r), -q_[res_node(r)]);
+            }
+        }
+        for (std::uint32_t o = 0; o < n_; ++o) {
+            if (unassigned_units_[o] > 0) {
+                push(sink_node(o), -q_[sink_node(o)]);
+            }
+        }
+        while (!heap.empty()) {
+            auto [dist, v] = heap.top();
+            heap.pop();
+            if (dist != d[v]) {
+                continue;
+            }
+            if (v < n_) {
+                for (const edge& e : forced_[v] ? no_edges_ : g_.by_order[v]) {
+                    if (!holds(v, e.resource)) {
+                        push(res_node(e.resource),
+                             dist + e.cost + offset_ + q_[v] - q_[res_node(e.resource)]);
+                    }
+                }
+                if (unassigned_units_[v] < in_.orders[v].crew) {
+                    push(sink_node(v), dist + g_.penalty[v] + offset_ + q_[v] - q_[sink_node(v)]);
+                }
+            } else if (v < n_ + m_) {
+                const std::uint32_t r = v - static_cast<std::uint32_t>(n_);
+                for (const auto& [o, c] : holders_[r]) {
+                    push(o, dist - (c + offset_) + q_[v] - q_[o]);
+                }
+            } else {
+                const std::uint32_t o = v - static_cast<std::uint32_t>(n_ + m_);
+                if (unassigned_units_[o] > 0) {
+                    push(o, dist - (g_.penalty[o] + offset_) + q_[v] - q_[o]);
+                }
+            }
+        }
+        // Real length = reduced length + q(v) − q(T), q(T) = 0.
+        order_pi.assign(n_, inf);
+        for (std::uint32_t o = 0; o < n_; ++o) {
+            if (d[o] != inf) {
+                order_pi[o] = d[o] + q_[o];
+            }
+        }
+        resource_pi.assign(m_, inf);
+        for (std::uint32_t r = 0; r < m_; ++r) {
+            if (d[res_node(r)] != inf) {
+                resource_pi[r] = d[res_node(r)] + q_[res_node(r)];
+            } else if (left_[r] > 0) {
+                resource_pi[r] = 0;
+            }
+        }
+    }
+    std::int64_t offset() const { return offset_; }
 
   private:
     static constexpr std::int64_t inf = std::numeric_limits<std::int64_t>::max() / 4;
@@ -519,7 +659,9 @@ class flow_solver {
 
 }  // namespace
 
-result solve_optimal(const instance& in, const graph& g) {
+result solve_optimal(const instance& in, const graph& start) {
+    // The graph grows: k edges per order to begin with, then whatever pricing says could help.
+    graph g = start;
     std::vector<bool> forced(in.orders.size(), false);
     for (;;) {
         flow_solver s(in, g, forced);
@@ -533,8 +675,126 @@ result solve_optimal(const instance& in, const graph& g) {
                 partial = true;
             }
         }
-        if (!partial) {
-            return make_result(in, g, s.chosen(), s.costs());
+        if (partial) {
+            continue;
+        }
+        // Pricing with tight potentials (shortest distances from the super sink): a feasible pair left out
+        // of the graph with a negative reduced cost could lower the total; one with a non-negative one
+        // cannot. Pairs left out of an order's start all cost at least its k-th edge, so most orders need no
+        // search.
+        bool grown = false;
+        if (g.index) {
+            constexpr std::int64_t unreachable = std::numeric_limits<std::int64_t>::max() / 8;
+            std::vector<std::int64_t> order_pi;
+            std::vector<std::int64_t> resource_pi;
+            s.potentials(order_pi, resource_pi);
+            const auto per_round = static_cast<std::size_t>(std::max(1, in.w.edges_per_order));
+            std::vector<std::pair<std::int64_t, edge>> found;
+            // The highest resource potential near each order: coarse cells at least as wide as any service
+            // circle, so that the 3 × 3 cells around an order hold everyone it can reach.
+            double reach_km = 0;
+            double far_lat = 0;
+            for (const order& o : in.orders) {
+                const kind_profile& kp = profile(in.w, o.kind);
+                const double r_km = kp.circle_minutes / (in.w.road_factor / kp.speed_kmh * 60.0);
+                reach_km = std::max(reach_km, r_km);
+                far_lat = std::max(far_lat, std::abs(o.location.lat) + r_km / 111.2);
+            }
+            const double coarse_deg =
+                std::max(1e-3, reach_km / (111.2 * std::cos(std::min(89.0, far_lat) * pi / 180.0)));
+            auto coarse = [coarse_deg](geo p) {
+                return std::pair{std::lround(std::floor(p.lat / coarse_deg)),
+                                 std::lround(std::floor(p.lon / coarse_deg))};
+            };
+            std::unordered_map<std::int64_t, std::int64_t> cell_high;
+            for (std::uint32_t r = 0; r < g.resources.size(); ++r) {
+                if (resource_pi[r] >= unreachable) {
+                    continue;
+                }
+                auto [x, y] = coarse(in.workers[g.resources[r].worker].location);
+                auto [it, fresh] = cell_high.emplace(candidate_index::cell_key(x, y), resource_pi[r]);
+                if (!fresh) {
+                    it->second = std::max(it->second, resource_pi[r]);
+                }
+            }
+            for (std::uint32_t oi = 0; oi < in.orders.size(); ++oi) {
+                if (g.complete[oi] || forced[oi] || order_pi[oi] >= unreachable) {
+                    continue;
+                }
+                std::int64_t highest = std::numeric_limits<std::int64_t>::min();
+                auto [ox, oy] = coarse(in.orders[oi].location);
+                for (long dx = -1; dx <= 1; ++dx) {
+                    for (long dy = -1; dy <= 1; ++dy) {
+                        if (auto it = cell_high.find(candidate_index::cell_key(ox + dx, oy + dy));
+                            it != cell_high.end()) {
+                            highest = std::max(highest, it->second);
+                        }
+                    }
+                }
+                if (highest == std::numeric_limits<std::int64_t>::min()) {
+                    continue;
+                }
+                const std::int64_t base = s.offset() + order_pi[oi];
+                const std::int64_t below = highest - base;  // a pair must cost less than this to help
+                const auto& first = start.by_order[oi];
+                if (!first.empty() && below <= first.back().cost) {
+                    continue;
+                }
+                auto& edges = g.by_order[oi];
+                const order& o = in.orders[oi];
+                const std::size_t slot = o.meal_slot ? *o.meal_slot : 0;
+                bool added = false;
+                auto visit = [&](std::uint32_t wi, double lower) {
+                    const auto& rs = g.index->resources_of[wi];
+                    if (slot >= rs.size()) {
+                        return;
+                    }
+                    const std::uint32_t r = rs[slot];
+                    if (resource_pi[r] >= unreachable ||
+                        (!std::isinf(lower) && hundredths(lower) + base - resource_pi[r] >= 0)) {
+                        return;
+                    }
+                    const worker& w = in.workers[wi];
+                    if (!fits(o, w)) {
+                        return;
+                    }
+                    const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
+                    if (!feasible_with(in, o, w, travel)) {
+                        return;
+                    }
+                    const std::int64_t c = hundredths(cost_with(in.w, o, w, travel));
+                    const std::int64_t reduced = c + base - resource_pi[r];
+                    if (reduced >= 0 || std::any_of(edges.begin(), edges.end(), [&](const edge& x) {
+                            return x.resource == r;
+                        })) {
+                        return;
+                    }
+                    found.push_back({reduced, edge{oi, r, c}});
+                };
+                auto bound = [&]() -> std::int64_t { return below - 1; };
+                found.clear();
+                g.index->scan(in, o, visit, bound);
+                // The most negative few per order and round: a contested street would otherwise add its whole
+                // service circle at once, most of which the next solve never uses.
+                const std::size_t keep = std::min<std::size_t>(found.size(), per_round);
+                std::partial_sort(found.begin(),
+                                  found.begin() + static_cast<long>(keep),
+                                  found.end(),
+                                  [](const auto& a, const auto& b) { return a.first < b.first; });
+                for (std::size_t i = 0; i < keep; ++i) {
+                    edges.push_back(found[i].second);
+                    added = true;
+                }
+                if (added) {
+                    std::sort(edges.begin(), edges.end(), [](const edge& a, const edge& b) {
+                        return a.cost != b.cost ? a.cost < b.cost : a.resource < b.resource;
+                    });
+                    grown = true;
+                }
+            }
+        }
+        if (!grown) {
+            return make_result(in, g, s.chosen(), s.costs());  // optimal over every feasible pair
         }
     }
 }

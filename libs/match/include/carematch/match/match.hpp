@@ -4,6 +4,7 @@
 #include <carematch/match/model.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace carematch::match {
@@ -39,20 +40,28 @@ struct resource {
     int capacity = 1;
 };
 
-/// The sparse graph a tick solves: each order's k cheapest feasible edges, found through a spatial grid.
+struct candidate_index;  // the spatial grid the graph was built with (match.cpp)
+
+/// The sparse graph a tick starts from: each order's k cheapest feasible edges, found through a spatial grid
+/// that the graph keeps, so that the solvers can look farther when that could help.
 struct graph {
     std::vector<resource> resources;
     std::vector<std::vector<edge>> by_order;  // sorted by cost
     std::vector<std::int64_t> penalty;        // per order, hundredths
+    std::vector<bool> complete;               // per order: by_order holds every feasible edge
+    std::shared_ptr<const candidate_index> index;
 };
 
 graph build_graph(const instance& in);
 
-/// Nearest feasible worker first, orders in arrival order (longest waiting first). The baseline.
+/// Orders longest waiting first, each taking the nearest free feasible worker(s) among all workers in range
+/// (not only its k edges). The baseline.
 result solve_greedy(const instance& in, const graph& g);
 
-/// Minimum total cost (assignments plus unassigned penalties) over the graph: successive shortest paths with
-/// potentials and early exit. A two-worker order gets two distinct workers or none.
+/// Minimum total cost (assignments plus unassigned penalties) over every feasible pair, not only the graph's
+/// k edges per order: successive shortest paths with potentials and early exit on the graph, then, while the
+/// potentials say a feasible pair left out would lower the cost (a negative reduced cost), those pairs are
+/// added and the graph is solved again. A two-worker order gets two distinct workers or none.
 result solve_optimal(const instance& in, const graph& g);
 
 }  // namespace carematch::match
