@@ -182,13 +182,19 @@ std::vector<lease> sync_leases(pqxx::work& tx,
         "INSERT INTO members (owner, seen_at) VALUES ($1, now())"
         " ON CONFLICT (owner) DO UPDATE SET seen_at = now()",
         owner);
-    tx.exec_params("DELETE FROM members WHERE seen_at < now() - make_interval(secs => $1::float8 * 3 / 1000)",
-                   lease_ms);
+    tx.exec_params(
+        "DELETE FROM members WHERE seen_at < now() - make_interval(secs => $1::float8 * 10 / 1000)",
+        lease_ms);
     tx.exec_params(
         "INSERT INTO street_leases (street, owner, token, expires_at)"
         " SELECT s, '', 0, '-infinity' FROM unnest($1::bigint[]) AS s ON CONFLICT (street) DO NOTHING",
         all);
-    const auto members = tx.exec("SELECT count(*) FROM members")[0][0].as<std::int64_t>();
+    // Live members: heard from within one lease period (a process renews every tick, well inside it).
+    const auto members =
+        tx.exec_params(
+              "SELECT count(*) FROM members WHERE seen_at > now() - make_interval(secs => $1::float8 / 1000)",
+              lease_ms)[0][0]
+            .as<std::int64_t>();
     const auto share = static_cast<std::int64_t>(
         (static_cast<std::int64_t>(streets.size()) + std::max<std::int64_t>(1, members) - 1) /
         std::max<std::int64_t>(1, members));

@@ -13,11 +13,15 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <random>
+#include <set>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 namespace carematch::matching {
 namespace {
@@ -25,34 +29,37 @@ namespace {
 namespace json = boost::json;
 using identity::test_support::reply;
 
-// A region tree of one street of its own, so that tests run side by side on their own streams.
+// A region tree of three streets of its own, so that tests run side by side on their own streams.
 struct street_tree {
-    std::int64_t street = 0;
+    std::int64_t street = 0;  // the first; the others are street + 1, street + 2
     std::int64_t community = 0;
     std::string path;
     street_tree() {
         std::random_device rd;
-        std::uniform_int_distribution<std::int64_t> d(8100, 8999);
-        street = d(rd) * 100 + std::uniform_int_distribution<std::int64_t>(1, 99)(rd);
+        street = std::uniform_int_distribution<std::int64_t>(8100, 8999)(rd) * 100 +
+                 std::uniform_int_distribution<std::int64_t>(1, 97)(rd);
         community = street * 1000 + 1;
         path = (std::filesystem::temp_directory_path() / ("carematch-regions-" + core::new_uuid() + ".json"))
                    .string();
+        const std::int64_t district = street / 100 * 100;
         json::array tree;
-        tree.push_back(json::object{{"id", street / 100 * 100},
+        tree.push_back(json::object{{"id", district},
                                     {"parent_id", nullptr},
                                     {"level", "district"},
                                     {"name", "测试区"},
                                     {"residents", 0}});
-        tree.push_back(json::object{{"id", street},
-                                    {"parent_id", street / 100 * 100},
-                                    {"level", "street"},
-                                    {"name", "测试街道"},
-                                    {"residents", 0}});
-        tree.push_back(json::object{{"id", community},
-                                    {"parent_id", street},
-                                    {"level", "community"},
-                                    {"name", "测试社区"},
-                                    {"residents", 5000}});
+        for (std::int64_t s = street; s < street + 3; ++s) {
+            tree.push_back(json::object{{"id", s},
+                                        {"parent_id", district},
+                                        {"level", "street"},
+                                        {"name", "测试街道"},
+                                        {"residents", 0}});
+            tree.push_back(json::object{{"id", s * 1000 + 1},
+                                        {"parent_id", s},
+                                        {"level", "community"},
+                                        {"name", "测试社区"},
+                                        {"residents", 5000}});
+        }
         std::ofstream(path) << json::serialize(tree);
     }
     ~street_tree() { std::filesystem::remove(path); }
@@ -118,15 +125,19 @@ class matching_fixture : protected with_street, public identity::test_support::i
         orders.reset();
         test::run_coro(client_io, [&]() -> boost::asio::awaitable<void> {
             redis::client r(client_io, test::redis_settings());
-            const std::string tag = "carematch:{region:" + std::to_string(tree_.street) + "}";
-            std::vector<std::string> del{"DEL",
-                                         tag + ":orders",
-                                         tag + ":matching",
-                                         tag + ":seen",
-                                         tag + ":online:bath",
-                                         tag + ":online:cleaning",
-                                         tag + ":online:medical_visit",
-                                         tag + ":online:meal"};
+            std::vector<std::string> del{"DEL"};
+            for (std::int64_t street = tree_.street; street < tree_.street + 3; ++street) {
+                const std::string tag = "carematch:{region:" + std::to_string(street) + "}";
+                for (const char* key : {":orders",
+                                        ":matching",
+                                        ":seen",
+                                        ":online:bath",
+                                        ":online:cleaning",
+                                        ":online:medical_visit",
+                                        ":online:meal"}) {
+                    del.push_back(tag + key);
+                }
+            }
             co_await r.command(std::move(del));
         }());
         pqxx::connection c(test::db_url());
@@ -139,20 +150,20 @@ class matching_fixture : protected with_street, public identity::test_support::i
 
     // ---- the people ----
 
-    std::pair<session, std::string> family_with_elder(const std::string& phone) {
+    std::pair<session, std::string> family_with_elder(const std::string& phone, std::int64_t community = 0) {
         auto s = new_family(phone);
-        auto body = elder(tree_.community);
+        auto body = elder(community != 0 ? community : tree_.community);
         body.erase("gender_preference");
         auto r = call("POST", "/v1/recipients", body, s.access);
         EXPECT_EQ(r.status, 201) << r.raw.body;
         return {s, std::string(r.body.at("id").as_string())};
     }
 
-    session approved_provider(const std::string& phone) {
+    session approved_provider(const std::string& phone, std::int64_t community = 0) {
         auto p = new_provider(phone);
         json::object org{{"kind", "home_care"},
                          {"name", "安心家政"},
-                         {"community_id", tree_.community},
+                         {"community_id", community != 0 ? community : tree_.community},
                          {"address", "安定门东大街 20 号"},
                          {"location", json::object{{"lat", 39.9485}, {"lon", 116.4120}}}};
         EXPECT_EQ(call("PUT", "/v1/providers/me/organisation", org, p.access).status, 200);
@@ -263,7 +274,7 @@ TEST_F(matching_fixture, an_order_reaches_a_worker_nearby_who_accepts_and_serves
     const auto order = place(family, elder_id);
     consume(1);
     auto t = tick();
-    EXPECT_EQ(t.streets, 1u);
+    EXPECT_EQ(t.streets, 3u);
     EXPECT_EQ(t.offered, 1u);
     EXPECT_EQ(status_of(family, order), "offered");
 
@@ -438,7 +449,7 @@ TEST_F(matching_fixture, a_process_whose_lease_moved_on_offers_nothing) {
     place(family, elder_id);
     consume(1);
     auto first = tick();
-    EXPECT_EQ(first.streets, 1u);
+    EXPECT_EQ(first.streets, 3u);
     EXPECT_EQ(first.offered, 0u);  // nobody online yet
     online_worker(provider, "13500000043", 39.9495, 116.4135);
     // Another process takes the street over (as after this one stopped renewing): this one's token is stale.
@@ -463,9 +474,112 @@ TEST_F(matching_fixture, a_process_whose_lease_moved_on_offers_nothing) {
         tx.commit();
     }
     auto back = tick();
-    EXPECT_EQ(back.streets, 1u);
+    EXPECT_EQ(back.streets, 3u);
     EXPECT_EQ(back.offered, 1u);
     EXPECT_EQ(matching_scalar("SELECT max(token) FROM street_leases"), 3);
+}
+
+// Three matching processes share the streets, one each; one is killed with SIGKILL: another takes its street
+// within two lease periods, and its orders are offered once each.
+TEST_F(matching_fixture, a_killed_process_s_street_is_taken_over_within_two_lease_periods) {
+    constexpr int lease_ms = 1000;
+    const std::string source = CAREMATCH_SOURCE_DIR;
+    const std::vector<std::pair<std::string, std::string>> env{
+        {"CAREMATCH_DB_URL", test::db_url()},
+        {"CAREMATCH_REDIS_URL", test::required_env("CAREMATCH_TEST_REDIS_URL")},
+        {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
+        {"CAREMATCH_MATCHING_HTTP_PORT", "0"},
+        {"CAREMATCH_MATCHING_LOG_LEVEL", "warn"},
+        {"CAREMATCH_MATCHING_MATCHING_SCHEMA", matching_schema},
+        {"CAREMATCH_MATCHING_REGIONS_FILE", tree_.path},
+        {"CAREMATCH_MATCHING_CATALOG_FILE", source + "/config/catalog.json"},
+        {"CAREMATCH_MATCHING_ORDERS_URL", "http://127.0.0.1:" + std::to_string(server->port())},
+        {"CAREMATCH_MATCHING_PROVIDERS_URL", "http://127.0.0.1:" + std::to_string(server->port())},
+        {"CAREMATCH_MATCHING_CONSUMER_GROUP", "matching-" + matching_schema},
+        {"CAREMATCH_MATCHING_LEASE_MS", std::to_string(lease_ms)},
+        {"CAREMATCH_MATCHING_TICK_MS", "100"},
+    };
+    std::vector<pid_t> processes;
+    for (int i = 0; i < 3; ++i) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            for (const auto& [k, v] : env) {
+                setenv(k.c_str(), v.c_str(), 1);
+            }
+            const std::string config = source + "/config/matching.toml";
+            execl(CAREMATCH_MATCHING_BIN, "carematch-matching", config.c_str(), static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        processes.push_back(pid);
+    }
+    struct reaper {
+        std::vector<pid_t>& pids;
+        ~reaper() {
+            for (pid_t p : pids) {
+                kill(p, SIGKILL);
+                waitpid(p, nullptr, 0);
+            }
+        }
+    } reap{processes};
+    // Who owns what, as the database says.
+    auto owners = [&] {
+        pqxx::connection c(test::db_url());
+        pqxx::work tx(c);
+        tx.exec("SET search_path TO " + matching_schema);
+        std::map<std::int64_t, std::string> out;
+        for (const auto& r : tx.exec("SELECT street, owner FROM street_leases WHERE expires_at > now()")) {
+            out[r[0].as<std::int64_t>()] = r[1].as<std::string>();
+        }
+        return out;
+    };
+    auto wait_until = [](auto done, std::chrono::milliseconds limit) {
+        const auto until = std::chrono::steady_clock::now() + limit;
+        while (!done()) {
+            if (std::chrono::steady_clock::now() > until) {
+                return false;
+            }
+            std::this_thread::yield();
+        }
+        return true;
+    };
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto o = owners();
+            std::set<std::string> distinct;
+            for (const auto& [_, who] : o) {
+                distinct.insert(who);
+            }
+            return o.size() == 3 && distinct.size() == 3;
+        },
+        std::chrono::seconds(30)))
+        << "three processes never shared the three streets";
+    // Kill the owner of the first street (its pid is in its name: host:pid:random).
+    const std::string victim = owners().at(tree_.street);
+    const auto first_colon = victim.find(':');
+    const pid_t victim_pid = static_cast<pid_t>(std::stol(victim.substr(first_colon + 1)));
+    ASSERT_NE(std::find(processes.begin(), processes.end(), victim_pid), processes.end()) << victim;
+    kill(victim_pid, SIGKILL);
+    waitpid(victim_pid, nullptr, 0);
+    processes.erase(std::find(processes.begin(), processes.end(), victim_pid));
+    const auto killed_at = std::chrono::steady_clock::now();
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto o = owners();
+            return o.contains(tree_.street) && o.at(tree_.street) != victim;
+        },
+        std::chrono::seconds(10)));
+    const auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at);
+    EXPECT_LE(took.count(), 2 * lease_ms) << "the street had no owner for " << took.count() << " ms";
+
+    // The street works under its new owner: an order there reaches the worker once.
+    auto [family, elder_id] = family_with_elder("13500000051");
+    auto provider = approved_provider("13500000052");
+    auto w = online_worker(provider, "13500000053", 39.9495, 116.4135);
+    const auto order = place(family, elder_id);
+    ASSERT_TRUE(wait_until([&] { return status_of(family, order) == "offered"; }, std::chrono::seconds(20)));
+    EXPECT_EQ(offers_of(w).size(), 1u);
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM offers"), 1);
 }
 
 }  // namespace
