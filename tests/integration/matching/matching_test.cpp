@@ -479,6 +479,37 @@ TEST_F(matching_fixture, a_process_whose_lease_moved_on_offers_nothing) {
     EXPECT_EQ(matching_scalar("SELECT max(token) FROM street_leases"), 3);
 }
 
+// A lost stream entry delays an order by at most one reconciler period: matching reads the street's waiting
+// orders from orders, takes in what it never heard of, and takes back an offer it has no record of.
+TEST_F(matching_fixture,
+       the_reconciler_takes_in_an_order_whose_event_was_lost_and_takes_back_an_unknown_offer) {
+    auto [family, elder_id] = family_with_elder("13500000061");
+    auto provider = approved_provider("13500000062");
+    auto w = online_worker(provider, "13500000063", 39.9495, 116.4135);
+    const auto lost = place(family, elder_id);  // its event is never handed to matching
+    EXPECT_EQ(tick().offered, 0u);
+    auto r = test::run_coro(client_io, matching->reconcile());
+    EXPECT_EQ(r.repaired, 1u);
+    EXPECT_EQ(tick().offered, 1u);
+    EXPECT_EQ(status_of(family, lost), "offered");
+    EXPECT_EQ(test::run_coro(client_io, matching->reconcile()).repaired, 0u);  // in agreement now
+
+    // An offer orders shows but matching never recorded (written by someone else): taken back, offered again.
+    auto [family2, elder2] = family_with_elder("13500000064");
+    const auto stray = place(family2, elder2);
+    core::system_clock sys;
+    const auto token = auth::token_issuer(key, {}, sys).issue_service("matching");
+    auto offered =
+        call("POST",
+             "/v1/internal/orders/" + stray + "/transition",
+             json::object{{"to", "offered"}, {"worker_id", core::new_uuid()}, {"org_id", core::new_uuid()}},
+             token);
+    ASSERT_EQ(offered.status, 200) << offered.raw.body;
+    r = test::run_coro(client_io, matching->reconcile());
+    EXPECT_EQ(r.repaired, 1u);
+    EXPECT_EQ(status_of(family2, stray), "matching");
+}
+
 // Three matching processes share the streets, one each; one is killed with SIGKILL: another takes its street
 // within two lease periods, and its orders are offered once each.
 TEST_F(matching_fixture, a_killed_process_s_street_is_taken_over_within_two_lease_periods) {
