@@ -53,12 +53,9 @@ double travel_minutes(const weights& w, kind_id kind, geo a, geo b) noexcept {
 
 namespace {
 
-// The checks that need no travel time, cheapest first.
-bool fits(const order& o, const worker& w) noexcept {
-    if (std::find(w.skills.begin(), w.skills.end(), o.skill) == w.skills.end()) {
-        return false;
-    }
-    if (contains(o.excluded, w.id)) {
+// The checks that need no travel time but the skill (the candidate grid is per skill already).
+bool fits_but_skill(const order& o, const worker& w) noexcept {
+    if (!o.excluded.empty() && contains(o.excluded, w.id)) {
         return false;
     }
     if (o.meal_slot.has_value() != is_canteen(w)) {
@@ -68,6 +65,16 @@ bool fits(const order& o, const worker& w) noexcept {
         return false;
     }
     return true;
+}
+
+// The checks that need no travel time, cheapest first.
+bool fits(const order& o, const worker& w) noexcept {
+    return std::find(w.skills.begin(), w.skills.end(), o.skill) != w.skills.end() && fits_but_skill(o, w);
+}
+
+// A worker found through the grid (its skill fits) or looked up as known to the elder (lower = −∞).
+bool fits_found(const order& o, const worker& w, double lower) noexcept {
+    return std::isinf(lower) ? fits(o, w) : fits_but_skill(o, w);
 }
 
 // The rest of feasibility, given the pair's travel time (computed once by the caller).
@@ -142,7 +149,82 @@ double unassigned_penalty(const weights& wt, const order& o) noexcept {
 // each worker, and a search that scans rings outwards from an order.
 struct candidate_index {
     static constexpr double cell_deg = 0.005;
-    std::unordered_map<skill_id, std::unordered_map<std::int64_t, std::vector<std::uint32_t>>> grids;
+    struct entry {
+        std::uint32_t index;  // into instance.workers
+        std::uint32_t id;
+        geo location;
+    };
+    /// The workers of one skill by cell: a flat array over their bounding box when it is small (a street, a
+    /// district), a hash map otherwise.
+    struct skill_grid {
+        long x0 = 0;
+        long y0 = 0;
+        long nx = 0;
+        long ny = 0;
+        bool flat = false;
+        std::vector<std::uint32_t> start;  // flat: nx × ny + 1 offsets into entries
+        std::vector<entry> entries;
+        std::unordered_map<std::int64_t, std::vector<entry>> cells;
+
+        std::pair<const entry*, const entry*> at(long x, long y) const {
+            if (flat) {
+                const long ix = x - x0;
+                const long iy = y - y0;
+                if (ix < 0 || iy < 0 || ix >= nx || iy >= ny) {
+                    return {nullptr, nullptr};
+                }
+                const auto c = static_cast<std::size_t>(ix * ny + iy);
+                return {entries.data() + start[c], entries.data() + start[c + 1]};
+            }
+            auto it = cells.find(cell_key(x, y));
+            if (it == cells.end()) {
+                return {nullptr, nullptr};
+            }
+            return {it->second.data(), it->second.data() + it->second.size()};
+        }
+    };
+    std::unordered_map<skill_id, skill_grid> grids;
+
+    static constexpr long flat_cells_max = 1L << 20;
+
+    void add_grid(skill_id skill, std::vector<std::pair<std::pair<long, long>, entry>> items) {
+        skill_grid& g = grids[skill];
+        long x0 = std::numeric_limits<long>::max();
+        long y0 = std::numeric_limits<long>::max();
+        long x1 = std::numeric_limits<long>::min();
+        long y1 = std::numeric_limits<long>::min();
+        for (const auto& [cell, e] : items) {
+            x0 = std::min(x0, cell.first);
+            y0 = std::min(y0, cell.second);
+            x1 = std::max(x1, cell.first);
+            y1 = std::max(y1, cell.second);
+        }
+        const long nx = x1 - x0 + 1;
+        const long ny = y1 - y0 + 1;
+        if (!items.empty() && nx <= flat_cells_max / std::max(1L, ny)) {
+            g.flat = true;
+            g.x0 = x0;
+            g.y0 = y0;
+            g.nx = nx;
+            g.ny = ny;
+            g.start.assign(static_cast<std::size_t>(nx * ny) + 1, 0);
+            for (const auto& [cell, e] : items) {
+                ++g.start[static_cast<std::size_t>((cell.first - x0) * ny + (cell.second - y0)) + 1];
+            }
+            for (std::size_t c = 1; c < g.start.size(); ++c) {
+                g.start[c] += g.start[c - 1];
+            }
+            g.entries.resize(items.size());
+            std::vector<std::uint32_t> next(g.start.begin(), g.start.end() - 1);
+            for (const auto& [cell, e] : items) {
+                g.entries[next[static_cast<std::size_t>((cell.first - x0) * ny + (cell.second - y0))]++] = e;
+            }
+        } else {
+            for (const auto& [cell, e] : items) {
+                g.cells[cell_key(cell.first, cell.second)].push_back(e);
+            }
+        }
+    }
     std::vector<std::vector<std::uint32_t>> resources_of;
     std::unordered_map<std::uint32_t, std::uint32_t> index_of;  // worker id → index
     double max_bonus = 0;
@@ -159,6 +241,13 @@ struct candidate_index {
     /// more is wanted (rings whose every worker is farther are not scanned).
     template <class Visit, class Bound>
     void scan(const instance& in, const order& o, Visit visit, Bound bound) const {
+        scan(in, o, visit, bound, [](long, long, double) { return true; });
+    }
+
+    /// The same, skipping the cells `cell_ok(x, y, lower)` turns down, where `lower` bounds the cost term of
+    /// every worker in that cell.
+    template <class Visit, class Bound, class CellOk>
+    void scan(const instance& in, const order& o, Visit visit, Bound bound, CellOk cell_ok) const {
         auto grid = grids.find(o.skill);
         if (grid == grids.end()) {
             return;
@@ -175,32 +264,32 @@ struct candidate_index {
         // A cheap lower bound on the travel cost (flat-earth distance never exceeds haversine by more than a
         // hair at city scale; 0.99 covers it) skips most far workers before the full check.
         const double km_per_deg_lon = 111.2 * std::cos(o.location.lat * pi / 180.0);
-        auto lower_of = [&](const worker& w) {
-            const double dy = (w.location.lat - o.location.lat) * 111.2;
-            const double dx = (w.location.lon - o.location.lon) * km_per_deg_lon;
+        auto lower_of = [&](geo w) {
+            const double dy = (w.lat - o.location.lat) * 111.2;
+            const double dx = (w.lon - o.location.lon) * km_per_deg_lon;
             return in.w.travel * 0.99 * std::sqrt(dx * dx + dy * dy) * minutes_per_km - max_bonus;
         };
+        const bool knows_some = !o.preferred.empty();
         for (std::uint32_t id : o.preferred) {
             if (auto it = index_of.find(id); it != index_of.end()) {
                 visit(it->second, -std::numeric_limits<double>::infinity());
             }
         }
         for (long ring = 0; ring <= max_ring; ++ring) {
-            if (ring >= 2) {
-                // Every worker in this ring is at least (ring − 1) cells away.
-                const double lower = in.w.travel * (ring - 1) * cell_km * minutes_per_km - max_bonus;
-                if (hundredths(lower) > bound()) {
-                    break;
-                }
+            // Every worker in this ring is at least (ring − 1) cells away.
+            const double ring_lower =
+                in.w.travel * std::max(0L, ring - 1) * cell_km * minutes_per_km - max_bonus;
+            if (ring >= 2 && hundredths(ring_lower) > bound()) {
+                break;
             }
             for (long x = cx - ring; x <= cx + ring; ++x) {
                 const bool edge_row = x == cx - ring || x == cx + ring;
                 for (long y = cy - ring; y <= cy + ring; y += edge_row ? 1 : 2 * ring) {
-                    auto it = grid->second.find(cell_key(x, y));
-                    if (it != grid->second.end()) {
-                        for (std::uint32_t wi : it->second) {
-                            if (!contains(o.preferred, in.workers[wi].id)) {
-                                visit(wi, lower_of(in.workers[wi]));
+                    auto [first, last] = grid->second.at(x, y);
+                    if (first != last && cell_ok(x, y, ring_lower)) {
+                        for (const entry* e = first; e != last; ++e) {
+                            if (!knows_some || !contains(o.preferred, e->id)) {
+                                visit(e->index, lower_of(e->location));
                             }
                         }
                     }
@@ -225,7 +314,7 @@ struct candidate_index {
                 return;
             }
             const worker& w = in.workers[wi];
-            if (!fits(o, w)) {
+            if (!fits_found(o, w, lower)) {
                 return;
             }
             const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
@@ -273,7 +362,7 @@ struct candidate_index {
                 return;
             }
             const worker& w = in.workers[wi];
-            if (!fits(o, w)) {
+            if (!fits_found(o, w, lower)) {
                 return;
             }
             const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
@@ -306,11 +395,16 @@ graph build_graph(const instance& in) {
     }
     // One grid per skill: an order looks only at workers with its skill, ring by ring outwards, and stops
     // once no farther ring can hold a cheaper edge than its k-th best.
+    std::unordered_map<skill_id, std::vector<std::pair<std::pair<long, long>, candidate_index::entry>>>
+        by_skill;
     for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
-        auto [x, y] = candidate_index::cell_of(in.workers[wi].location);
+        const auto cell = candidate_index::cell_of(in.workers[wi].location);
         for (skill_id s : in.workers[wi].skills) {
-            index->grids[s][candidate_index::cell_key(x, y)].push_back(wi);
+            by_skill[s].push_back({cell, {wi, in.workers[wi].id, in.workers[wi].location}});
         }
+    }
+    for (auto& [skill, items] : by_skill) {
+        index->add_grid(skill, std::move(items));
     }
     // Workers the elder knows get the continuity bonus: they are looked up directly, so the ring bound only
     // needs the rating bonus.
@@ -663,6 +757,11 @@ result solve_optimal(const instance& in, const graph& start) {
     // The graph grows: k edges per order to begin with, then whatever pricing says could help.
     graph g = start;
     std::vector<bool> forced(in.orders.size(), false);
+    // What the last pricing saw: an order whose base did not fall, with no resource potential within reach
+    // risen since, has no negative pair now either, and is not searched again.
+    constexpr std::int64_t never = std::numeric_limits<std::int64_t>::min();
+    std::vector<std::int64_t> priced_base(in.orders.size(), never);
+    std::vector<std::int64_t> priced_resource_pi;
     for (;;) {
         flow_solver s(in, g, forced);
         s.run();
@@ -706,23 +805,76 @@ result solve_optimal(const instance& in, const graph& start) {
                 return std::pair{std::lround(std::floor(p.lat / coarse_deg)),
                                  std::lround(std::floor(p.lon / coarse_deg))};
             };
-            std::unordered_map<std::int64_t, std::int64_t> cell_high;
+            std::unordered_map<std::int64_t, std::int64_t> cell_high;  // coarse cells
+            // The grid's own cells, flat over the workers' bounding box when it is small.
+            long fx0 = std::numeric_limits<long>::max();
+            long fy0 = std::numeric_limits<long>::max();
+            long fx1 = std::numeric_limits<long>::min();
+            long fy1 = std::numeric_limits<long>::min();
+            for (const worker& w : in.workers) {
+                auto [x, y] = candidate_index::cell_of(w.location);
+                fx0 = std::min(fx0, x);
+                fy0 = std::min(fy0, y);
+                fx1 = std::max(fx1, x);
+                fy1 = std::max(fy1, y);
+            }
+            const long fnx = in.workers.empty() ? 0 : fx1 - fx0 + 1;
+            const long fny = in.workers.empty() ? 0 : fy1 - fy0 + 1;
+            const bool fine_flat = fnx > 0 && fnx <= candidate_index::flat_cells_max / std::max(1L, fny);
+            constexpr std::int64_t none_here = std::numeric_limits<std::int64_t>::min();
+            std::vector<std::int64_t> fine_flat_high(fine_flat ? static_cast<std::size_t>(fnx * fny) : 0,
+                                                     none_here);
+            std::unordered_map<std::int64_t, std::int64_t> fine_high;
             for (std::uint32_t r = 0; r < g.resources.size(); ++r) {
                 if (resource_pi[r] >= unreachable) {
                     continue;
                 }
-                auto [x, y] = coarse(in.workers[g.resources[r].worker].location);
+                const geo where = in.workers[g.resources[r].worker].location;
+                auto [x, y] = coarse(where);
                 auto [it, fresh] = cell_high.emplace(candidate_index::cell_key(x, y), resource_pi[r]);
                 if (!fresh) {
                     it->second = std::max(it->second, resource_pi[r]);
+                }
+                auto [fx, fy] = candidate_index::cell_of(where);
+                if (fine_flat) {
+                    auto& h = fine_flat_high[static_cast<std::size_t>((fx - fx0) * fny + (fy - fy0))];
+                    h = std::max(h, resource_pi[r]);
+                } else {
+                    auto [ft, ffresh] = fine_high.emplace(candidate_index::cell_key(fx, fy), resource_pi[r]);
+                    if (!ffresh) {
+                        ft->second = std::max(ft->second, resource_pi[r]);
+                    }
+                }
+            }
+            // Coarse cells where a resource's potential rose since the last pricing.
+            std::unordered_map<std::int64_t, bool> risen;
+            if (!priced_resource_pi.empty()) {
+                for (std::uint32_t r = 0; r < g.resources.size(); ++r) {
+                    if (resource_pi[r] > priced_resource_pi[r]) {
+                        auto [x, y] = coarse(in.workers[g.resources[r].worker].location);
+                        risen[candidate_index::cell_key(x, y)] = true;
+                    }
                 }
             }
             for (std::uint32_t oi = 0; oi < in.orders.size(); ++oi) {
                 if (g.complete[oi] || forced[oi] || order_pi[oi] >= unreachable) {
                     continue;
                 }
-                std::int64_t highest = std::numeric_limits<std::int64_t>::min();
                 auto [ox, oy] = coarse(in.orders[oi].location);
+                const std::int64_t base_now = s.offset() + order_pi[oi];
+                if (priced_base[oi] != never && base_now >= priced_base[oi]) {
+                    bool near_risen = false;
+                    for (long dx = -1; dx <= 1 && !near_risen; ++dx) {
+                        for (long dy = -1; dy <= 1 && !near_risen; ++dy) {
+                            near_risen = risen.contains(candidate_index::cell_key(ox + dx, oy + dy));
+                        }
+                    }
+                    if (!near_risen) {
+                        continue;
+                    }
+                }
+                priced_base[oi] = base_now;
+                std::int64_t highest = std::numeric_limits<std::int64_t>::min();
                 for (long dx = -1; dx <= 1; ++dx) {
                     for (long dy = -1; dy <= 1; ++dy) {
                         if (auto it = cell_high.find(candidate_index::cell_key(ox + dx, oy + dy));
@@ -755,7 +907,7 @@ result solve_optimal(const instance& in, const graph& start) {
                         return;
                     }
                     const worker& w = in.workers[wi];
-                    if (!fits(o, w)) {
+                    if (!fits_found(o, w, lower)) {
                         return;
                     }
                     const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
@@ -772,11 +924,27 @@ result solve_optimal(const instance& in, const graph& start) {
                     found.push_back({reduced, edge{oi, r, c}});
                 };
                 auto bound = [&]() -> std::int64_t { return below - 1; };
+                // A cell helps only if its highest resource potential can beat the cheapest cost in it.
+                auto cell_ok = [&](long x, long y, double lower) {
+                    std::int64_t high = none_here;
+                    if (fine_flat) {
+                        if (x >= fx0 && x <= fx1 && y >= fy0 && y <= fy1) {
+                            high = fine_flat_high[static_cast<std::size_t>((x - fx0) * fny + (y - fy0))];
+                        }
+                    } else if (auto it = fine_high.find(candidate_index::cell_key(x, y));
+                               it != fine_high.end()) {
+                        high = it->second;
+                    }
+                    return high != none_here && hundredths(lower) + base - high < 0;
+                };
                 found.clear();
-                g.index->scan(in, o, visit, bound);
+                g.index->scan(in, o, visit, bound, cell_ok);
                 // The most negative few per order and round: a contested street would otherwise add its whole
                 // service circle at once, most of which the next solve never uses.
                 const std::size_t keep = std::min<std::size_t>(found.size(), per_round);
+                if (keep < found.size()) {
+                    priced_base[oi] = never;  // more to add next round: search again
+                }
                 std::partial_sort(found.begin(),
                                   found.begin() + static_cast<long>(keep),
                                   found.end(),
@@ -792,6 +960,7 @@ result solve_optimal(const instance& in, const graph& start) {
                     grown = true;
                 }
             }
+            priced_resource_pi = std::move(resource_pi);
         }
         if (!grown) {
             return make_result(in, g, s.chosen(), s.costs());  // optimal over every feasible pair

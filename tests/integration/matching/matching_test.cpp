@@ -72,7 +72,7 @@ struct with_street {
 
 class matching_fixture : protected with_street, public identity::test_support::identity_fixture {
   protected:
-    matching_fixture()
+    explicit matching_fixture(int max_live_offers = 1)
         : identity_fixture(test::required_env("CAREMATCH_TEST_REDIS_URL"), std::nullopt, tree_.path) {
         const std::string source = CAREMATCH_SOURCE_DIR;
         std::map<std::string, std::string> env{
@@ -89,7 +89,7 @@ class matching_fixture : protected with_street, public identity::test_support::i
             {"CAREMATCH_MATCHING_REGIONS_FILE", tree_.path},
             {"CAREMATCH_MATCHING_CATALOG_FILE", source + "/config/catalog.json"},
             {"CAREMATCH_MATCHING_CONSUMER_GROUP", "matching-" + matching_schema},
-            {"CAREMATCH_MATCHING_MAX_LIVE_OFFERS", "1"},
+            {"CAREMATCH_MATCHING_MAX_LIVE_OFFERS", std::to_string(max_live_offers)},
         };
         auto source_of = [env](const char* name) {
             return core::config_source("", name, [env](const std::string& k) -> std::optional<std::string> {
@@ -477,6 +477,91 @@ TEST_F(matching_fixture, a_process_whose_lease_moved_on_offers_nothing) {
     EXPECT_EQ(back.streets, 3u);
     EXPECT_EQ(back.offered, 1u);
     EXPECT_EQ(matching_scalar("SELECT max(token) FROM street_leases"), 3);
+}
+
+// Workers holding several offers at once, so that many orders race at the same time.
+class matching_race_fixture : public matching_fixture {
+  protected:
+    matching_race_fixture() : matching_fixture(5) {}
+};
+
+// Each of many offers is accepted, declined and expired at once: exactly one outcome per order, and what the
+// family reads from orders is what matching recorded.
+TEST_F(matching_race_fixture, accept_decline_and_expiry_racing_on_many_orders_have_exactly_one_outcome) {
+    auto [family, elder_id] = family_with_elder("13500000071");
+    auto provider = approved_provider("13500000072");
+    constexpr int workers_n = 20;
+    constexpr int per_worker = 5;
+    std::vector<session> workers;
+    for (int i = 0; i < workers_n; ++i) {
+        workers.push_back(online_worker(provider, "135000002" + std::to_string(10 + i), 39.9490 + 0.0002 * i, 116.4130));
+    }
+    std::vector<std::string> placed;
+    for (int i = 0; i < workers_n * per_worker; ++i) {
+        placed.push_back(place(family, elder_id));
+    }
+    consume(placed.size());
+    std::size_t offered = 0;
+    for (int round = 0; round < per_worker * 2 && offered < placed.size(); ++round) {
+        offered += tick().offered;
+    }
+    ASSERT_EQ(offered, placed.size());
+    // Every live offer with its worker's token.
+    std::vector<std::pair<std::string, std::string>> offers;  // offer id, token
+    for (const auto& w : workers) {
+        for (const auto& o : offers_of(w)) {
+            offers.emplace_back(std::string(o.at("id").as_string()), w.access);
+        }
+    }
+    ASSERT_EQ(offers.size(), placed.size());
+    // Accepts and declines from the workers while the clock passes every expiry and the expiry pass runs.
+    std::vector<std::future<std::pair<int, int>>> answers;
+    const std::uint16_t port = server->port();
+    for (const auto& [offer, token] : offers) {
+        answers.push_back(std::async(std::launch::async, [offer, token, port] {
+            boost::asio::io_context io;
+            http::client c(io);
+            auto send = [&](const std::string& verb, const std::string& body) {
+                http::outgoing o;
+                o.method = "POST";
+                o.target = "/v1/offers/" + offer + "/" + verb;
+                o.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+                o.body = body;
+                return c.send("127.0.0.1", port, o);
+            };
+            auto a = boost::asio::co_spawn(io, send("accept", ""), boost::asio::use_future);
+            auto d = boost::asio::co_spawn(io, send("decline", "{\"reason\":\"busy\"}"), boost::asio::use_future);
+            io.run();
+            return std::make_pair(a.get()->status, d.get()->status);
+        }));
+    }
+    // Time passes in the database (matching's own clock stays, so that its service tokens stay valid).
+    travel("UPDATE offers SET created_at = to_timestamp({now} - 61), expires_at = to_timestamp({now} - 1)"
+           " WHERE state = 'live'");
+    const auto expired = expire().expired_offers;
+    int accepted = 0;
+    int declined = 0;
+    for (auto& f : answers) {
+        auto [a, d] = f.get();
+        EXPECT_TRUE(a == 200 || a == 409) << a;
+        EXPECT_TRUE(d == 200 || d == 409) << d;
+        EXPECT_FALSE(a == 200 && d == 200);
+        accepted += a == 200 ? 1 : 0;
+        declined += d == 200 ? 1 : 0;
+    }
+    std::printf("outcomes: %d accepted, %d declined, %zu expired\n", accepted, declined, expired);
+    EXPECT_EQ(static_cast<std::size_t>(accepted + declined) + expired, placed.size())
+        << accepted << " accepted, " << declined << " declined, " << expired << " expired";
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM offers WHERE state IN ('accepted', 'declined', 'expired')"),
+              static_cast<long long>(placed.size()));
+    // The family reads from orders exactly what matching recorded.
+    std::map<std::string, long long> by_status;
+    for (const auto& o : placed) {
+        ++by_status[status_of(family, o)];
+    }
+    EXPECT_EQ(by_status["assigned"], accepted);
+    EXPECT_EQ(by_status["matching"], declined + static_cast<long long>(expired));
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM assignments WHERE active"), accepted);
 }
 
 // A lost stream entry delays an order by at most one reconciler period: matching reads the street's waiting
