@@ -454,6 +454,17 @@ awaitable<moved> move(context& c,
         if (event != nullptr) {
             json::object payload{
                 {"order_id", id}, {"status", std::string(to_string(to))}, {"actor_id", who.id}};
+            // Who served whom: ratings and complaints keep it as the facts a family may rate or complain
+            // about.
+            payload["family_id"] = updated->family_id;
+            payload["recipient_id"] = updated->recipient_id;
+            payload["community_id"] = updated->community_id;
+            payload["kind"] = updated->kind;
+            payload["sub_type"] = updated->sub_type;
+            payload["worker_id"] =
+                updated->worker_id ? json::value(*updated->worker_id) : json::value(nullptr);
+            payload["org_id"] = updated->org_id ? json::value(*updated->org_id) : json::value(nullptr);
+            payload["at"] = updated->updated_at;
             db::enqueue_event(
                 tx,
                 c.cfg.schema,
