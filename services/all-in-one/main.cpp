@@ -4,6 +4,7 @@
 #include <carematch/nursery/app.hpp>
 #include <carematch/orders/app.hpp>
 #include <carematch/providers/app.hpp>
+#include <carematch/ratings/app.hpp>
 #include <carematch/runtime/main.hpp>
 
 int main(int argc, char** argv) {
@@ -16,5 +17,6 @@ int main(int argc, char** argv) {
                                       &cm::orders::make_app,
                                       &cm::providers::make_app,
                                       &cm::nursery::make_app,
-                                      &cm::matching::make_app});
+                                      &cm::matching::make_app,
+         &cm::ratings::make_app});
 }

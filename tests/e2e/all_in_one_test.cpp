@@ -41,6 +41,9 @@ class all_in_one : public ::testing::Test {
             {"CAREMATCH_ALL_IN_ONE_MATCHING_REGIONS_FILE", source + "/config/regions.json"},
             {"CAREMATCH_ALL_IN_ONE_MATCHING_CATALOG_FILE", source + "/config/catalog.json"},
             {"CAREMATCH_ALL_IN_ONE_MATCHING_CONSUMER_GROUP", "matching-" + matching_schema},
+            {"CAREMATCH_ALL_IN_ONE_RATINGS_SCHEMA", ratings_schema},
+            {"CAREMATCH_ALL_IN_ONE_RATINGS_REGIONS_FILE", source + "/config/regions.json"},
+            {"CAREMATCH_ALL_IN_ONE_RATINGS_CONSUMER_GROUP", "ratings-" + ratings_schema},
             {"CAREMATCH_AUTH_SIGNING_KEY", "e2e:" + std::string(43, 'A') + "="},
             {"CAREMATCH_IDENTITY_DATA_KEY", std::string(42, 'B') + "A="},
             {"CAREMATCH_ALL_IN_ONE_IDENTITY_DATA_KEY", std::string(42, 'B') + "A="},
@@ -95,6 +98,7 @@ class all_in_one : public ::testing::Test {
         tx.exec("DROP SCHEMA IF EXISTS " + providers_schema + " CASCADE");
         tx.exec("DROP SCHEMA IF EXISTS " + nursery_schema + " CASCADE");
         tx.exec("DROP SCHEMA IF EXISTS " + matching_schema + " CASCADE");
+        tx.exec("DROP SCHEMA IF EXISTS " + ratings_schema + " CASCADE");
         tx.commit();
     }
 
@@ -115,6 +119,7 @@ class all_in_one : public ::testing::Test {
     std::string providers_schema = test::unique_schema("e2e_providers");
     std::string nursery_schema = test::unique_schema("e2e_nursery");
     std::string matching_schema = test::unique_schema("e2e_matching");
+    std::string ratings_schema = test::unique_schema("e2e_ratings");
     pid_t pid_ = -1;
     bool reaped_ = false;
     FILE* log_ = nullptr;
@@ -130,7 +135,7 @@ TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
     // Every service's own probes and pool gauges, not only the first one's.
     c.send(test::get_request("/metrics"));
     const std::string metrics = c.read().body();
-    for (const char* svc : {"identity", "orders", "providers", "nursery", "matching"}) {
+    for (const char* svc : {"identity", "orders", "providers", "nursery", "matching", "ratings"}) {
         EXPECT_NE(ready.body().find(std::string("\"") + svc + ".postgres\":\"ok\""), std::string::npos)
             << ready.body();
         EXPECT_NE(ready.body().find(std::string("\"") + svc + ".redis\":\"ok\""), std::string::npos);
@@ -150,6 +155,8 @@ TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
     EXPECT_EQ(c.read().result_int(), 401);  // and nursery's
     c.send(test::get_request("/v1/offers"));
     EXPECT_EQ(c.read().result_int(), 401);  // and matching's
+    c.send(test::get_request("/v1/ratings"));
+    EXPECT_EQ(c.read().result_int(), 401);  // and ratings'
     // `c` stays open and idle: shutdown must close it rather than wait for it.
     int status = stop_and_wait();
     ASSERT_TRUE(WIFEXITED(status));

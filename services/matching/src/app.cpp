@@ -126,6 +126,14 @@ namespace {
 void on_order_event(context& c, pqxx::work& tx, const events::event& e) {
     auto v = json::parse(e.payload);
     const auto& p = v.as_object();
+    if (e.type == "rating.score_changed") {
+        // A worker's rating score enters the cost; organisations' scores are not matching's concern.
+        if (p.at("subject_type").as_string() == "worker") {
+            store::set_score(
+                tx, std::string(p.at("subject_id").as_string()), p.at("score").to_number<double>());
+        }
+        return;
+    }
     const std::string order_id(p.at("order_id").as_string());
     if (e.type == "order.created") {
         store::open_order o;
@@ -235,6 +243,7 @@ void app::on_start() {
     for (auto street : c.streets) {
         s.streams.push_back(context::orders_stream(street));
     }
+    s.streams.emplace_back(context::ratings_stream);
     events::handler h = [&c](pqxx::work& tx, const events::event& e) { on_order_event(c, tx, e); };
     auto consumer = c.make_consumer(std::move(s), std::move(h));
     consumer_ = consumer.get();

@@ -1,0 +1,122 @@
+// ratings wiring: config, the streets it reads, and the services a family may rate, from order.completed.
+#include "context.hpp"
+#include "store.hpp"
+
+#include <carematch/core/log.hpp>
+#include <carematch/db/migrate.hpp>
+#include <carematch/events/consumer.hpp>
+#include <carematch/http/json.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include <cstdlib>
+
+namespace carematch::ratings {
+
+namespace json = boost::json;
+
+const std::vector<db::migration>& migrations();
+
+namespace {
+
+double read_number(core::config_source& source, std::string_view key, double fallback, double lo, double hi) {
+    const auto text = source.get_string(key, "");
+    if (text.empty()) {
+        return fallback;
+    }
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0' || !(v >= lo && v <= hi)) {
+        throw core::config_error(std::string(key),
+                                 "a number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    }
+    return v;
+}
+
+std::optional<std::string> text_or_null(const json::object& p, const char* key) {
+    const auto* v = p.if_contains(key);
+    return v && v->is_string() ? std::optional<std::string>(std::string(v->as_string())) : std::nullopt;
+}
+
+// order.completed: the family may now rate it. Other order events change nothing here.
+void on_order_event(pqxx::work& tx, const events::event& e) {
+    if (e.type != "order.completed") {
+        return;
+    }
+    auto v = json::parse(e.payload);
+    const auto& p = v.as_object();
+    const auto family = text_or_null(p, "family_id");
+    if (!family) {
+        core::log::warn("ratings: order.completed without its family; not ratable", {{"event_id", e.id}});
+        return;
+    }
+    store::served s;
+    s.order_id = std::string(p.at("order_id").as_string());
+    s.family_id = *family;
+    s.recipient_id = text_or_null(p, "recipient_id");
+    s.worker_id = text_or_null(p, "worker_id");
+    s.org_id = text_or_null(p, "org_id");
+    s.kind = std::string(p.at("kind").as_string());
+    s.community_id = p.at("community_id").to_number<std::int64_t>();
+    s.completed_at = text_or_null(p, "at").value_or(e.occurred_at);
+    store::add_served(tx, s);
+}
+
+}  // namespace
+
+config read_config(core::config_source& source) {
+    config c;
+    c.service = core::read_service_config(source);
+    c.schema = db::read_schema(source, "ratings.schema", c.schema, c.service);
+    c.regions_file = source.get_string("ratings.regions_file", c.regions_file);
+    c.consumer_group = source.get_string("ratings.consumer_group", c.consumer_group);
+    c.rate_within = std::chrono::hours(24 * source.get_int("ratings.rate_within_days", 15, 1, 365));
+    c.editable_for = std::chrono::hours(source.get_int("ratings.editable_hours", 24, 0, 720));
+    c.prior_mean = read_number(source, "ratings.prior_mean", 4.0, 1.0, 5.0);
+    c.prior_weight = read_number(source, "ratings.prior_weight", 10, 0, 1000);
+    c.window_days = static_cast<int>(source.get_int("ratings.window_days", 90, 1, 3650));
+    c.rectify_working_days = static_cast<int>(source.get_int("ratings.rectify_working_days", 15, 1, 60));
+    c.auth = auth::read_token_config(source);
+    return c;
+}
+
+context::context(boost::asio::io_context& io, config c, const core::clock& clk)
+    : runtime::deps(io, c.service, c.schema, c.auth, clk), cfg(std::move(c)) {}
+
+app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
+    : service_with("ratings", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {}
+
+app::~app() = default;
+
+void app::on_start() {
+    auto& c = ctx();
+    const auto regions = http::read_json_array_file("ratings.regions_file", c.cfg.regions_file);
+    try {
+        for (const auto& v : regions) {
+            if (v.at("level").as_string() == "street") {
+                c.streets.push_back(v.at("id").to_number<std::int64_t>());
+            }
+        }
+    } catch (const std::exception& e) {
+        throw core::config_error("ratings.regions_file", std::string("malformed region tree: ") + e.what());
+    }
+    if (c.streets.empty()) {
+        throw core::config_error("ratings.regions_file", "names no street");
+    }
+    events::consumer_settings s;
+    s.group = c.cfg.consumer_group;
+    for (auto street : c.streets) {
+        s.streams.push_back(context::orders_stream(street));
+    }
+    events::handler h = [](pqxx::work& tx, const events::event& e) { on_order_event(tx, e); };
+    auto consumer = c.make_consumer(std::move(s), std::move(h));
+    consumer_ = consumer.get();
+    add_consumer(std::move(consumer));
+}
+
+boost::asio::awaitable<std::size_t> app::consume_once() {
+    co_return co_await consumer_->run_once();
+}
+
+}  // namespace carematch::ratings

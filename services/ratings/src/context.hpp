@@ -1,0 +1,25 @@
+// The dependencies ratings' handlers share: the runtime's, its config and the streets it reads.
+#pragma once
+
+#include <carematch/ratings/app.hpp>
+#include <carematch/runtime/deps.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace carematch::ratings {
+
+struct context : runtime::deps {
+    context(boost::asio::io_context& io, config c, const core::clock& clk);
+
+    config cfg;
+    std::vector<std::int64_t> streets;
+
+    static std::string orders_stream(std::int64_t street) {
+        return "carematch:{region:" + std::to_string(street) + "}:orders";
+    }
+    static constexpr const char* events_stream = "carematch:{ratings}:events";
+};
+
+}  // namespace carematch::ratings
