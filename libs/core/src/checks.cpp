@@ -10,6 +10,20 @@ problem invalid(const char* field, std::string detail) {
     return make_problem(errc::invalid_argument, std::move(detail), field);
 }
 
+problem bad_query(const char* field, std::string detail) {
+    return problem{400, "Bad Request", std::move(detail), field};
+}
+
+bool plain_text(std::string_view s, std::size_t max_chars) noexcept {
+    for (char ch : s) {
+        const auto u = static_cast<unsigned char>(ch);
+        if ((u < 0x20 && ch != '\n' && ch != '\t') || u == 0x7f) {
+            return false;
+        }
+    }
+    return valid_utf8(s) && code_points(s) <= max_chars;
+}
+
 bool valid_utf8(std::string_view s) noexcept {
     std::size_t i = 0;
     while (i < s.size()) {
@@ -84,6 +98,11 @@ std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string
     const int m = digits(14);
     const int sec = digits(17);
     if (!date || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60) {
+        return std::nullopt;
+    }
+    // The clock's nanoseconds reach only to 2262: later instants would wrap around. No service plans that
+    // far.
+    if (static_cast<int>(date->year()) < 1900 || static_cast<int>(date->year()) > 2200) {
         return std::nullopt;
     }
     std::size_t i = 19;

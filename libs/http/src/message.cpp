@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 
 namespace carematch::http {
 namespace {
@@ -121,10 +124,64 @@ response problem_response(int status, std::string detail, std::string field) {
     return problem_response(p);
 }
 
+std::string plain_numbers(std::string json) {
+    if (json.find_first_of("eE") == std::string::npos) {
+        return json;
+    }
+    std::string out;
+    out.reserve(json.size());
+    for (std::size_t i = 0; i < json.size();) {
+        const char ch = json[i];
+        if (ch == '"') {
+            // A string, escapes included, copied as it is.
+            std::size_t j = i + 1;
+            while (j < json.size() && json[j] != '"') {
+                j += json[j] == '\\' ? 2 : 1;
+            }
+            j = std::min(j + 1, json.size());
+            out.append(json, i, j - i);
+            i = j;
+        } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+            std::size_t j = i + 1;
+            while (j < json.size() &&
+                   (std::isdigit(static_cast<unsigned char>(json[j])) || json[j] == '.' || json[j] == 'e' ||
+                    json[j] == 'E' || json[j] == '-' || json[j] == '+')) {
+                ++j;
+            }
+            const std::string token = json.substr(i, j - i);
+            const double v =
+                token.find_first_of("eE") == std::string::npos ? 0 : std::strtod(token.c_str(), nullptr);
+            const double mag = std::fabs(v);
+            char buf[64];
+            if (v != 0 && mag >= 1e-6 && mag < 1e15) {
+                auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+                if (ec == std::errc()) {
+                    out.append(buf, end);
+                    if (std::find(buf, end, '.') == end) {
+                        out += ".0";  // it was written as a double: it stays one (4E0 → 4.0)
+                    }
+                    i = j;
+                    continue;
+                }
+            }
+            if (v == 0 && token.find_first_of("eE") != std::string::npos) {
+                out += (token[0] == '-' ? "-0.0" : "0.0");  // 0E0
+            } else {
+                out += token;
+            }
+            i = j;
+        } else {
+            out += ch;
+            ++i;
+        }
+    }
+    return out;
+}
+
 response json_text_response(int status, std::string body) {
     response r;
     r.status = status;
-    r.body = std::move(body);
+    r.body = plain_numbers(std::move(body));
     r.set_header("Content-Type", "application/json");
     return r;
 }
@@ -166,6 +223,21 @@ std::optional<int> page_limit(const request& req, int fallback, int max) {
     }
     const int n = std::stoi(*l);
     return n >= 1 && n <= max ? std::optional<int>(n) : std::nullopt;
+}
+
+std::optional<double> number_param(const request& req, std::string_view name) {
+    auto v = req.query_param(name);
+    if (!v || v->empty() || v->size() > 32 || !std::all_of(v->begin(), v->end(), [](char ch) {
+            return (ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.' || ch == 'e' || ch == 'E';
+        })) {
+        return std::nullopt;
+    }
+    char* end = nullptr;
+    const double d = std::strtod(v->c_str(), &end);
+    if (end != v->c_str() + v->size() || !std::isfinite(d)) {
+        return std::nullopt;
+    }
+    return d;
 }
 
 std::optional<std::int64_t> int_param(const request& req, std::string_view name) {

@@ -85,33 +85,36 @@ std::string ip_key(const context& c, const std::string& ip) {
     return "carematch:" + c.cfg.schema + ":login_failures:ip:" + ip;
 }
 
-// Seconds until the caller may try again, or 0 when not throttled.
-awaitable<long long> throttled_for(context& c, const std::string& phone, const std::string& ip) {
+// Counts this attempt before the password is checked (INCR is atomic, so concurrent tries cannot all slip
+// under the limit); returns the seconds until the caller may try again when the attempt is over a limit, else
+// 0. A successful login gives its attempt back (forgive_attempt): the counters count failures.
+awaitable<long long> take_attempt(context& c, const std::string& phone, const std::string& ip) {
     const std::array<std::pair<std::string, int>, 2> limits{
         std::pair{account_key(c, phone), c.cfg.login_failures_per_account},
         std::pair{ip_key(c, ip), c.cfg.login_failures_per_ip}};
+    long long wait = 0;
     for (const auto& [key, limit] : limits) {
-        std::vector<std::string> get{"GET", key};
-        auto count = co_await c.redis.command(std::move(get));
-        if (!count) {
+        std::vector<std::string> incr{"INCR", key};
+        auto count = co_await c.redis.command(std::move(incr));
+        if (!count || count->is_error()) {
             throw core::unavailable_error("redis: login throttle unavailable");
         }
-        if (!count->is_nil() && std::stoll(count->str) >= limit) {
-            std::vector<std::string> ttl{"TTL", key};
-            auto t = co_await c.redis.command(std::move(ttl));
-            co_return t && t->integer > 0 ? t->integer : 3600;
-        }
-    }
-    co_return 0;
-}
-
-awaitable<void> record_failure(context& c, const std::string& phone, const std::string& ip) {
-    const std::array<std::string, 2> keys{account_key(c, phone), ip_key(c, ip)};
-    for (const std::string& key : keys) {
-        std::vector<std::string> incr{"INCR", key};
-        co_await c.redis.command(std::move(incr));
         std::vector<std::string> expire{"EXPIRE", key, "3600", "NX"};
         co_await c.redis.command(std::move(expire));
+        if (count->integer > limit && wait == 0) {
+            std::vector<std::string> ttl{"TTL", key};
+            auto t = co_await c.redis.command(std::move(ttl));
+            wait = t && t->integer > 0 ? t->integer : 3600;
+        }
+    }
+    co_return wait;
+}
+
+awaitable<void> forgive_attempt(context& c, const std::string& phone, const std::string& ip) {
+    const std::array<std::string, 2> keys{account_key(c, phone), ip_key(c, ip)};
+    for (const std::string& key : keys) {
+        std::vector<std::string> decr{"DECR", key};
+        co_await c.redis.command(std::move(decr));
     }
 }
 
@@ -193,7 +196,7 @@ awaitable<response> login(context& c, request& req) {
     if (body->password.size() > 512) {
         co_return problem(req, invalid("password", "too long"));
     }
-    if (long long wait = co_await throttled_for(c, body->phone, req.remote_address); wait > 0) {
+    if (long long wait = co_await take_attempt(c, body->phone, req.remote_address); wait > 0) {
         response r = problem(req, core::errc::too_many_requests, "too many failed logins; try again later");
         r.set_header("Retry-After", std::to_string(wait));
         co_return r;
@@ -203,11 +206,11 @@ awaitable<response> login(context& c, request& req) {
     // Unknown accounts cost the same hashing work as known ones.
     bool ok = co_await c.hasher.verify(body->password, user ? user->password_hash : c.dummy_hash);
     if (!user || !ok || user->status == "deleted" || user->status == "suspended") {
-        co_await record_failure(c, body->phone, req.remote_address);
         response r = problem(req, core::errc::unauthenticated, "wrong phone number or password");
         r.set_header("WWW-Authenticate", "Bearer");
         co_return r;
     }
+    co_await forgive_attempt(c, body->phone, req.remote_address);
     auto tokens = co_await c.pool.transact([&](pqxx::work& tx) {
         auto t = issue_tokens(c, tx, *user, core::new_uuid());
         repo::audit(tx, {user->id, user->role, "login", "user", user->id, "", req.request_id});

@@ -381,11 +381,9 @@ awaitable<response> list_recipients(context& c, request& req) {
     const auth::caller& who = *authorized;
     std::optional<std::int64_t> community;
     if (who.is(auth::role::staff)) {
-        auto q = req.query_param("community_id");
-        try {
-            community = q ? std::optional<std::int64_t>(std::stoll(*q)) : std::nullopt;
-        } catch (const std::exception&) {
-            community.reset();
+        community = http::int_param(req, "community_id");
+        if (!community && req.query_param("community_id")) {
+            co_return problem(req, core::bad_query("community_id", "a community id (digits only)"));
         }
         if (!community) {
             co_return problem(req,

@@ -195,11 +195,7 @@ awaitable<response> decline_offer(context& c, request& req) {
     if (!body) {
         co_return http::problem_response(body.error(), req.request_id);
     }
-    const bool control = std::any_of(body->reason.begin(), body->reason.end(), [](char ch) {
-        return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
-    });
-    if (!core::valid_utf8(body->reason) || control || core::code_points(body->reason) < 1 ||
-        core::code_points(body->reason) > 200) {
+    if (body->reason.empty() || !core::plain_text(body->reason, 200)) {
         co_return problem(req, core::errc::invalid_argument, "a reason of 1 to 200 characters", "reason");
     }
     co_return co_await decide(c, req, *who, false, body->reason);

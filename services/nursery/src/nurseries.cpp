@@ -235,16 +235,20 @@ awaitable<response> search(context& c, request& req) {
     if (!who) {
         co_return auth::deny(who.error(), req.request_id);
     }
-    double lat = 0;
-    double lon = 0;
-    double radius = 0;
-    try {
-        lat = std::stod(req.query_param("lat").value_or("x"));
-        lon = std::stod(req.query_param("lon").value_or("x"));
-        radius = std::stod(req.query_param("radius_m").value_or("3000"));
-    } catch (const std::exception&) {
-        co_return problem(req, invalid("lat", "lat, lon and radius_m must be numbers"));
+    const auto lat_q = http::number_param(req, "lat");
+    const auto lon_q = http::number_param(req, "lon");
+    const auto radius_q =
+        req.query_param("radius_m") ? http::number_param(req, "radius_m") : std::optional(3000.0);
+    if (!lat_q || !lon_q || !radius_q) {
+        co_return problem(req,
+                          core::bad_query(!lat_q   ? "lat"
+                                          : !lon_q ? "lon"
+                                                   : "radius_m",
+                                          "lat, lon and radius_m must be numbers"));
     }
+    const double lat = *lat_q;
+    const double lon = *lon_q;
+    const double radius = *radius_q;
     if (!core::in_china(lat, lon) || !(radius > 0 && radius <= 20000)) {
         co_return problem(req, invalid("lat", "a position inside China and radius_m up to 20000"));
     }
@@ -253,6 +257,12 @@ awaitable<response> search(context& c, request& req) {
         co_return problem(req, invalid("band", "6-12, 12-24 or 24-36"));
     }
     const std::string kind = req.query_param("kind").value_or("");
+    static const std::set<std::string> kinds{
+        "", "institution", "community", "employer", "kindergarten_class", "home_point"};
+    if (!kinds.contains(kind)) {
+        co_return problem(
+            req, invalid("kind", "institution, community, employer, kindergarten_class or home_point"));
+    }
     std::vector<std::string> dates;
     if (auto d = req.query_param("date")) {
         dates.push_back(*d);
@@ -294,15 +304,18 @@ awaitable<response> figures(context& c, request& req) {
     if (!who) {
         co_return auth::deny(who.error(), req.request_id);
     }
-    std::int64_t community = 0;
-    try {
-        community = std::stoll(req.query_param("community_id").value_or("x"));
-    } catch (const std::exception&) {
-        co_return problem(req, invalid("community_id", "a community id"));
+    const auto community_q = http::int_param(req, "community_id");
+    if (!community_q) {
+        co_return problem(req, core::bad_query("community_id", "a community id (digits only)"));
+    }
+    const std::int64_t community = *community_q;
+    // One rule with orders, recipients and ratings: a community outside the caller's scope is 403.
+    if (who->is(auth::role::staff) && !who->covers(community)) {
+        co_return problem(req, core::errc::forbidden, "that community is not yours", "community_id");
     }
     auto residents = c.residents.find(community);
-    if (residents == c.residents.end() || (who->is(auth::role::staff) && !who->covers(community))) {
-        co_return problem(req, core::errc::not_found, "no such community in your scope");
+    if (residents == c.residents.end()) {
+        co_return problem(req, core::errc::not_found, "no such community");
     }
     const std::string month = req.query_param("month").value_or("");
     auto first = parse_day(month + "-01");

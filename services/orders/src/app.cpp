@@ -8,6 +8,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
+#include <cstdio>
+
 namespace carematch::orders {
 
 const std::vector<db::migration>& migrations();
@@ -27,6 +29,7 @@ config read_config(core::config_source& source) {
         static_cast<int>(source.get_int("orders.subsidy.special_family", 50, 0, 100));
     c.subsidies.age_80_plus = static_cast<int>(source.get_int("orders.subsidy.age_80_plus", 30, 0, 100));
     c.subsidies.living_alone = static_cast<int>(source.get_int("orders.subsidy.living_alone", 0, 0, 100));
+    c.horizon_days = static_cast<int>(source.get_int("orders.horizon_days", 60, 1, 365));
     c.auth = auth::read_token_config(source);
     return c;
 }
@@ -63,6 +66,16 @@ void app::on_start() {
             item.lead_min = static_cast<int>(o.at("lead_min").as_int64());
             for (const auto& cred : o.at("credentials").as_array()) {
                 item.credentials.emplace_back(cred.as_string());
+            }
+            if (const auto* h = o.if_contains("hours")) {
+                // "HH:MM-HH:MM", local time
+                const std::string t(h->as_string());
+                int h1 = 0, m1 = 0, h2 = 0, m2 = 0;
+                if (t.size() != 11 || std::sscanf(t.c_str(), "%2d:%2d-%2d:%2d", &h1, &m1, &h2, &m2) != 4 ||
+                    h1 * 60 + m1 >= h2 * 60 + m2 || h2 * 60 + m2 > 24 * 60) {
+                    throw std::invalid_argument("hours must be HH:MM-HH:MM");
+                }
+                item.hours = std::pair{h1 * 60 + m1, h2 * 60 + m2};
             }
             c.catalog.push_back(std::move(item));
         }

@@ -4,7 +4,9 @@
 #include <carematch/orders/app.hpp>
 #include <carematch/runtime/deps.hpp>
 
+#include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace carematch::orders {
@@ -17,6 +19,7 @@ struct catalog_item {
     int duration_min = 60;
     int lead_min = 60;
     std::vector<std::string> credentials;
+    std::optional<std::pair<int, int>> hours;  // local minutes of the day it is served (meal slots)
 };
 
 struct context : runtime::deps {

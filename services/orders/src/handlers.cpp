@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include <chrono>
+#include <cstdio>
 
 namespace carematch::orders::handlers {
 
@@ -167,6 +168,50 @@ std::optional<repo::page_cursor> parse_cursor(const std::optional<std::string>& 
     return repo::page_cursor{text->substr(0, sep), text->substr(sep + 1)};
 }
 
+// What the database cannot judge about a window: how far ahead it starts (the horizon) and, for a service
+// with serving hours (meal slots), whether it lies inside them in local time; and that the text is a time.
+std::optional<core::problem> window_problem(const context& c,
+                                            const catalog_item& item,
+                                            const std::optional<std::string>& start,
+                                            const std::optional<std::string>& end) {
+    const auto now = c.clock.now();
+    const auto s =
+        start ? core::parse_timestamp(*start) : std::optional(now + std::chrono::minutes(item.lead_min));
+    const auto e = end ? core::parse_timestamp(*end) : s;
+    if (!s || !e) {
+        return core::invalid(!s ? "start" : "end",
+                             "ISO 8601 times with their zone, e.g. 2026-12-01T09:00:00+08:00");
+    }
+    if (*s > now + std::chrono::days(c.cfg.horizon_days)) {
+        return core::invalid("start", "at most " + std::to_string(c.cfg.horizon_days) + " days ahead");
+    }
+    if (item.hours) {
+        const auto offset = c.service_settings.local.utc_offset();
+        auto minute_of_day = [&](core::clock::time_point t) {
+            const auto local = std::chrono::floor<std::chrono::minutes>(t.time_since_epoch()) + offset;
+            return static_cast<int>(((local.count() % 1440) + 1440) % 1440);
+        };
+        const auto same_day = std::chrono::floor<std::chrono::days>(s->time_since_epoch() + offset) ==
+                              std::chrono::floor<std::chrono::days>(e->time_since_epoch() + offset);
+        const int from = minute_of_day(*s);
+        const int to = minute_of_day(*e) + (same_day ? 0 : 1440);
+        if (from < item.hours->first || to > item.hours->second) {
+            char hours[32];
+            std::snprintf(hours,
+                          sizeof hours,
+                          "%02d:%02d-%02d:%02d",
+                          item.hours->first / 60,
+                          item.hours->first % 60,
+                          item.hours->second / 60,
+                          item.hours->second % 60);
+            return core::invalid("start",
+                                 item.sub_type + " is served " + hours + " local time" +
+                                     (start ? "" : ": order it ahead for that time"));
+        }
+    }
+    return std::nullopt;
+}
+
 const char* role_name(const auth::caller& who) {
     return auth::to_string(who.role).data();
 }
@@ -222,12 +267,14 @@ awaitable<response> place_order(context& c, request& req) {
             answer = problem(req,
                              invalid(body->start ? "end" : "start",
                                      "give both start and end, or neither (as soon as possible)"));
-        } else if (body->notes && body->notes->size() > 500) {
-            answer = problem(req, invalid("notes", "at most 500 bytes"));
+        } else if (body->notes && !core::plain_text(*body->notes, 500)) {
+            answer = problem(req, invalid("notes", "text of at most 500 characters, no control characters"));
         } else {
             p = co_await price_for(c, who, body->recipient_id, body->kind, body->sub_type, "order");
             if (p->failure) {
                 answer = problem(req, *p->failure);
+            } else if (auto bad = window_problem(c, *p->item, body->start, body->end)) {
+                answer = problem(req, *bad);
             }
         }
         if (!answer) {
@@ -318,11 +365,9 @@ awaitable<response> list_orders(context& c, request& req) {
     }
     std::optional<std::int64_t> community;
     if (who.is(auth::role::staff)) {
-        auto q = req.query_param("community_id");
-        try {
-            community = q ? std::optional<std::int64_t>(std::stoll(*q)) : std::nullopt;
-        } catch (const std::exception&) {
-            community.reset();
+        community = http::int_param(req, "community_id");
+        if (!community && req.query_param("community_id")) {
+            co_return problem(req, core::bad_query("community_id", "a community id (digits only)"));
         }
         if (!community) {
             co_return problem(req, invalid("community_id", "staff list the orders of one community"));

@@ -563,18 +563,23 @@ awaitable<response> candidates(context& c, request& req) {
     if (!kind || !c.kind_credentials.contains(*kind)) {
         co_return problem(req, invalid("kind", "a kind of the catalog"));
     }
-    double lat = 0;
-    double lon = 0;
-    double radius = 0;
-    std::int64_t community = 0;
-    try {
-        lat = std::stod(req.query_param("lat").value_or("x"));
-        lon = std::stod(req.query_param("lon").value_or("x"));
-        radius = std::stod(req.query_param("radius_m").value_or("5000"));
-        community = std::stoll(req.query_param("community_id").value_or("x"));
-    } catch (const std::exception&) {
-        co_return problem(req, invalid("lat", "lat, lon, radius_m and community_id must be numbers"));
+    const auto lat_q = http::number_param(req, "lat");
+    const auto lon_q = http::number_param(req, "lon");
+    const auto radius_q =
+        req.query_param("radius_m") ? http::number_param(req, "radius_m") : std::optional(5000.0);
+    const auto community_q = http::int_param(req, "community_id");
+    if (!lat_q || !lon_q || !radius_q || !community_q) {
+        co_return problem(req,
+                          core::bad_query(!lat_q      ? "lat"
+                                          : !lon_q    ? "lon"
+                                          : !radius_q ? "radius_m"
+                                                      : "community_id",
+                                          "lat, lon, radius_m and community_id must be numbers"));
     }
+    const double lat = *lat_q;
+    const double lon = *lon_q;
+    const double radius = *radius_q;
+    const std::int64_t community = *community_q;
     if (!in_china(lat, lon) || !(radius > 0 && radius <= 30000)) {
         co_return problem(req, invalid("lat", "a position inside China and radius_m up to 30000"));
     }

@@ -404,14 +404,13 @@ awaitable<response> canteens(context& c, request& req) {
     if (!who) {
         co_return auth::deny(who.error(), req.request_id);
     }
-    double lat = 0;
-    double lon = 0;
-    try {
-        lat = std::stod(req.query_param("lat").value_or("x"));
-        lon = std::stod(req.query_param("lon").value_or("x"));
-    } catch (const std::exception&) {
-        co_return problem(req, invalid("lat", "lat and lon must be numbers"));
+    const auto lat_q = http::number_param(req, "lat");
+    const auto lon_q = http::number_param(req, "lon");
+    if (!lat_q || !lon_q) {
+        co_return problem(req, core::bad_query(!lat_q ? "lat" : "lon", "lat and lon must be numbers"));
     }
+    const double lat = *lat_q;
+    const double lon = *lon_q;
     if (!in_china(lat, lon)) {
         co_return problem(req, invalid("lat", "a position inside China"));
     }

@@ -72,11 +72,7 @@ const std::set<std::string>& known_tags() {
 
 // Text a person wrote: valid UTF-8, no control characters but newline and tab, at most `max` characters.
 bool good_text(const std::string& s, std::size_t max) {
-    return core::valid_utf8(s) && core::code_points(s) <= max &&
-           std::none_of(s.begin(), s.end(), [](char ch) {
-               const auto u = static_cast<unsigned char>(ch);
-               return (u < 0x20 && ch != '\n' && ch != '\t') || u == 0x7f;
-           });
+    return core::plain_text(s, max);
 }
 
 double now_s(const context& c) {
@@ -468,7 +464,10 @@ awaitable<response> list(context& c, request& req) {
     f.limit = *limit;
     if (auto l = req.query_param("level")) {
         const auto n = http::int_param(req, "level");
-        if (!n || *n < 1 || *n > 5) {
+        if (!n) {
+            co_return problem(req, core::bad_query("level", "a whole number"));
+        }
+        if (*n < 1 || *n > 5) {
             co_return problem(req, invalid("level", "1 to 5"));
         }
         f.level = static_cast<int>(*n);
@@ -503,7 +502,10 @@ awaitable<response> list(context& c, request& req) {
     }
     const auto community_text = req.query_param("community_id");
     const auto community = http::int_param(req, "community_id");
-    if (community_text && (!community || *community < 100000000 || *community > 999999999)) {
+    if (community_text && !community) {
+        co_return problem(req, core::bad_query("community_id", "a community id (digits only)"));
+    }
+    if (community_text && (*community < 100000000 || *community > 999999999)) {
         co_return problem(req, invalid("community_id", "a community id (9 digits)"));
     }
     if (who->is(auth::role::family)) {

@@ -5,6 +5,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include <future>
+
 namespace carematch::identity {
 namespace {
 
@@ -92,6 +94,34 @@ TEST_F(identity_fixture, failed_logins_are_throttled_per_account) {
     EXPECT_LE(retry, 3600);
     // Another account from the same address is not affected.
     new_family("13700000005");
+}
+
+// Counted before the password is checked: concurrent wrong passwords cannot all slip under the limit.
+TEST_F(identity_fixture, concurrent_failed_logins_never_exceed_the_limit) {
+    new_family("13700000006");
+    const std::uint16_t port = server->port();
+    std::vector<std::future<int>> tries;
+    for (int i = 0; i < 60; ++i) {
+        tries.push_back(std::async(std::launch::async, [port] {
+            boost::asio::io_context io;
+            http::client c(io);
+            http::outgoing o;
+            o.method = "POST";
+            o.target = "/v1/auth/login";
+            o.headers = {{"Content-Type", "application/json"}};
+            o.body = R"({"phone":"13700000006","password":"wrong-password"})";
+            return test::run_coro(io, c.send("127.0.0.1", port, o))->status;
+        }));
+    }
+    int checked = 0;
+    int refused = 0;
+    for (auto& t : tries) {
+        const int status = t.get();
+        checked += status == 401 ? 1 : 0;
+        refused += status == 429 ? 1 : 0;
+    }
+    EXPECT_EQ(checked, 5);  // the limit in this test's config
+    EXPECT_EQ(refused, 55);
 }
 
 TEST_F(identity_fixture, a_provider_account_logs_in_at_once_and_creates_workers_of_its_organisation) {
@@ -221,7 +251,11 @@ TEST_F(identity_fixture, bad_registration_input_is_refused_naming_the_field) {
 }
 
 TEST_F(identity_fixture, a_hundred_concurrent_logins_do_not_stall_healthz) {
-    new_family("13700000020");
+    // Twenty accounts, five logins each: attempts are counted before the password is checked, and this
+    // test's limit is five per account.
+    for (int a = 0; a < 20; ++a) {
+        new_family("137000002" + std::to_string(10 + a));
+    }
     // A hundred argon2id hashes queue on two threads and take seconds on a busy machine: this client waits as
     // long as it takes, since what is measured is /healthz, not login latency.
     http::client patient(client_io, http::client::settings{std::chrono::seconds(120), 128});
@@ -232,12 +266,13 @@ TEST_F(identity_fixture, a_hundred_concurrent_logins_do_not_stall_healthz) {
         for (int i = 0; i < 100; ++i) {
             boost::asio::co_spawn(
                 ex,
-                [&]() -> boost::asio::awaitable<void> {
+                [&, i]() -> boost::asio::awaitable<void> {
                     http::outgoing o;
                     o.method = "POST";
                     o.target = "/v1/auth/login";
                     o.headers = {{"Content-Type", "application/json"}};
-                    o.body = R"({"phone":"13700000020","password":"family-password-1"})";
+                    o.body = R"({"phone":"137000002)" + std::to_string(10 + i % 20) +
+                             R"(","password":"family-password-1"})";
                     auto r = co_await patient.send("127.0.0.1", server->port(), o);
                     EXPECT_TRUE(r && r->status == 200);
                     ++logins_done;

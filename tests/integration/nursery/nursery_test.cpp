@@ -739,7 +739,10 @@ TEST_F(nursery_fixture, monthly_figures_compare_places_per_thousand_residents_wi
                    std::nullopt,
                    token(core::new_uuid(), auth::role::staff, "", {110102001}))
                   .status,
-              404);
+              403);  // outside the staff member's scope: the one rule of every service
+    EXPECT_EQ(call("GET", "/v1/nursery/figures?community_id=110101001abc&month=" + month, std::nullopt, staff)
+                  .status,
+              400);  // query integers are read strictly
     EXPECT_EQ(call("GET", "/v1/nursery/figures?community_id=110101001&month=" + month, std::nullopt, f.token)
                   .status,
               403);

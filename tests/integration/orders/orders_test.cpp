@@ -223,6 +223,91 @@ TEST_F(orders_fixture, placing_is_idempotent_per_caller_and_key) {
     EXPECT_EQ(place(s, rid, "k-running").status, 409);
 }
 
+// The holes a newcomer and an attacker found: windows years ahead or outside a meal's hours, control
+// characters in notes, a key given twice, integers in queries read leniently. Each is refused and nothing is
+// written.
+TEST_F(orders_fixture, odd_windows_texts_keys_and_query_integers_are_refused_and_write_nothing) {
+    auto [s, rid] = family_with_elder("13700000501", elder());
+    auto send = [&](const std::string& body) {
+        http::outgoing o;
+        o.method = "POST";
+        o.target = "/v1/orders";
+        o.headers = {{"Content-Type", "application/json"},
+                     {"Authorization", "Bearer " + s.access},
+                     {"Idempotency-Key", core::new_uuid()}};
+        o.body = body;
+        return *test::run_coro(client_io, client.send("127.0.0.1", server->port(), o));
+    };
+    auto local_day = [](int days_ahead, const char* hhmm) {
+        // A local (UTC+8) time `days_ahead` days from now, as ISO 8601 with its offset.
+        const auto t =
+            std::chrono::system_clock::now() + std::chrono::hours(24 * days_ahead) + std::chrono::hours(8);
+        const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+        std::tm tm{};
+        gmtime_r(&tt, &tm);
+        char buf[40];
+        std::snprintf(buf,
+                      sizeof buf,
+                      "%04d-%02d-%02dT%s:00+08:00",
+                      tm.tm_year + 1900,
+                      tm.tm_mon + 1,
+                      tm.tm_mday,
+                      hhmm);
+        return std::string(buf);
+    };
+    auto body = [&](const std::string& kind,
+                    const std::string& sub,
+                    const std::string& start,
+                    const std::string& end) {
+        return json::serialize(json::object{
+            {"recipient_id", rid}, {"kind", kind}, {"sub_type", sub}, {"start", start}, {"end", end}});
+    };
+    struct row {
+        std::string body;
+        int status;
+        const char* field;
+    };
+    const std::vector<row> table{
+        {body("bath", "home_bath", "9999-01-01T09:00:00+08:00", "9999-01-01T11:00:00+08:00"), 422, "start"},
+        {body("bath", "home_bath", "2100-01-01T09:00:00+08:00", "2100-01-01T11:00:00+08:00"), 422, "start"},
+        {body("bath", "home_bath", local_day(400, "09:00"), local_day(400, "11:00")), 422, "start"},
+        {body("meal", "lunch", local_day(2, "03:00"), local_day(2, "03:30")), 422, "start"},
+        {body("meal", "dinner", local_day(2, "11:00"), local_day(2, "11:30")), 422, "start"},
+        {json::serialize(json::object{{"recipient_id", rid},
+                                      {"kind", "bath"},
+                                      {"sub_type", "home_bath"},
+                                      {"notes", std::string("门铃\0坏了", 13)}}),
+         422,
+         "notes"},
+        {R"({"recipient_id":")" + rid + R"(","kind":"bath","sub_type":"home_bath","kind":"meal"})",
+         400,
+         "kind"},
+    };
+    for (const auto& r : table) {
+        auto res = send(r.body);
+        EXPECT_EQ(res.status, r.status) << r.body << " → " << res.body;
+        boost::system::error_code ec;
+        auto v = json::parse(res.body, ec);
+        ASSERT_FALSE(ec) << res.body;
+        EXPECT_EQ(v.at("field").as_string(), r.field) << res.body;
+    }
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM orders"), 0);
+    // A lunch inside its hours, two days ahead, is fine.
+    EXPECT_EQ(send(body("meal", "lunch", local_day(2, "11:30"), local_day(2, "12:00"))).status, 201);
+
+    core::system_clock sys;
+    auth::caller staff;
+    staff.id = core::new_uuid();
+    staff.role = auth::role::staff;
+    staff.communities = {110101001};
+    const auto token = auth::token_issuer(key, {}, sys).issue(staff);
+    for (const char* q : {"110101001abc", "110101001%20OR%201=1", "1.1e8", ""}) {
+        auto r = call("GET", std::string("/v1/orders?community_id=") + q, std::nullopt, token);
+        EXPECT_EQ(r.status, 400) << q << " → " << r.raw.body;
+    }
+    EXPECT_EQ(call("GET", "/v1/orders?community_id=110101001", std::nullopt, token).status, 200);
+}
+
 TEST_F(orders_fixture, the_lifecycle_refuses_illegal_moves_and_stale_actors) {
     auto [s, rid] = family_with_elder("13700000501", elder());
     auto placed = place(s, rid, "k1");

@@ -54,6 +54,27 @@ TEST(json_body, malformed_deep_or_non_object_is_400) {
     EXPECT_TRUE(parse_json_object(json_request("{\"a\":" + ok_depth + "}")));
 }
 
+TEST(json_body, a_missing_required_field_is_named) {
+    auto r = parse_json_body<place_order>(json_request(R"({"kind":"meal"})"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, 422);
+    EXPECT_EQ(r.error().field, "quantity");
+}
+
+TEST(json_body, a_key_given_twice_in_one_object_is_400_naming_it) {
+    for (const char* body : {R"({"kind":"meal","quantity":2,"kind":"bath"})",
+                             R"({"kind":"meal","quantity":2,"\u006bind":"bath"})",
+                             R"({"kind":"meal","quantity":2,"notes":"a","a":{"x":1,"x":2}})"}) {
+        auto r = parse_json_object(json_request(body));
+        ASSERT_FALSE(r) << body;
+        EXPECT_EQ(r.error().status, 400) << body;
+    }
+    EXPECT_EQ(parse_json_object(json_request(R"({"kind":"meal","quantity":2,"kind":"bath"})")).error().field,
+              "kind");
+    // The same key in different objects, or a key-like string value, is fine.
+    EXPECT_TRUE(parse_json_object(json_request(R"({"a":{"x":1},"b":{"x":2},"c":["x","x"],"d":"a:"})")));
+}
+
 TEST(json_body, other_media_type_is_415) {
     EXPECT_EQ(parse_json_body<place_order>(json_request("{}", "text/plain")).error().status, 415);
     EXPECT_TRUE(parse_json_object(json_request("{}", "application/json; charset=utf-8")));

@@ -47,5 +47,29 @@ TEST(percent_decode, rejects_malformed_escapes) {
     EXPECT_FALSE(percent_decode("abc%").has_value());
 }
 
+TEST(json_text, numbers_are_plain_decimals_and_strings_untouched) {
+    EXPECT_EQ(plain_numbers(R"({"lat":3.99489E1,"lon":1.164128E2,"t":4.5E0,"n":-2.5E-1})"),
+              R"({"lat":39.9489,"lon":116.4128,"t":4.5,"n":-0.25})");
+    EXPECT_EQ(plain_numbers(R"({"s":"3.9E1 \"x\" 2E2","a":[1E0,0E0,12]})"),
+              R"({"s":"3.9E1 \"x\" 2E2","a":[1.0,0.0,12]})");
+    EXPECT_EQ(plain_numbers(R"({"big":1E300,"tiny":1E-300})"), R"({"big":1E300,"tiny":1E-300})");
+    EXPECT_EQ(json_text_response(200, R"({"x":1.5E0})").body, R"({"x":1.5})");
+}
+
+TEST(query, integers_and_numbers_are_read_strictly) {
+    request r;
+    r.query = "a=110101001&b=110101001abc&c=1%20OR%201=1&d=&e=-7&f=39.9&g=nan&h=1e3&i=39.9x";
+    EXPECT_EQ(int_param(r, "a"), 110101001);
+    EXPECT_FALSE(int_param(r, "b"));
+    EXPECT_FALSE(int_param(r, "c"));
+    EXPECT_FALSE(int_param(r, "d"));
+    EXPECT_EQ(int_param(r, "e"), -7);
+    EXPECT_FALSE(int_param(r, "missing"));
+    EXPECT_DOUBLE_EQ(*number_param(r, "f"), 39.9);
+    EXPECT_FALSE(number_param(r, "g"));
+    EXPECT_DOUBLE_EQ(*number_param(r, "h"), 1000);
+    EXPECT_FALSE(number_param(r, "i"));
+}
+
 }  // namespace
 }  // namespace carematch::http

@@ -62,9 +62,10 @@ parsed<T> parse_json_body(const request& req, bool reject_unknown = true) {
         obj->erase(k);  // ignored; Boost 1.81 would refuse the conversion otherwise
     }
     std::string bad_field;
+    std::string missing;
     boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>(
         [&](auto member) {
-            if (!bad_field.empty()) {
+            if (!bad_field.empty() || !missing.empty()) {
                 return;
             }
             using member_type = std::remove_cvref_t<decltype(std::declval<T&>().*member.pointer)>;
@@ -73,6 +74,9 @@ parsed<T> parse_json_body(const request& req, bool reject_unknown = true) {
                 if (!obj->contains(member.name)) {
                     (*obj)[member.name] = nullptr;
                 }
+            } else if (!obj->contains(member.name)) {
+                missing = member.name;
+                return;
             }
             if (const auto* v = obj->if_contains(member.name)) {
                 if (!boost::json::try_value_to<member_type>(*v)) {
@@ -80,6 +84,9 @@ parsed<T> parse_json_body(const request& req, bool reject_unknown = true) {
                 }
             }
         });
+    if (!missing.empty()) {
+        return core::make_problem(core::errc::invalid_argument, "a required field is missing", missing);
+    }
     if (!bad_field.empty()) {
         return core::make_problem(core::errc::invalid_argument, "field has the wrong type", bad_field);
     }

@@ -59,6 +59,10 @@ std::optional<int> page_limit(const request& req, int fallback, int max);
 /// ("12abc", "1 OR 1=1", "" and a missing parameter are nullopt).
 std::optional<std::int64_t> int_param(const request& req, std::string_view name);
 
+/// Query parameter `name` as a finite decimal number, read strictly ("39.9", "-0.5", "1e3"; not "39.9abc",
+/// " 39.9", "nan" or a missing parameter).
+std::optional<double> number_param(const request& req, std::string_view name);
+
 /// The asynchronous handler every endpoint and middleware chain is.
 using handler = std::function<boost::asio::awaitable<response>(request&)>;
 
@@ -91,8 +95,14 @@ inline response problem_response(const request& req,
 /// Shorthand: a problem with `status`, its standard title, `detail` and optional `field`.
 response problem_response(int status, std::string detail, std::string field = {});
 
-/// An application/json response with an already serialised body.
+/// An application/json response with an already serialised body. Numbers Boost.JSON wrote with an exponent
+/// (3.99489E1) are rewritten as plain decimals (39.9489; 4E0 as 4.0) when their magnitude is ordinary (1e-6 to
+/// 1e15).
 response json_text_response(int status, std::string body);
+
+/// The rewriting json_text_response does: `json` with ordinary numbers in plain decimal form, shortest
+/// round-trip.
+std::string plain_numbers(std::string json);
 
 /// Percent-decodes `s` ('+' stays '+'); nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view s);

@@ -31,6 +31,7 @@ struct config {
     std::string catalog_file = "config/catalog.json";
     http::endpoint identity{"127.0.0.1", 8081};  // orders.identity_url: where recipients are read
     subsidy_rules subsidies;
+    int horizon_days = 60;    // orders.horizon_days: a window starts at most this far ahead
     auth::token_config auth;  // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
 };
 
