@@ -449,8 +449,11 @@ awaitable<response> get_order(context& c, request& req) {
 
 namespace {
 
+// Wrong service codes an order takes before completion locks (until the family issues a new code).
+constexpr int code_attempt_limit = 5;
+
 struct moved {
-    enum class outcome { done, not_found, illegal, bad_code } result = outcome::done;
+    enum class outcome { done, not_found, illegal, bad_code, locked } result = outcome::done;
     std::optional<repo::order_row> row;
 };
 
@@ -476,9 +479,28 @@ awaitable<moved> move(context& c,
             m.result = moved::outcome::illegal;
             return m;
         }
-        if (service_code && *service_code != o->service_code) {
-            m.result = moved::outcome::bad_code;
-            return m;
+        if (service_code) {
+            // The row is locked while the code is judged: concurrent guesses are counted one after another.
+            const int failures =
+                tx.exec_params("SELECT code_failures FROM orders WHERE id = $1::uuid FOR UPDATE", id)[0][0]
+                    .as<int>();
+            const char* outcome = failures >= code_attempt_limit     ? "locked"
+                                  : *service_code != o->service_code ? "wrong"
+                                                                     : "right";
+            tx.exec_params(
+                "INSERT INTO code_attempts (order_id, actor_id, outcome) VALUES ($1::uuid, $2, $3)",
+                id,
+                who.id,
+                std::string(outcome));
+            if (std::string_view(outcome) == "locked") {
+                m.result = moved::outcome::locked;
+                return m;
+            }
+            if (std::string_view(outcome) == "wrong") {
+                tx.exec_params("UPDATE orders SET code_failures = code_failures + 1 WHERE id = $1::uuid", id);
+                m.result = moved::outcome::bad_code;
+                return m;
+            }
         }
         repo::transition_change change;
         if (to == status::cancelled) {
@@ -530,6 +552,12 @@ response moved_response(const request& req, const moved& m, view v) {
             return problem(req, core::errc::conflict, "not allowed in the order's current state", "status");
         case moved::outcome::bad_code:
             return problem(req, invalid("service_code", "wrong service code"));
+        case moved::outcome::locked:
+            return problem(req,
+                           core::errc::conflict,
+                           "completion is locked after " + std::to_string(code_attempt_limit) +
+                               " wrong codes: the family issues a new one",
+                           "service_code");
         case moved::outcome::done:
             break;
     }
@@ -591,6 +619,45 @@ awaitable<response> check_in(context& c, request& req) {
 }
 awaitable<response> complete(context& c, request& req) {
     co_return co_await worker_step(c, req, status::completed);
+}
+
+// The family issues a new one-time code (after a lock, or when the old one was seen by someone else).
+awaitable<response> new_service_code(context& c, request& req) {
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family});
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
+    }
+    const std::string id(req.param("id"));
+    if (!core::is_uuid(id)) {
+        co_return problem(req, core::errc::not_found);
+    }
+    const std::string code = six_digits();
+    const std::string who = authorized->id;
+    auto result =
+        co_await c.pool.transact([&](pqxx::work& tx) -> std::pair<int, std::optional<repo::order_row>> {
+            auto o = repo::find_order(tx, id);
+            if (!o || o->family_id != who) {
+                return {404, std::nullopt};
+            }
+            const auto s = parse_status(o->status).value_or(status::failed);
+            if (terminal(s)) {
+                return {409, std::nullopt};
+            }
+            tx.exec_params(
+                "UPDATE orders SET service_code = $2, code_failures = 0 WHERE id = $1::uuid", id, code);
+            tx.exec_params(
+                "INSERT INTO code_attempts (order_id, actor_id, outcome) VALUES ($1::uuid, $2, 'reissued')",
+                id,
+                who);
+            return {200, repo::find_order(tx, id)};
+        });
+    if (result.first == 404) {
+        co_return problem(req, core::errc::not_found);
+    }
+    if (result.first == 409) {
+        co_return problem(req, core::errc::conflict, "the order is over", "status");
+    }
+    co_return http::json_text_response(200, json::serialize(order_json(*result.second, view::family)));
 }
 
 awaitable<response> internal_transition(context& c, request& req) {

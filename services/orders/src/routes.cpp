@@ -16,6 +16,7 @@ awaitable<http::response> check_in(context& c, http::request& req);
 awaitable<http::response> complete(context& c, http::request& req);
 awaitable<http::response> internal_transition(context& c, http::request& req);
 awaitable<http::response> internal_waiting(context& c, http::request& req);
+awaitable<http::response> new_service_code(context& c, http::request& req);
 }  // namespace handlers
 
 void app::add_routes(http::router& r) {
@@ -32,6 +33,7 @@ void app::add_routes(http::router& r) {
     r.add("POST", "/v1/orders/{id}/en-route", bind(&h::start_travel));
     r.add("POST", "/v1/orders/{id}/check-in", bind(&h::check_in));
     r.add("POST", "/v1/orders/{id}/complete", bind(&h::complete));
+    r.add("POST", "/v1/orders/{id}/service-code", bind(&h::new_service_code));
     r.add("POST", "/v1/internal/orders/{id}/transition", bind(&h::internal_transition));
     r.add("GET", "/v1/internal/orders/waiting", bind(&h::internal_waiting));
 }

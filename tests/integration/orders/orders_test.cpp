@@ -354,13 +354,27 @@ TEST_F(orders_fixture, the_lifecycle_refuses_illegal_moves_and_stale_actors) {
     EXPECT_EQ(call("POST", "/v1/orders/" + id + "/cancel", std::nullopt, s.access).status, 409);  // too late
 
     std::string wrong = code == "123456" ? "654321" : "123456";
-    auto bad =
-        call("POST", "/v1/orders/" + id + "/complete", json::object{{"service_code", wrong}}, worker.access);
-    EXPECT_EQ(bad.status, 422);
+    // Five wrong codes, then completion is locked, even for the right one, until the family issues a new
+    // code.
+    for (int i = 0; i < 5; ++i) {
+        auto bad = call(
+            "POST", "/v1/orders/" + id + "/complete", json::object{{"service_code", wrong}}, worker.access);
+        EXPECT_EQ(bad.status, 422);
+    }
     EXPECT_EQ(call("GET", "/v1/orders/" + id, std::nullopt, s.access).body.at("status").as_string(),
               "in_service");
+    EXPECT_EQ(
+        call("POST", "/v1/orders/" + id + "/complete", json::object{{"service_code", code}}, worker.access)
+            .status,
+        409);
+    EXPECT_EQ(call("POST", "/v1/orders/" + id + "/service-code", std::nullopt, worker.access).status, 403);
+    auto reissued = call("POST", "/v1/orders/" + id + "/service-code", std::nullopt, s.access);
+    ASSERT_EQ(reissued.status, 200) << reissued.raw.body;
+    const std::string fresh(reissued.body.at("service_code").as_string());
+    // Every attempt is recorded: five wrong, one refused while locked, the new code.
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM code_attempts WHERE order_id = '" + id + "'"), 7);
     auto done =
-        call("POST", "/v1/orders/" + id + "/complete", json::object{{"service_code", code}}, worker.access);
+        call("POST", "/v1/orders/" + id + "/complete", json::object{{"service_code", fresh}}, worker.access);
     ASSERT_EQ(done.status, 200) << done.raw.body;
     EXPECT_EQ(done.body.at("status").as_string(), "completed");
     EXPECT_EQ(
