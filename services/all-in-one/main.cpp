@@ -1,4 +1,5 @@
 // carematch-all-in-one: every service app on one listener; each app owns its URL prefixes.
+#include <carematch/complaints/app.hpp>
 #include <carematch/identity/app.hpp>
 #include <carematch/matching/app.hpp>
 #include <carematch/nursery/app.hpp>
@@ -18,5 +19,6 @@ int main(int argc, char** argv) {
                                       &cm::providers::make_app,
                                       &cm::nursery::make_app,
                                       &cm::matching::make_app,
-         &cm::ratings::make_app});
+                                      &cm::ratings::make_app,
+                                      &cm::complaints::make_app});
 }

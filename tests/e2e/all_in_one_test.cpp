@@ -44,6 +44,10 @@ class all_in_one : public ::testing::Test {
             {"CAREMATCH_ALL_IN_ONE_RATINGS_SCHEMA", ratings_schema},
             {"CAREMATCH_ALL_IN_ONE_RATINGS_REGIONS_FILE", source + "/config/regions.json"},
             {"CAREMATCH_ALL_IN_ONE_RATINGS_CONSUMER_GROUP", "ratings-" + ratings_schema},
+            {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_SCHEMA", complaints_schema},
+            {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_REGIONS_FILE", source + "/config/regions.json"},
+            {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_CALENDAR_FILE", source + "/config/workdays.json"},
+            {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_CONSUMER_GROUP", "complaints-" + complaints_schema},
             {"CAREMATCH_AUTH_SIGNING_KEY", "e2e:" + std::string(43, 'A') + "="},
             {"CAREMATCH_IDENTITY_DATA_KEY", std::string(42, 'B') + "A="},
             {"CAREMATCH_ALL_IN_ONE_IDENTITY_DATA_KEY", std::string(42, 'B') + "A="},
@@ -99,6 +103,7 @@ class all_in_one : public ::testing::Test {
         tx.exec("DROP SCHEMA IF EXISTS " + nursery_schema + " CASCADE");
         tx.exec("DROP SCHEMA IF EXISTS " + matching_schema + " CASCADE");
         tx.exec("DROP SCHEMA IF EXISTS " + ratings_schema + " CASCADE");
+        tx.exec("DROP SCHEMA IF EXISTS " + complaints_schema + " CASCADE");
         tx.commit();
     }
 
@@ -120,6 +125,7 @@ class all_in_one : public ::testing::Test {
     std::string nursery_schema = test::unique_schema("e2e_nursery");
     std::string matching_schema = test::unique_schema("e2e_matching");
     std::string ratings_schema = test::unique_schema("e2e_ratings");
+    std::string complaints_schema = test::unique_schema("e2e_complaints");
     pid_t pid_ = -1;
     bool reaped_ = false;
     FILE* log_ = nullptr;
@@ -135,7 +141,8 @@ TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
     // Every service's own probes and pool gauges, not only the first one's.
     c.send(test::get_request("/metrics"));
     const std::string metrics = c.read().body();
-    for (const char* svc : {"identity", "orders", "providers", "nursery", "matching", "ratings"}) {
+    for (const char* svc :
+         {"identity", "orders", "providers", "nursery", "matching", "ratings", "complaints"}) {
         EXPECT_NE(ready.body().find(std::string("\"") + svc + ".postgres\":\"ok\""), std::string::npos)
             << ready.body();
         EXPECT_NE(ready.body().find(std::string("\"") + svc + ".redis\":\"ok\""), std::string::npos);
@@ -157,6 +164,8 @@ TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
     EXPECT_EQ(c.read().result_int(), 401);  // and matching's
     c.send(test::get_request("/v1/ratings"));
     EXPECT_EQ(c.read().result_int(), 401);  // and ratings'
+    c.send(test::get_request("/v1/complaints"));
+    EXPECT_EQ(c.read().result_int(), 401);  // and complaints'
     // `c` stays open and idle: shutdown must close it rather than wait for it.
     int status = stop_and_wait();
     ASSERT_TRUE(WIFEXITED(status));

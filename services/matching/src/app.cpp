@@ -83,6 +83,7 @@ config read_config(core::config_source& source) {
     c.providers = http::parse_http_url("matching.providers_url",
                                        source.get_string("matching.providers_url", "http://127.0.0.1:8083"));
     c.consumer_group = source.get_string("matching.consumer_group", c.consumer_group);
+    c.ratings_stream = source.get_string("matching.ratings_stream", c.ratings_stream);
     c.tick = std::chrono::milliseconds(source.get_int("matching.tick_ms", 1000, 50, 60000));
     c.lease = std::chrono::milliseconds(source.get_int("matching.lease_ms", 5000, 500, 600000));
     c.offer_expiry = std::chrono::seconds(source.get_int("matching.offer_expiry_s", 60, 5, 3600));
@@ -243,7 +244,7 @@ void app::on_start() {
     for (auto street : c.streets) {
         s.streams.push_back(context::orders_stream(street));
     }
-    s.streams.emplace_back(context::ratings_stream);
+    s.streams.push_back(c.cfg.ratings_stream);
     events::handler h = [&c](pqxx::work& tx, const events::event& e) { on_order_event(c, tx, e); };
     auto consumer = c.make_consumer(std::move(s), std::move(h));
     consumer_ = consumer.get();

@@ -73,7 +73,6 @@ struct context : runtime::deps {
     static std::string orders_stream(std::int64_t street) {
         return "carematch:{region:" + std::to_string(street) + "}:orders";
     }
-    static constexpr const char* ratings_stream = "carematch:{ratings}:events";
     static std::string events_stream(std::int64_t street) {
         return "carematch:{region:" + std::to_string(street) + "}:matching";
     }

@@ -89,6 +89,7 @@ class matching_fixture : protected with_street, public identity::test_support::i
             {"CAREMATCH_MATCHING_REGIONS_FILE", tree_.path},
             {"CAREMATCH_MATCHING_CATALOG_FILE", source + "/config/catalog.json"},
             {"CAREMATCH_MATCHING_CONSUMER_GROUP", "matching-" + matching_schema},
+            {"CAREMATCH_MATCHING_RATINGS_STREAM", "carematch:{ratings}:test-" + matching_schema},
             {"CAREMATCH_MATCHING_MAX_LIVE_OFFERS", std::to_string(max_live_offers)},
         };
         auto source_of = [env](const char* name) {
@@ -494,7 +495,8 @@ TEST_F(matching_race_fixture, accept_decline_and_expiry_racing_on_many_orders_ha
     constexpr int per_worker = 5;
     std::vector<session> workers;
     for (int i = 0; i < workers_n; ++i) {
-        workers.push_back(online_worker(provider, "135000002" + std::to_string(10 + i), 39.9490 + 0.0002 * i, 116.4130));
+        workers.push_back(
+            online_worker(provider, "135000002" + std::to_string(10 + i), 39.9490 + 0.0002 * i, 116.4130));
     }
     std::vector<std::string> placed;
     for (int i = 0; i < workers_n * per_worker; ++i) {
@@ -530,14 +532,16 @@ TEST_F(matching_race_fixture, accept_decline_and_expiry_racing_on_many_orders_ha
                 return c.send("127.0.0.1", port, o);
             };
             auto a = boost::asio::co_spawn(io, send("accept", ""), boost::asio::use_future);
-            auto d = boost::asio::co_spawn(io, send("decline", "{\"reason\":\"busy\"}"), boost::asio::use_future);
+            auto d =
+                boost::asio::co_spawn(io, send("decline", "{\"reason\":\"busy\"}"), boost::asio::use_future);
             io.run();
             return std::make_pair(a.get()->status, d.get()->status);
         }));
     }
     // Time passes in the database (matching's own clock stays, so that its service tokens stay valid).
-    travel("UPDATE offers SET created_at = to_timestamp({now} - 61), expires_at = to_timestamp({now} - 1)"
-           " WHERE state = 'live'");
+    travel(
+        "UPDATE offers SET created_at = to_timestamp({now} - 61), expires_at = to_timestamp({now} - 1)"
+        " WHERE state = 'live'");
     const auto expired = expire().expired_offers;
     int accepted = 0;
     int declined = 0;
@@ -552,8 +556,9 @@ TEST_F(matching_race_fixture, accept_decline_and_expiry_racing_on_many_orders_ha
     std::printf("outcomes: %d accepted, %d declined, %zu expired\n", accepted, declined, expired);
     EXPECT_EQ(static_cast<std::size_t>(accepted + declined) + expired, placed.size())
         << accepted << " accepted, " << declined << " declined, " << expired << " expired";
-    EXPECT_EQ(matching_scalar("SELECT count(*) FROM offers WHERE state IN ('accepted', 'declined', 'expired')"),
-              static_cast<long long>(placed.size()));
+    EXPECT_EQ(
+        matching_scalar("SELECT count(*) FROM offers WHERE state IN ('accepted', 'declined', 'expired')"),
+        static_cast<long long>(placed.size()));
     // The family reads from orders exactly what matching recorded.
     std::map<std::string, long long> by_status;
     for (const auto& o : placed) {
@@ -612,6 +617,7 @@ TEST_F(matching_fixture, a_killed_process_s_street_is_taken_over_within_two_leas
         {"CAREMATCH_MATCHING_ORDERS_URL", "http://127.0.0.1:" + std::to_string(server->port())},
         {"CAREMATCH_MATCHING_PROVIDERS_URL", "http://127.0.0.1:" + std::to_string(server->port())},
         {"CAREMATCH_MATCHING_CONSUMER_GROUP", "matching-" + matching_schema},
+        {"CAREMATCH_MATCHING_RATINGS_STREAM", "carematch:{ratings}:test-" + matching_schema},
         {"CAREMATCH_MATCHING_LEASE_MS", std::to_string(lease_ms)},
         {"CAREMATCH_MATCHING_TICK_MS", "100"},
     };

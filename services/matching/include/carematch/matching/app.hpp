@@ -29,6 +29,7 @@ struct config {
     http::endpoint orders{"127.0.0.1", 8082};          // matching.orders_url
     http::endpoint providers{"127.0.0.1", 8083};       // matching.providers_url
     std::string consumer_group = "matching";
+    std::string ratings_stream = "carematch:{ratings}:events";  // where rating.score_changed arrives
     std::chrono::milliseconds tick{1000};
     std::chrono::milliseconds lease{5000};  // a street whose owner stopped renewing is taken over after this
     std::chrono::seconds offer_expiry{60};

@@ -1,0 +1,738 @@
+// complaints' endpoints: file (family, staff by phone), the queue, a ticket with its timeline, and the work
+// on it: claim with a version, release, transfer, severity, notes, resolve, confirm, reopen, return visit,
+// close.
+#include "context.hpp"
+#include "store.hpp"
+
+#include <carematch/auth/caller.hpp>
+#include <carematch/core/checks.hpp>
+#include <carematch/core/ids.hpp>
+#include <carematch/db/outbox.hpp>
+#include <carematch/db/pool.hpp>
+#include <carematch/http/json.hpp>
+#include <carematch/runtime/idempotency.hpp>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <set>
+
+namespace carematch::complaints {
+
+namespace json = boost::json;
+using boost::asio::awaitable;
+using http::request;
+using http::response;
+
+namespace {
+
+response problem(const request& req, const core::problem& p) {
+    return http::problem_response(p, req.request_id);
+}
+response problem(const request& req, core::errc e, std::string detail = {}, std::string field = {}) {
+    return problem(req, core::make_problem(e, std::move(detail), std::move(field)));
+}
+using core::invalid;
+
+double now_s(const context& c) {
+    return std::chrono::duration<double>(c.clock.now().time_since_epoch()).count();
+}
+
+std::string iso(double s) {
+    const auto t = static_cast<std::time_t>(s);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+// The severity a category starts with.
+std::optional<std::string> severity_of(const std::string& category) {
+    if (category == "safety") {
+        return "urgent";
+    }
+    if (category == "no_show" || category == "privacy") {
+        return "high";
+    }
+    static const std::set<std::string> normal{"quality", "fee", "attitude", "other"};
+    return normal.contains(category) ? std::optional<std::string>("normal") : std::nullopt;
+}
+
+enum class view { family, provider, staff };
+
+std::optional<view> reader(const auth::caller& who, const store::ticket& t) {
+    if (who.is(auth::role::family) && t.family_id && *t.family_id == who.id) {
+        return view::family;
+    }
+    if (who.is(auth::role::provider) && t.org_id && *t.org_id == who.org) {
+        return view::provider;
+    }
+    if ((who.is(auth::role::staff) && who.covers(t.community_id)) || who.is(auth::role::admin)) {
+        return view::staff;
+    }
+    return std::nullopt;
+}
+
+json::object ticket_json(const store::ticket& t,
+                         view v,
+                         const std::vector<store::timeline_row>* rows = nullptr) {
+    json::object j;
+    j["id"] = t.id;
+    j["source"] = t.source;
+    j["category"] = t.category;
+    j["severity"] = t.severity;
+    j["state"] = t.state;
+    j["version"] = t.version;
+    j["community_id"] = t.community_id;
+    j["text"] = t.text;
+    j["order_id"] = t.order_id ? json::value(*t.order_id) : json::value(nullptr);
+    j["org_id"] = t.org_id ? json::value(*t.org_id) : json::value(nullptr);
+    j["worker_id"] = t.worker_id ? json::value(*t.worker_id) : json::value(nullptr);
+    // The provider sees what the complaint is about, not who filed it.
+    j["family_id"] = v == view::provider || !t.family_id ? json::value(nullptr) : json::value(*t.family_id);
+    j["assignee"] = v == view::staff && t.assignee ? json::value(*t.assignee) : json::value(nullptr);
+    j["transfers"] = t.transfers;
+    j["escalated"] = t.escalated;
+    j["created_at"] = t.created_at;
+    j["sign_due"] = iso(t.sign_due);
+    j["resolve_due"] = iso(t.resolve_due);
+    j["outcome"] = t.outcome ? json::value(*t.outcome) : json::value(nullptr);
+    j["measures"] = t.measures ? json::value(*t.measures) : json::value(nullptr);
+    j["refund_fen"] = t.refund_fen ? json::value(*t.refund_fen) : json::value(nullptr);
+    j["family_confirmed"] = t.family_confirmed;
+    j["return_visit_satisfaction"] = t.satisfaction ? json::value(*t.satisfaction) : json::value(nullptr);
+    j["reopens"] = t.reopens;
+    if (rows) {
+        json::array timeline;
+        for (const auto& r : *rows) {
+            json::object x{
+                {"at", r.at}, {"action", r.action}, {"note", r.note}, {"actor_role", r.actor_role}};
+            x["actor_id"] = v == view::staff ? json::value(r.actor_id) : json::value(nullptr);
+            x["internal"] = r.internal;
+            timeline.push_back(std::move(x));
+        }
+        j["timeline"] = std::move(timeline);
+    }
+    return j;
+}
+
+void publish(
+    pqxx::work& tx, const context& c, const char* type, const store::ticket& t, json::object extra = {}) {
+    extra["ticket_id"] = t.id;
+    extra["community_id"] = t.community_id;
+    extra["severity"] = t.severity;
+    db::enqueue_event(tx, c.cfg.schema, context::events_stream, type, json::serialize(extra));
+}
+
+const char* role_name(const auth::caller& who) {
+    return auth::to_string(who.role).data();
+}
+
+// A string member of 1 to `max` characters under the one text rule, or nullopt.
+std::optional<std::string> text_member(const json::object& o, const char* key, std::size_t max) {
+    const auto* v = o.if_contains(key);
+    if (!v || !v->is_string() || v->as_string().empty() || !core::plain_text(v->as_string(), max)) {
+        return std::nullopt;
+    }
+    return std::string(v->as_string());
+}
+
+}  // namespace
+
+namespace handlers {
+
+awaitable<response> file(context& c, request& req) {
+    auto who = auth::authorize(req, c.verifier, {auth::role::family, auth::role::staff});
+    if (!who) {
+        co_return auth::deny(who.error(), req.request_id);
+    }
+    const auth::caller caller = *who;
+    std::function<awaitable<response>(const runtime::idempotency_claim&)> work =
+        [&](const runtime::idempotency_claim& claim) -> awaitable<response> {
+        auto parsed = http::parse_json_object(req);
+        const auto now = c.clock.now();
+        std::function<response(pqxx::work&)> write = [&](pqxx::work& tx) -> response {
+            response r;
+            auto answer = [&]() -> response {
+                if (!parsed) {
+                    return problem(req, parsed.error());
+                }
+                static const std::set<std::string> members{"order_id", "category", "text", "community_id"};
+                for (const auto& [k, _] : *parsed) {
+                    if (!members.contains(std::string(k))) {
+                        return problem(
+                            req,
+                            invalid(std::string(k).substr(0, 40).c_str(), "not a member of a complaint"));
+                    }
+                }
+                const auto category = parsed->contains("category") && parsed->at("category").is_string()
+                                          ? std::string(parsed->at("category").as_string())
+                                          : std::string();
+                const auto severity = severity_of(category);
+                if (!severity) {
+                    return problem(
+                        req,
+                        invalid("category", "safety, no_show, quality, fee, privacy, attitude or other"));
+                }
+                const auto text = text_member(*parsed, "text", 2000);
+                if (!text) {
+                    return problem(req, invalid("text", "1 to 2,000 characters, no control characters"));
+                }
+                store::ticket t;
+                t.id = core::new_uuid();
+                t.category = category;
+                t.severity = *severity;
+                t.text = *text;
+                const auto* order_v = parsed->if_contains("order_id");
+                std::optional<store::served> s;
+                if (order_v) {
+                    if (!order_v->is_string() || !core::is_uuid(order_v->as_string())) {
+                        return problem(req, invalid("order_id", "an order id"));
+                    }
+                    s = store::find_served(tx, std::string(order_v->as_string()));
+                }
+                if (caller.is(auth::role::family)) {
+                    // Only what the family was served (the read model from order.completed).
+                    if (!s || s->family_id != caller.id) {
+                        return problem(req, invalid("order_id", "a completed service of yours"));
+                    }
+                    if (parsed->contains("community_id")) {
+                        return problem(req,
+                                       invalid("community_id", "a family's complaint belongs to its order"));
+                    }
+                    t.source = "family";
+                    t.family_id = caller.id;
+                    t.community_id = s->community_id;
+                } else {
+                    // Staff take a complaint by phone for an elder of their community.
+                    const auto* cv = parsed->if_contains("community_id");
+                    if (!cv || !cv->is_int64()) {
+                        return problem(req,
+                                       invalid("community_id", "the community the complaint belongs to"));
+                    }
+                    t.community_id = cv->as_int64();
+                    if (!caller.covers(t.community_id)) {
+                        return problem(
+                            req, core::errc::forbidden, "that community is not yours", "community_id");
+                    }
+                    if (order_v && !s) {
+                        return problem(req, invalid("order_id", "a completed service"));
+                    }
+                    t.source = "phone";
+                    if (s) {
+                        t.family_id = s->family_id;
+                    }
+                }
+                if (s) {
+                    t.order_id = s->order_id;
+                    t.org_id = s->org_id;
+                    t.worker_id = s->worker_id;
+                }
+                const auto [sign, resolve] = c.dues(t.severity, now);
+                t.created_s = std::chrono::duration<double>(now.time_since_epoch()).count();
+                t.sign_due = std::chrono::duration<double>(sign.time_since_epoch()).count();
+                t.resolve_due = std::chrono::duration<double>(resolve.time_since_epoch()).count();
+                store::insert(tx, t);
+                store::note(tx, t.id, t.created_s, caller.id, role_name(caller), "filed", "", false);
+                publish(tx,
+                        c,
+                        "complaint.filed",
+                        t,
+                        json::object{{"category", t.category}, {"source", t.source}});
+                auto stored = store::find(tx, t.id);
+                return http::json_text_response(201, json::serialize(ticket_json(*stored, view::family)));
+            };
+            r = answer();
+            runtime::finish_idempotent(tx, claim, r);
+            return r;
+        };
+        co_return co_await c.pool.transact(std::move(write));
+    };
+    co_return co_await runtime::idempotent(c.pool, req, caller.id, c.clock.now(), std::move(work));
+}
+
+awaitable<response> list(context& c, request& req) {
+    auto who = auth::authorize(
+        req, c.verifier, {auth::role::family, auth::role::provider, auth::role::staff, auth::role::admin});
+    if (!who) {
+        co_return auth::deny(who.error(), req.request_id);
+    }
+    store::query q;
+    const auto limit = http::page_limit(req, 20);
+    if (!limit) {
+        co_return problem(req, invalid("limit", "must be 1 to 100"));
+    }
+    q.limit = *limit;
+    if (auto s = req.query_param("state")) {
+        static const std::set<std::string> states{"open", "claimed", "resolved", "closed"};
+        if (!states.contains(*s)) {
+            co_return problem(req, invalid("state", "open, claimed, resolved or closed"));
+        }
+        q.state = *s;
+    }
+    if (auto s = req.query_param("severity")) {
+        if (*s != "urgent" && *s != "high" && *s != "normal") {
+            co_return problem(req, invalid("severity", "urgent, high or normal"));
+        }
+        q.severity = *s;
+    }
+    if (auto d = req.query_param("due_before")) {
+        auto t = core::parse_timestamp(*d);
+        if (!t) {
+            co_return problem(req, core::bad_query("due_before", "an ISO 8601 time with its zone"));
+        }
+        q.due_before = std::chrono::duration<double>(t->time_since_epoch()).count();
+    }
+    if (auto cur = req.query_param("cursor")) {
+        const auto sep = cur->find('_');
+        if (sep != 17 || !core::is_uuid(cur->substr(sep + 1))) {
+            co_return problem(req, core::bad_query("cursor", "not a cursor this service gave out"));
+        }
+        q.after = std::pair{cur->substr(0, sep), cur->substr(sep + 1)};
+    }
+    const auto community = http::int_param(req, "community_id");
+    if (req.query_param("community_id") && !community) {
+        co_return problem(req, core::bad_query("community_id", "a community id (digits only)"));
+    }
+    if (who->is(auth::role::family)) {
+        q.family_id = who->id;
+    } else if (who->is(auth::role::provider)) {
+        q.org_id = who->org;
+    } else if (community) {
+        if (who->is(auth::role::staff) && !who->covers(*community)) {
+            co_return problem(req, core::errc::forbidden, "that community is not yours", "community_id");
+        }
+        q.communities = std::vector<std::int64_t>{*community};
+    } else if (who->is(auth::role::staff)) {
+        q.communities = who->communities;
+    }
+    std::function<std::vector<store::ticket>(pqxx::work&)> read = [&](pqxx::work& tx) {
+        return store::list(tx, q);
+    };
+    auto rows = co_await c.pool.transact(std::move(read));
+    json::array items;
+    for (const auto& t : rows) {
+        items.push_back(ticket_json(t, reader(*who, t).value_or(view::provider)));
+    }
+    json::object page{{"items", std::move(items)}};
+    page["next_cursor"] = static_cast<int>(rows.size()) == q.limit
+                              ? json::value(rows.back().rank + "_" + rows.back().id)
+                              : json::value(nullptr);
+    co_return http::json_text_response(200, json::serialize(page));
+}
+
+awaitable<response> get(context& c, request& req) {
+    auto who = auth::authorize(
+        req, c.verifier, {auth::role::family, auth::role::provider, auth::role::staff, auth::role::admin});
+    if (!who) {
+        co_return auth::deny(who.error(), req.request_id);
+    }
+    const std::string id(req.param("id"));
+    if (!core::is_uuid(id)) {
+        co_return problem(req, core::errc::not_found);
+    }
+    std::function<std::optional<json::object>(pqxx::work&)> read =
+        [&](pqxx::work& tx) -> std::optional<json::object> {
+        auto t = store::find(tx, id);
+        const auto v = t ? reader(*who, *t) : std::nullopt;
+        if (!v) {
+            return std::nullopt;
+        }
+        const auto rows = store::timeline(tx, id, *v == view::staff);
+        return ticket_json(*t, *v, &rows);
+    };
+    auto j = co_await c.pool.transact(std::move(read));
+    if (!j) {
+        co_return problem(req, core::errc::not_found);
+    }
+    co_return http::json_text_response(200, json::serialize(*j));
+}
+
+namespace {
+
+// One step of work on a ticket: who may take it, and what it does in the transaction (an answer, or nullopt
+// for "done": the ticket is answered as it now is).
+using step_fn = std::function<std::optional<response>(
+    pqxx::work&, store::ticket&, const json::object&, const auth::caller&, view, double)>;
+
+enum class may { staff, family, both };
+
+awaitable<response> act(context& c, request& req, may roles, step_fn step) {
+    auto who = roles == may::staff ? auth::authorize(req, c.verifier, {auth::role::staff})
+               : roles == may::family
+                   ? auth::authorize(req, c.verifier, {auth::role::family})
+                   : auth::authorize(req, c.verifier, {auth::role::family, auth::role::staff});
+    if (!who) {
+        co_return auth::deny(who.error(), req.request_id);
+    }
+    const std::string id(req.param("id"));
+    if (!core::is_uuid(id)) {
+        co_return problem(req, core::errc::not_found);
+    }
+    json::object body;
+    if (!req.body.empty()) {
+        auto parsed = http::parse_json_object(req);
+        if (!parsed) {
+            co_return problem(req, parsed.error());
+        }
+        body = std::move(*parsed);
+    }
+    const double now = now_s(c);
+    const auth::caller caller = *who;
+    std::function<response(pqxx::work&)> write = [&](pqxx::work& tx) -> response {
+        auto t = tx.exec_params("SELECT 1 FROM tickets WHERE id = $1::uuid FOR UPDATE", id).empty()
+                     ? std::nullopt
+                     : store::find(tx, id);
+        const auto v = t ? reader(caller, *t) : std::nullopt;
+        if (!v) {
+            return problem(req, core::errc::not_found);
+        }
+        if (auto answer = step(tx, *t, body, caller, *v, now)) {
+            return *answer;
+        }
+        auto fresh = store::find(tx, id);
+        const auto rows = store::timeline(tx, id, *v == view::staff);
+        return http::json_text_response(200, json::serialize(ticket_json(*fresh, *v, &rows)));
+    };
+    co_return co_await c.pool.transact(std::move(write));
+}
+
+std::optional<response> staff_only(const request& req, view v) {
+    if (v != view::staff) {
+        return problem(req, core::errc::forbidden, "staff of the ticket's community only");
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+awaitable<response> claim(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object& b,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        if (auto no = staff_only(req, v)) {
+            return no;
+        }
+        const auto* version = b.if_contains("version");
+        if (!version || !version->is_int64()) {
+            return problem(req, invalid("version", "the ticket's version as read"));
+        }
+        // One staff member at a time: the update holds only for the version the caller read, while open.
+        auto r = tx.exec_params(
+            "UPDATE tickets SET state = 'claimed', assignee = $2::uuid, version = version + 1,"
+            " signed_at = coalesce(signed_at, to_timestamp($4::float8)) WHERE id = $1::uuid AND version = $3"
+            " AND state = 'open'",
+            t.id,
+            who.id,
+            static_cast<int>(version->as_int64()),
+            now);
+        if (r.affected_rows() == 0) {
+            return problem(req,
+                           core::errc::conflict,
+                           "claimed by someone else, or changed since you read it",
+                           "version");
+        }
+        store::note(tx, t.id, now, who.id, role_name(who), "claimed", "", false);
+        publish(tx, c, "complaint.claimed", t);
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::staff, std::move(step));
+}
+
+awaitable<response> release(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object&,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        if (auto no = staff_only(req, v)) {
+            return no;
+        }
+        if (t.state != "claimed" || t.assignee != who.id) {
+            return problem(req, core::errc::conflict, "only its holder releases a claimed ticket", "state");
+        }
+        tx.exec_params(
+            "UPDATE tickets SET state = 'open', assignee = NULL, version = version + 1 WHERE id = $1::uuid",
+            t.id);
+        store::note(tx, t.id, now, who.id, role_name(who), "released", "", false);
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::staff, std::move(step));
+}
+
+awaitable<response> transfer(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object& b,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        if (auto no = staff_only(req, v)) {
+            return no;
+        }
+        const auto* to = b.if_contains("community_id");
+        const auto reason = text_member(b, "reason", 500);
+        if (!to || !to->is_int64() || to->as_int64() < 100000000 || to->as_int64() > 999999999 ||
+            to->as_int64() == t.community_id) {
+            return problem(req, invalid("community_id", "another community id (9 digits)"));
+        }
+        if (!reason) {
+            return problem(req,
+                           invalid("reason", "why it belongs elsewhere (退单理由), 1 to 500 characters"));
+        }
+        if (t.state != "open" && t.state != "claimed") {
+            return problem(req, core::errc::conflict, "only an open or claimed ticket moves", "state");
+        }
+        if (t.transfers >= c.cfg.max_transfers) {
+            return problem(
+                req,
+                core::errc::conflict,
+                "transferred " + std::to_string(t.transfers) + " times already: the district decides",
+                "community_id");
+        }
+        tx.exec_params(
+            "UPDATE tickets SET community_id = $2, transfers = transfers + 1, state = 'open', assignee = "
+            "NULL,"
+            " version = version + 1 WHERE id = $1::uuid",
+            t.id,
+            to->as_int64());
+        store::note(tx,
+                    t.id,
+                    now,
+                    who.id,
+                    role_name(who),
+                    "transferred",
+                    std::to_string(t.community_id) + " → " + std::to_string(to->as_int64()) + ": " + *reason,
+                    false);
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::staff, std::move(step));
+}
+
+awaitable<response> note(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object& b,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        const auto text = text_member(b, "text", 2000);
+        if (!text) {
+            return problem(req, invalid("text", "1 to 2,000 characters, no control characters"));
+        }
+        // Staff notes are internal unless they say otherwise; a family's message is seen by staff and family.
+        bool internal = v == view::staff;
+        if (const auto* i = b.if_contains("internal")) {
+            if (!i->is_bool() || (v != view::staff && i->as_bool())) {
+                return problem(req, invalid("internal", "true (staff only) or false"));
+            }
+            internal = i->as_bool();
+        }
+        if (v == view::provider) {
+            return problem(req, core::errc::forbidden, "providers answer when asked for a response");
+        }
+        store::note(tx, t.id, now, who.id, role_name(who), internal ? "note" : "message", *text, internal);
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::both, std::move(step));
+}
+
+awaitable<response> resolve(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object& b,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        if (auto no = staff_only(req, v)) {
+            return no;
+        }
+        if (t.state != "claimed" || t.assignee != who.id) {
+            return problem(req, core::errc::conflict, "claim the ticket first", "state");
+        }
+        const auto* outcome = b.if_contains("outcome");
+        if (!outcome || !outcome->is_string() ||
+            (outcome->as_string() != "upheld" && outcome->as_string() != "partly_upheld" &&
+             outcome->as_string() != "not_upheld")) {
+            return problem(req, invalid("outcome", "upheld, partly_upheld or not_upheld"));
+        }
+        const auto measures = text_member(b, "measures", 2000);
+        if (!measures) {
+            return problem(req, invalid("measures", "what was done (a warning, a suspension, a refund …)"));
+        }
+        std::optional<std::int64_t> refund;
+        if (const auto* f = b.if_contains("refund_fen")) {
+            if (!f->is_int64() || f->as_int64() < 0 || f->as_int64() > 100'000'000) {
+                return problem(req, invalid("refund_fen", "an amount in fen, 0 or more"));
+            }
+            refund = f->as_int64();
+        }
+        tx.exec_params(
+            "UPDATE tickets SET state = 'resolved', outcome = $2, measures = $3, refund_fen = $4,"
+            " resolved_at = to_timestamp($5::float8), family_confirmed = false, version = version + 1"
+            " WHERE id = $1::uuid",
+            t.id,
+            std::string(outcome->as_string()),
+            *measures,
+            refund,
+            now);
+        store::note(tx,
+                    t.id,
+                    now,
+                    who.id,
+                    role_name(who),
+                    "resolved",
+                    std::string(outcome->as_string()) + ": " + *measures,
+                    false);
+        publish(tx, c, "complaint.resolved", t, json::object{{"outcome", outcome->as_string()}});
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::staff, std::move(step));
+}
+
+awaitable<response> confirm(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object&,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        if (v != view::family || t.state != "resolved") {
+            return problem(
+                req, core::errc::conflict, "only a resolved ticket of yours is confirmed", "state");
+        }
+        tx.exec_params(
+            "UPDATE tickets SET family_confirmed = true, version = version + 1 WHERE id = $1::uuid", t.id);
+        store::note(tx, t.id, now, who.id, role_name(who), "confirmed", "", false);
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::family, std::move(step));
+}
+
+awaitable<response> reopen(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object& b,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        if (v != view::family) {
+            return problem(req, core::errc::forbidden, "the family that filed it reopens it");
+        }
+        const auto reason = text_member(b, "reason", 500);
+        if (!reason) {
+            return problem(req, invalid("reason", "why it is not solved, 1 to 500 characters"));
+        }
+        if (t.state != "resolved" || !t.resolved_s || now > *t.resolved_s + 86400.0 * c.cfg.reopen_days) {
+            return problem(req,
+                           core::errc::conflict,
+                           "a resolved ticket reopens within " + std::to_string(c.cfg.reopen_days) + " days",
+                           "state");
+        }
+        tx.exec_params(
+            "UPDATE tickets SET state = 'open', assignee = NULL, outcome = NULL, measures = NULL, refund_fen "
+            "= NULL,"
+            " resolved_at = NULL, reopens = reopens + 1, version = version + 1 WHERE id = $1::uuid",
+            t.id);
+        store::note(tx, t.id, now, who.id, role_name(who), "reopened", *reason, false);
+        publish(tx, c, "complaint.reopened", t);
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::family, std::move(step));
+}
+
+awaitable<response> return_visit(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object& b,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        if (auto no = staff_only(req, v)) {
+            return no;
+        }
+        const auto* s = b.if_contains("satisfaction");
+        if (!s || !s->is_int64() || s->as_int64() < 1 || s->as_int64() > 5) {
+            return problem(req, invalid("satisfaction", "the family's satisfaction, 1 to 5"));
+        }
+        const auto note_text = text_member(b, "note", 2000).value_or("");
+        if (t.state != "resolved") {
+            return problem(req, core::errc::conflict, "a return visit follows the resolution", "state");
+        }
+        tx.exec_params("UPDATE tickets SET satisfaction = $2, version = version + 1 WHERE id = $1::uuid",
+                       t.id,
+                       static_cast<int>(s->as_int64()));
+        store::note(
+            tx,
+            t.id,
+            now,
+            who.id,
+            role_name(who),
+            "return_visit",
+            "satisfaction " + std::to_string(s->as_int64()) + (note_text.empty() ? "" : ": " + note_text),
+            false);
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::staff, std::move(step));
+}
+
+awaitable<response> close(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object&,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        if (auto no = staff_only(req, v)) {
+            return no;
+        }
+        if (t.state != "resolved") {
+            return problem(req, core::errc::conflict, "only a resolved ticket closes", "state");
+        }
+        const bool needs_visit =
+            t.source == "rating" || t.outcome == "upheld" || t.outcome == "partly_upheld";
+        if (needs_visit && !t.satisfaction) {
+            return problem(
+                req, core::errc::conflict, "a return visit (回访) comes before closing this ticket", "state");
+        }
+        tx.exec_params(
+            "UPDATE tickets SET state = 'closed', closed_at = to_timestamp($2::float8), version = version + 1"
+            " WHERE id = $1::uuid",
+            t.id,
+            now);
+        store::note(tx, t.id, now, who.id, role_name(who), "closed", "", false);
+        publish(tx, c, "complaint.closed", t, json::object{{"source", t.source}});
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::staff, std::move(step));
+}
+
+}  // namespace handlers
+
+void app::add_routes(http::router& r) {
+    context& c = ctx();
+    using handler_fn = boost::asio::awaitable<http::response> (*)(context&, http::request&);
+    auto bind = [&c](handler_fn f) { return [&c, f](http::request& req) { return f(c, req); }; };
+    namespace h = handlers;
+    r.add("POST", "/v1/complaints", bind(&h::file));
+    r.add("GET", "/v1/complaints", bind(&h::list));
+    r.add("GET", "/v1/complaints/{id}", bind(&h::get));
+    r.add("POST", "/v1/complaints/{id}/claim", bind(&h::claim));
+    r.add("POST", "/v1/complaints/{id}/release", bind(&h::release));
+    r.add("POST", "/v1/complaints/{id}/transfer", bind(&h::transfer));
+    r.add("POST", "/v1/complaints/{id}/notes", bind(&h::note));
+    r.add("POST", "/v1/complaints/{id}/resolve", bind(&h::resolve));
+    r.add("POST", "/v1/complaints/{id}/confirm", bind(&h::confirm));
+    r.add("POST", "/v1/complaints/{id}/reopen", bind(&h::reopen));
+    r.add("POST", "/v1/complaints/{id}/return-visit", bind(&h::return_visit));
+    r.add("POST", "/v1/complaints/{id}/close", bind(&h::close));
+}
+
+}  // namespace carematch::complaints

@@ -1,0 +1,394 @@
+// complaints against the real PostgreSQL and Redis, with identity beside it for accounts, on a street of its
+// own and a working-day calendar of its own: filing, the claim race, SLA clocks across a weekend and a public
+// holiday with warning, breach and escalation, the transfer limit, the reopen window, the return visit before
+// closing, a rectification ticket from a bad review, and who may see what.
+#include "integration/identity/identity_fixture.hpp"
+
+#include <carematch/complaints/app.hpp>
+#include <carematch/redis/client.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <random>
+
+namespace carematch::complaints {
+namespace {
+
+namespace json = boost::json;
+using identity::test_support::reply;
+
+// Friday 2026-12-04 10:00 local (02:00 UTC); Monday 2026-12-07 is a public holiday in this test's calendar.
+const core::clock::time_point friday_10 =
+    std::chrono::sys_days(std::chrono::year{2026} / 12 / 4) + std::chrono::hours(2);
+
+struct files {
+    std::int64_t street = 0;
+    std::int64_t community = 0;
+    std::string regions;
+    std::string calendar;
+    files() {
+        std::random_device rd;
+        street = std::uniform_int_distribution<std::int64_t>(6100, 6999)(rd) * 100 +
+                 std::uniform_int_distribution<std::int64_t>(1, 99)(rd);
+        community = street * 1000 + 1;
+        const auto dir = std::filesystem::temp_directory_path();
+        regions = (dir / ("carematch-regions-" + core::new_uuid() + ".json")).string();
+        calendar = (dir / ("carematch-workdays-" + core::new_uuid() + ".json")).string();
+        json::array tree;
+        tree.push_back(json::object{{"id", street / 100 * 100},
+                                    {"parent_id", nullptr},
+                                    {"level", "district"},
+                                    {"name", "测试区"},
+                                    {"residents", 0}});
+        tree.push_back(json::object{{"id", street},
+                                    {"parent_id", street / 100 * 100},
+                                    {"level", "street"},
+                                    {"name", "测试街道"},
+                                    {"residents", 0}});
+        tree.push_back(json::object{{"id", community},
+                                    {"parent_id", street},
+                                    {"level", "community"},
+                                    {"name", "测试社区"},
+                                    {"residents", 5000}});
+        std::ofstream(regions) << json::serialize(tree);
+        std::ofstream(calendar) << R"({"holidays":["2026-12-07"],"workdays":["2026-12-12"]})";
+    }
+    ~files() {
+        std::filesystem::remove(regions);
+        std::filesystem::remove(calendar);
+    }
+};
+
+class complaints_fixture : public identity::test_support::identity_fixture {
+  protected:
+    complaints_fixture() {
+        std::map<std::string, std::string> env{
+            {"CAREMATCH_DB_URL", test::db_url()},
+            {"CAREMATCH_DB_QUEUE_LIMIT", "100000"},
+            {"CAREMATCH_DB_ACQUIRE_TIMEOUT_MS", "600000"},
+            {"CAREMATCH_REDIS_URL", test::required_env("CAREMATCH_TEST_REDIS_URL")},
+            {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
+            {"CAREMATCH_COMPLAINTS_COMPLAINTS_SCHEMA", schema_name},
+            {"CAREMATCH_COMPLAINTS_REGIONS_FILE", f.regions},
+            {"CAREMATCH_COMPLAINTS_CALENDAR_FILE", f.calendar},
+            {"CAREMATCH_COMPLAINTS_CONSUMER_GROUP", "complaints-" + schema_name},
+            {"CAREMATCH_COMPLAINTS_RATINGS_STREAM", ratings_stream},
+        };
+        core::config_source src(
+            "", "complaints", [env](const std::string& name) -> std::optional<std::string> {
+                auto it = env.find(name);
+                return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+            });
+        auto cfg = read_config(src);
+        src.reject_unknown();
+        // Tokens are checked on the complaints clock, which starts at a fixed Friday: the test issues its
+        // own.
+        complaints = std::make_unique<app>(io, cfg, clock);
+        complaints->start();
+        complaints->add_routes(routes);
+    }
+    ~complaints_fixture() override {
+        server.reset();
+        complaints.reset();
+        test::run_coro(client_io, [&]() -> boost::asio::awaitable<void> {
+            redis::client r(client_io, test::redis_settings());
+            std::vector<std::string> del{
+                "DEL", "carematch:{region:" + std::to_string(f.street) + "}:orders", ratings_stream};
+            co_await r.command(std::move(del));
+        }());
+        pqxx::connection c(test::db_url());
+        pqxx::work tx(c);
+        tx.exec("DROP SCHEMA IF EXISTS " + schema_name + " CASCADE");
+        tx.commit();
+    }
+
+    void publish(const std::string& stream, const std::string& type, const json::object& payload) {
+        test::run_coro(client_io, [&]() -> boost::asio::awaitable<void> {
+            redis::client r(client_io, test::redis_settings());
+            std::vector<std::string> add{"XADD",
+                                         stream,
+                                         "*",
+                                         "id",
+                                         core::new_uuid(),
+                                         "type",
+                                         type,
+                                         "payload",
+                                         json::serialize(payload),
+                                         "occurred_at",
+                                         "2026-12-04T01:00:00Z"};
+            co_await r.command(std::move(add));
+        }());
+        std::size_t handled = 0;
+        for (int i = 0; i < 20 && handled == 0; ++i) {
+            handled = test::run_coro(client_io, complaints->consume_once());
+        }
+        EXPECT_EQ(handled, 1u);
+    }
+
+    // A service completed for `family` by `org`, as orders' relay publishes it.
+    std::string completed(const std::string& family, const std::string& org) {
+        const std::string order = core::new_uuid();
+        publish("carematch:{region:" + std::to_string(f.street) + "}:orders",
+                "order.completed",
+                json::object{{"order_id", order},
+                             {"family_id", family},
+                             {"community_id", f.community},
+                             {"kind", "bath"},
+                             {"worker_id", core::new_uuid()},
+                             {"org_id", org},
+                             {"at", "2026-12-04T01:00:00Z"}});
+        return order;
+    }
+
+    // Tokens issued on the complaints clock (the services check them against it).
+    std::string token(const std::string& id,
+                      auth::role role,
+                      const std::string& org = "",
+                      std::vector<std::int64_t> communities = {}) {
+        auth::caller who;
+        who.id = id;
+        who.role = role;
+        who.org = org;
+        who.communities = std::move(communities);
+        return auth::token_issuer(key, {}, clock).issue(who);
+    }
+
+    reply file(const std::string& tok, json::object body) {
+        http::outgoing o;
+        o.method = "POST";
+        o.target = "/v1/complaints";
+        o.headers = {{"Content-Type", "application/json"},
+                     {"Authorization", "Bearer " + tok},
+                     {"Idempotency-Key", core::new_uuid()}};
+        o.body = json::serialize(body);
+        auto res = test::run_coro(client_io, client.send("127.0.0.1", server->port(), o));
+        reply r;
+        r.status = res->status;
+        r.raw = *res;
+        boost::system::error_code ec;
+        r.body = json::parse(res->body, ec);
+        return r;
+    }
+
+    long long scalar(const std::string& sql) {
+        pqxx::connection c(test::db_url());
+        pqxx::work tx(c);
+        tx.exec("SET search_path TO " + schema_name);
+        return tx.exec(sql)[0][0].as<long long>();
+    }
+
+    files f;
+    std::string schema_name = test::unique_schema("complaints");
+    std::string ratings_stream = "carematch:{ratings}:test-" + core::new_uuid();
+    core::manual_clock clock{friday_10};
+    std::unique_ptr<app> complaints;
+    std::string family_id = core::new_uuid();
+    std::string org_id = core::new_uuid();
+};
+
+TEST_F(complaints_fixture, a_family_files_about_what_it_was_served_with_clocks_in_working_days) {
+    const auto fam = token(family_id, auth::role::family);
+    const auto order = completed(family_id, org_id);
+    auto bad_category = file(fam, json::object{{"order_id", order}, {"category", "weather"}, {"text", "x"}});
+    EXPECT_EQ(bad_category.status, 422);
+    EXPECT_EQ(bad_category.body.at("field").as_string(), "category");
+    EXPECT_EQ(
+        file(fam,
+             json::object{{"order_id", order}, {"category", "quality"}, {"text", std::string(2001, 'a')}})
+            .status,
+        422);
+    EXPECT_EQ(file(token(core::new_uuid(), auth::role::family),
+                   json::object{{"order_id", order}, {"category", "quality"}, {"text", "not mine"}})
+                  .status,
+              422);  // another family's service
+    EXPECT_EQ(file(token(core::new_uuid(), auth::role::provider, org_id),
+                   json::object{{"order_id", order}, {"category", "quality"}, {"text", "x"}})
+                  .status,
+              403);
+    EXPECT_EQ(scalar("SELECT count(*) FROM tickets"), 0);
+
+    // Normal: sign for within 2 working days. Friday → (Sat, Sun, Monday's holiday) → Tuesday, Wednesday.
+    auto normal =
+        file(fam, json::object{{"order_id", order}, {"category", "quality"}, {"text", "洗完没有擦干"}});
+    ASSERT_EQ(normal.status, 201) << normal.raw.body;
+    EXPECT_EQ(normal.body.at("severity").as_string(), "normal");
+    EXPECT_EQ(normal.body.at("sign_due").as_string(), "2026-12-09T02:00:00Z");
+    // Resolve within 7 working days: Tue 8, Wed 9, Thu 10, Fri 11, Sat 12 (a working day here), Mon 14,
+    // Tue 15.
+    EXPECT_EQ(normal.body.at("resolve_due").as_string(), "2026-12-15T02:00:00Z");
+    // Safety is urgent: 2 hours to sign for, 24 to resolve.
+    auto urgent =
+        file(fam, json::object{{"order_id", order}, {"category", "safety"}, {"text", "护理员推搡老人"}});
+    ASSERT_EQ(urgent.status, 201);
+    EXPECT_EQ(urgent.body.at("severity").as_string(), "urgent");
+    EXPECT_EQ(urgent.body.at("sign_due").as_string(), "2026-12-04T04:00:00Z");
+    EXPECT_EQ(urgent.body.at("resolve_due").as_string(), "2026-12-05T02:00:00Z");
+    // The queue: urgent first.
+    const auto staff = token(core::new_uuid(), auth::role::staff, "", {f.community});
+    auto queue =
+        call("GET", "/v1/complaints?community_id=" + std::to_string(f.community), std::nullopt, staff);
+    ASSERT_EQ(queue.status, 200) << queue.raw.body;
+    ASSERT_EQ(queue.body.at("items").as_array().size(), 2u);
+    EXPECT_EQ(queue.body.at("items").as_array()[0].at("severity").as_string(), "urgent");
+    EXPECT_EQ(call("GET",
+                   "/v1/complaints?community_id=" + std::to_string(f.community),
+                   std::nullopt,
+                   token(core::new_uuid(), auth::role::staff, "", {f.community + 1}))
+                  .status,
+              403);
+
+    // At 80 % of the urgent sign-for clock a warning; past it a breach, escalated to the district; once each.
+    clock.advance(std::chrono::minutes(97));
+    auto s1 = test::run_coro(client_io, complaints->check_sla());
+    EXPECT_EQ(s1.warnings, 1u);
+    EXPECT_EQ(s1.breaches, 0u);
+    clock.advance(std::chrono::minutes(30));
+    auto s2 = test::run_coro(client_io, complaints->check_sla());
+    EXPECT_EQ(s2.breaches, 1u);
+    EXPECT_EQ(test::run_coro(client_io, complaints->check_sla()).breaches, 0u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM tickets WHERE escalated"), 1);
+    EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE event_type = 'complaint.sla_breached'"), 1);
+    EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE event_type = 'complaint.escalated'"), 1);
+}
+
+TEST_F(complaints_fixture, one_of_twenty_staff_claims_a_ticket) {
+    const auto order = completed(family_id, org_id);
+    auto filed = file(token(family_id, auth::role::family),
+                      json::object{{"order_id", order}, {"category", "no_show"}, {"text", "约好九点没来"}});
+    ASSERT_EQ(filed.status, 201);
+    const std::string id(filed.body.at("id").as_string());
+    const auto version = filed.body.at("version").as_int64();
+    std::vector<std::future<int>> tries;
+    const std::uint16_t port = server->port();
+    for (int i = 0; i < 20; ++i) {
+        const auto tok = token(core::new_uuid(), auth::role::staff, "", {f.community});
+        tries.push_back(std::async(std::launch::async, [tok, id, version, port] {
+            boost::asio::io_context io;
+            http::client c(io);
+            http::outgoing o;
+            o.method = "POST";
+            o.target = "/v1/complaints/" + id + "/claim";
+            o.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + tok}};
+            o.body = R"({"version":)" + std::to_string(version) + "}";
+            return test::run_coro(io, c.send("127.0.0.1", port, o))->status;
+        }));
+    }
+    int won = 0;
+    int lost = 0;
+    for (auto& t : tries) {
+        const int s = t.get();
+        won += s == 200 ? 1 : 0;
+        lost += s == 409 ? 1 : 0;
+    }
+    EXPECT_EQ(won, 1);
+    EXPECT_EQ(lost, 19);
+    EXPECT_EQ(scalar("SELECT count(*) FROM timeline WHERE action = 'claimed'"), 1);
+}
+
+TEST_F(complaints_fixture, transfers_resolution_return_visit_reopening_and_who_sees_what) {
+    const auto fam = token(family_id, auth::role::family);
+    const auto order = completed(family_id, org_id);
+    auto filed = file(fam, json::object{{"order_id", order}, {"category", "attitude"}, {"text", "态度很差"}});
+    ASSERT_EQ(filed.status, 201);
+    const std::string id(filed.body.at("id").as_string());
+    const std::string base = "/v1/complaints/" + id;
+    const auto staff_id = core::new_uuid();
+    const std::vector<std::int64_t> scope{f.community, f.community + 1, f.community + 2, f.community + 3};
+    const auto staff = token(staff_id, auth::role::staff, "", scope);
+
+    // Who sees what: the provider without the family; another family and staff elsewhere not at all.
+    auto as_provider = call("GET", base, std::nullopt, token(core::new_uuid(), auth::role::provider, org_id));
+    ASSERT_EQ(as_provider.status, 200);
+    EXPECT_TRUE(as_provider.body.at("family_id").is_null());
+    EXPECT_EQ(call("GET", base, std::nullopt, token(core::new_uuid(), auth::role::family)).status, 404);
+    EXPECT_EQ(
+        call("GET", base, std::nullopt, token(core::new_uuid(), auth::role::staff, "", {f.community + 9}))
+            .status,
+        404);
+    EXPECT_EQ(call("GET", base, std::nullopt, token(core::new_uuid(), auth::role::provider, core::new_uuid()))
+                  .status,
+              404);
+
+    // Two transfers, then the district decides.
+    auto move = [&](std::int64_t to) {
+        return call(
+            "POST", base + "/transfer", json::object{{"community_id", to}, {"reason", "不属本社区"}}, staff);
+    };
+    EXPECT_EQ(move(f.community + 1).status, 200);
+    EXPECT_EQ(move(f.community + 2).status, 200);
+    auto third = move(f.community + 3);
+    EXPECT_EQ(third.status, 409) << third.raw.body;
+
+    // Claim, then an internal note the family never sees, then resolve as upheld.
+    const auto version = call("GET", base, std::nullopt, staff).body.at("version").as_int64();
+    ASSERT_EQ(call("POST", base + "/claim", json::object{{"version", version}}, staff).status, 200);
+    ASSERT_EQ(call("POST", base + "/notes", json::object{{"text", "已联系机构负责人"}}, staff).status, 200);
+    auto resolved =
+        call("POST",
+             base + "/resolve",
+             json::object{{"outcome", "upheld"}, {"measures", "对护理员警告一次"}, {"refund_fen", 2400}},
+             staff);
+    ASSERT_EQ(resolved.status, 200) << resolved.raw.body;
+    auto family_view = call("GET", base, std::nullopt, fam);
+    for (const auto& row : family_view.body.at("timeline").as_array()) {
+        EXPECT_FALSE(row.at("internal").as_bool());
+    }
+    // An upheld ticket closes only after a return visit.
+    EXPECT_EQ(call("POST", base + "/close", std::nullopt, staff).status, 409);
+    EXPECT_EQ(call("POST", base + "/return-visit", json::object{{"satisfaction", 9}}, staff).status, 422);
+    // The family reopens it within 7 days (not after).
+    auto reopened = call("POST", base + "/reopen", json::object{{"reason", "还是没有道歉"}}, fam);
+    ASSERT_EQ(reopened.status, 200) << reopened.raw.body;
+    EXPECT_EQ(reopened.body.at("state").as_string(), "open");
+    const auto v2 = reopened.body.at("version").as_int64();
+    ASSERT_EQ(call("POST", base + "/claim", json::object{{"version", v2}}, staff).status, 200);
+    ASSERT_EQ(call("POST",
+                   base + "/resolve",
+                   json::object{{"outcome", "upheld"}, {"measures", "机构当面道歉"}},
+                   staff)
+                  .status,
+              200);
+    {
+        pqxx::connection c(test::db_url());
+        pqxx::work tx(c);
+        tx.exec("SET search_path TO " + schema_name);
+        tx.exec("UPDATE tickets SET resolved_at = resolved_at - interval '8 days'");
+        tx.commit();
+    }
+    EXPECT_EQ(call("POST", base + "/reopen", json::object{{"reason", "again"}}, fam).status, 409);
+    ASSERT_EQ(call("POST", base + "/return-visit", json::object{{"satisfaction", 4}, {"note", "满意"}}, staff)
+                  .status,
+              200);
+    auto closed = call("POST", base + "/close", std::nullopt, staff);
+    ASSERT_EQ(closed.status, 200) << closed.raw.body;
+    EXPECT_EQ(closed.body.at("state").as_string(), "closed");
+    EXPECT_GE(scalar("SELECT count(*) FROM timeline WHERE ticket_id = '" + id + "'"), 10);
+}
+
+TEST_F(complaints_fixture, a_bad_review_opens_one_rectification_ticket) {
+    const std::string review = core::new_uuid();
+    json::object bad{{"review_id", review},
+                     {"order_id", core::new_uuid()},
+                     {"family_id", family_id},
+                     {"org_id", org_id},
+                     {"worker_id", core::new_uuid()},
+                     {"community_id", f.community},
+                     {"kind", "bath"},
+                     {"level", 1},
+                     {"comment", "迟到一小时"},
+                     {"rectify_working_days", 15}};
+    publish(ratings_stream, "rating.bad", bad);
+    publish(ratings_stream, "rating.bad", bad);  // delivered again (another event id): still one ticket
+    EXPECT_EQ(scalar("SELECT count(*) FROM tickets WHERE source = 'rating' AND category = 'rectification'"),
+              1);
+    // 15 working days from Friday 4 December: holiday on the 7th, the 12th worked.
+    auto staff = token(core::new_uuid(), auth::role::staff, "", {f.community});
+    auto list =
+        call("GET", "/v1/complaints?community_id=" + std::to_string(f.community), std::nullopt, staff);
+    ASSERT_EQ(list.body.at("items").as_array().size(), 1u);
+    EXPECT_EQ(list.body.at("items").as_array()[0].at("resolve_due").as_string(), "2026-12-25T02:00:00Z");
+}
+
+}  // namespace
+}  // namespace carematch::complaints
