@@ -3,22 +3,65 @@
 #include "support/run_coro.hpp"
 #include "support/test_server.hpp"
 
+#include <carematch/core/ids.hpp>
+#include <carematch/http/client.hpp>
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace carematch {
 namespace {
 
+// A region tree of one street of its own, so that end-to-end runs never share streams with other tests.
+struct own_street {
+    std::int64_t street = 0;
+    std::int64_t community = 0;
+    std::string path;
+    own_street() {
+        std::random_device rd;
+        street = std::uniform_int_distribution<std::int64_t>(5100, 5999)(rd) * 100 +
+                 std::uniform_int_distribution<std::int64_t>(1, 99)(rd);
+        community = street * 1000 + 1;
+        path =
+            (std::filesystem::temp_directory_path() / ("carematch-e2e-regions-" + core::new_uuid() + ".json"))
+                .string();
+        boost::json::array tree;
+        tree.push_back(boost::json::object{{"id", street / 100 * 100},
+                                           {"parent_id", nullptr},
+                                           {"level", "district"},
+                                           {"name", "测试区"},
+                                           {"residents", 0}});
+        tree.push_back(boost::json::object{{"id", street},
+                                           {"parent_id", street / 100 * 100},
+                                           {"level", "street"},
+                                           {"name", "测试街道"},
+                                           {"residents", 0}});
+        tree.push_back(boost::json::object{{"id", community},
+                                           {"parent_id", street},
+                                           {"level", "community"},
+                                           {"name", "测试社区"},
+                                           {"residents", 5000}});
+        std::ofstream(path) << boost::json::serialize(tree);
+    }
+    ~own_street() { std::filesystem::remove(path); }
+};
+
 class all_in_one : public ::testing::Test {
   protected:
+    own_street region;
     all_in_one() {
         int out[2];
         if (pipe(out) != 0) {
@@ -31,21 +74,25 @@ class all_in_one : public ::testing::Test {
             {"CAREMATCH_ALL_IN_ONE_HTTP_PORT", "0"},
             {"CAREMATCH_ALL_IN_ONE_IDENTITY_SCHEMA", identity_schema},
             {"CAREMATCH_ALL_IN_ONE_ORDERS_SCHEMA", orders_schema},
-            {"CAREMATCH_ALL_IN_ONE_IDENTITY_REGIONS_FILE", source + "/config/regions.json"},
+            {"CAREMATCH_ALL_IN_ONE_IDENTITY_REGIONS_FILE", region.path},
+            {"CAREMATCH_ALL_IN_ONE_IDENTITY_BOOTSTRAP_ADMIN", "13800000000:admin-password-1"},
             {"CAREMATCH_ALL_IN_ONE_ORDERS_CATALOG_FILE", source + "/config/catalog.json"},
             {"CAREMATCH_ALL_IN_ONE_PROVIDERS_CATALOG_FILE", source + "/config/catalog.json"},
             {"CAREMATCH_ALL_IN_ONE_PROVIDERS_SCHEMA", providers_schema},
             {"CAREMATCH_ALL_IN_ONE_NURSERY_SCHEMA", nursery_schema},
-            {"CAREMATCH_ALL_IN_ONE_NURSERY_REGIONS_FILE", source + "/config/regions.json"},
+            {"CAREMATCH_ALL_IN_ONE_NURSERY_REGIONS_FILE", region.path},
             {"CAREMATCH_ALL_IN_ONE_MATCHING_SCHEMA", matching_schema},
-            {"CAREMATCH_ALL_IN_ONE_MATCHING_REGIONS_FILE", source + "/config/regions.json"},
+            {"CAREMATCH_ALL_IN_ONE_MATCHING_REGIONS_FILE", region.path},
+            {"CAREMATCH_ALL_IN_ONE_MATCHING_RATINGS_STREAM", ratings_stream},
+            {"CAREMATCH_ALL_IN_ONE_RATINGS_EVENTS_STREAM", ratings_stream},
+            {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_RATINGS_STREAM", ratings_stream},
             {"CAREMATCH_ALL_IN_ONE_MATCHING_CATALOG_FILE", source + "/config/catalog.json"},
             {"CAREMATCH_ALL_IN_ONE_MATCHING_CONSUMER_GROUP", "matching-" + matching_schema},
             {"CAREMATCH_ALL_IN_ONE_RATINGS_SCHEMA", ratings_schema},
-            {"CAREMATCH_ALL_IN_ONE_RATINGS_REGIONS_FILE", source + "/config/regions.json"},
+            {"CAREMATCH_ALL_IN_ONE_RATINGS_REGIONS_FILE", region.path},
             {"CAREMATCH_ALL_IN_ONE_RATINGS_CONSUMER_GROUP", "ratings-" + ratings_schema},
             {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_SCHEMA", complaints_schema},
-            {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_REGIONS_FILE", source + "/config/regions.json"},
+            {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_REGIONS_FILE", region.path},
             {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_CALENDAR_FILE", source + "/config/workdays.json"},
             {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_CONSUMER_GROUP", "complaints-" + complaints_schema},
             {"CAREMATCH_AUTH_SIGNING_KEY", "e2e:" + std::string(43, 'A') + "="},
@@ -126,6 +173,7 @@ class all_in_one : public ::testing::Test {
     std::string matching_schema = test::unique_schema("e2e_matching");
     std::string ratings_schema = test::unique_schema("e2e_ratings");
     std::string complaints_schema = test::unique_schema("e2e_complaints");
+    std::string ratings_stream = "carematch:{ratings}:e2e-" + core::new_uuid();
     pid_t pid_ = -1;
     bool reaped_ = false;
     FILE* log_ = nullptr;
@@ -171,6 +219,230 @@ TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
     EXPECT_TRUE(c.closed_by_peer());
+}
+
+// A user's reply: status and JSON body.
+struct answer {
+    int status = 0;
+    boost::json::value body;
+    std::string raw;
+};
+
+class all_in_one_flow : public all_in_one {
+  protected:
+    // The process logs a line per request: read them all the time, so that it never blocks on a full pipe.
+    all_in_one_flow() {
+        drainer_ = std::thread([this] {
+            char line[4096];
+            while (log_ != nullptr && fgets(line, sizeof line, log_) != nullptr) {
+            }
+        });
+    }
+    ~all_in_one_flow() override {
+        if (drainer_.joinable()) {
+            if (!reaped_ && pid_ > 0) {
+                kill(pid_, SIGKILL);
+            }
+            drainer_.join();
+        }
+    }
+    int stop_flow() {
+        kill(pid_, SIGTERM);
+        drainer_.join();
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        reaped_ = true;
+        return status;
+    }
+    std::thread drainer_;
+
+    answer call(const std::string& method,
+                const std::string& target,
+                const std::optional<boost::json::object>& body = std::nullopt,
+                const std::string& token = "",
+                const std::string& key = "") {
+        http::outgoing o;
+        o.method = method;
+        o.target = target;
+        if (body) {
+            o.body = boost::json::serialize(*body);
+            o.headers.emplace_back("Content-Type", "application/json");
+        }
+        if (!token.empty()) {
+            o.headers.emplace_back("Authorization", "Bearer " + token);
+        }
+        if (!key.empty()) {
+            o.headers.emplace_back("Idempotency-Key", key);
+        }
+        auto res = test::run_coro(io, client.send("127.0.0.1", port_, o));
+        answer a;
+        if (!res) {
+            return a;
+        }
+        a.status = res->status;
+        a.raw = res->body;
+        boost::system::error_code ec;
+        a.body = boost::json::parse(res->body, ec);
+        return a;
+    }
+    std::string login(const std::string& phone, const std::string& password) {
+        auto r =
+            call("POST", "/v1/auth/login", boost::json::object{{"phone", phone}, {"password", password}});
+        EXPECT_EQ(r.status, 200) << r.raw;
+        return r.status == 200 ? std::string(r.body.at("access_token").as_string()) : "";
+    }
+    // Asks until `done` holds, for at most `limit` (the platform works in the background: ticks, consumers).
+    template <class F>
+    bool eventually(F done, std::chrono::seconds limit = std::chrono::seconds(30)) {
+        const auto until = std::chrono::steady_clock::now() + limit;
+        while (!done()) {
+            if (std::chrono::steady_clock::now() > until) {
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));  // between questions, not as a wait
+        }
+        return true;
+    }
+
+    boost::asio::io_context io;
+    http::client client{io};
+};
+
+// The loop a family, a worker and community staff close together on one all-in-one process: an order reaches
+// the worker nearby, who accepts and serves it; the family rates it badly; the complaint queue opens the
+// rectification ticket.
+TEST_F(all_in_one_flow, an_order_is_offered_served_rated_and_a_bad_review_reaches_the_complaint_queue) {
+    ASSERT_NE(port_, 0);
+    namespace json = boost::json;
+    const auto admin = login("13800000000", "admin-password-1");
+    // The family and its elder.
+    ASSERT_EQ(call("POST",
+                   "/v1/auth/register",
+                   json::object{{"phone", "13700000001"}, {"password", "family-pass-1"}})
+                  .status,
+              201);
+    const auto family = login("13700000001", "family-pass-1");
+    auto elder = call(
+        "POST",
+        "/v1/recipients",
+        json::object{{"kind", "elder"},
+                     {"name", "王秀英"},
+                     {"birth_date", "1940-03-02"},
+                     {"community_id", region.community},
+                     {"gender", "female"},
+                     {"ability_level", 2},
+                     {"address", "安定门东大街 12 号"},
+                     {"location", json::object{{"lat", 39.9489}, {"lon", 116.4128}}},
+                     {"consents",
+                      json::array{json::object{{"purpose", "sensitive_storage"}, {"text_version", "v1"}}}}},
+        family);
+    ASSERT_EQ(elder.status, 201) << elder.raw;
+    const std::string elder_id(elder.body.at("id").as_string());
+    // A home-care company, approved, with a bathing caregiver online nearby.
+    ASSERT_EQ(call("POST",
+                   "/v1/auth/register/provider",
+                   json::object{
+                       {"phone", "13600000001"}, {"password", "provider-pass"}, {"org_name", "安心居家养老"}})
+                  .status,
+              201);
+    const auto provider = login("13600000001", "provider-pass");
+    auto org = call("PUT",
+                    "/v1/providers/me/organisation",
+                    json::object{{"kind", "home_care"},
+                                 {"name", "安心居家养老"},
+                                 {"community_id", region.community},
+                                 {"address", "安定门东大街 20 号"},
+                                 {"location", json::object{{"lat", 39.9485}, {"lon", 116.4120}}}},
+                    provider);
+    ASSERT_EQ(org.status, 200) << org.raw;
+    const std::string org_id(org.body.at("id").as_string());
+    ASSERT_EQ(call("POST", "/v1/providers/organisations/" + org_id + "/approve", std::nullopt, admin).status,
+              200);
+    auto worker =
+        call("POST",
+             "/v1/auth/workers",
+             json::object{{"phone", "13600000002"}, {"password", "worker-pass"}, {"display_name", "周阿姨"}},
+             provider);
+    ASSERT_EQ(worker.status, 201) << worker.raw;
+    const std::string worker_id(worker.body.at("id").as_string());
+    ASSERT_EQ(call("PUT",
+                   "/v1/providers/workers/" + worker_id,
+                   json::object{{"name", "周阿姨"},
+                                {"gender", "female"},
+                                {"languages", json::array{"mandarin"}},
+                                {"kinds", json::array{"bath"}},
+                                {"home", json::object{{"lat", 39.95}, {"lon", 116.41}}},
+                                {"radius_km", 5},
+                                {"credentials",
+                                 json::array{json::object{{"type", "bathing_certificate"},
+                                                          {"number", "B-1"},
+                                                          {"expires_on", "2099-12-31"}}}}},
+                   provider)
+                  .status,
+              200);
+    const auto w = login("13600000002", "worker-pass");
+    ASSERT_EQ(
+        call("POST", "/v1/providers/me/online", json::object{{"lat", 39.9490}, {"lon", 116.4130}}, w).status,
+        200);
+    // Community staff.
+    ASSERT_EQ(call("POST",
+                   "/v1/admin/users",
+                   json::object{{"phone", "13500000001"},
+                                {"password", "staff-pass-1"},
+                                {"role", "staff"},
+                                {"display_name", "社区工作人员"},
+                                {"communities", json::array{region.community}}},
+                   admin)
+                  .status,
+              201);
+    const auto staff = login("13500000001", "staff-pass-1");
+
+    // The family orders a bath as soon as possible; within a few ticks the worker sees the offer.
+    auto placed = call("POST",
+                       "/v1/orders",
+                       json::object{{"recipient_id", elder_id}, {"kind", "bath"}, {"sub_type", "home_bath"}},
+                       family,
+                       core::new_uuid());
+    ASSERT_EQ(placed.status, 201) << placed.raw;
+    const std::string order(placed.body.at("id").as_string());
+    std::string offer;
+    ASSERT_TRUE(eventually([&] {
+        auto r = call("GET", "/v1/offers", std::nullopt, w);
+        if (r.status == 200 && !r.body.at("items").as_array().empty()) {
+            offer = std::string(r.body.at("items").as_array()[0].at("id").as_string());
+        }
+        return !offer.empty();
+    })) << "the order never reached the worker";
+    ASSERT_EQ(call("POST", "/v1/offers/" + offer + "/accept", std::nullopt, w).status, 200);
+    auto seen = call("GET", "/v1/orders/" + order, std::nullopt, family);
+    EXPECT_EQ(seen.body.at("status").as_string(), "assigned");
+    const std::string code(seen.body.at("service_code").as_string());
+    ASSERT_EQ(call("POST", "/v1/orders/" + order + "/en-route", std::nullopt, w).status, 200);
+    ASSERT_EQ(call("POST", "/v1/orders/" + order + "/check-in", std::nullopt, w).status, 200);
+    ASSERT_EQ(
+        call("POST", "/v1/orders/" + order + "/complete", json::object{{"service_code", code}}, w).status,
+        200);
+
+    // Ratings learns of the completion from the event; the family rates it badly.
+    answer rated;
+    ASSERT_TRUE(eventually([&] {
+        rated =
+            call("POST",
+                 "/v1/ratings",
+                 json::object{
+                     {"order_id", order}, {"level", 1}, {"tags", json::array{"late"}}, {"comment", "迟到了"}},
+                 family,
+                 core::new_uuid());
+        return rated.status == 201;
+    })) << rated.raw;
+    // The complaint queue opens the rectification ticket for the community's staff.
+    ASSERT_TRUE(eventually([&] {
+        auto q = call(
+            "GET", "/v1/complaints?community_id=" + std::to_string(region.community), std::nullopt, staff);
+        return q.status == 200 && q.body.at("items").as_array().size() == 1 &&
+               q.body.at("items").as_array()[0].at("category").as_string() == "rectification";
+    })) << "no rectification ticket";
+    EXPECT_EQ(stop_flow(), 0);
 }
 
 }  // namespace

@@ -71,6 +71,7 @@ config read_config(core::config_source& source) {
     c.schema = db::read_schema(source, "ratings.schema", c.schema, c.service);
     c.regions_file = source.get_string("ratings.regions_file", c.regions_file);
     c.consumer_group = source.get_string("ratings.consumer_group", c.consumer_group);
+    c.events_stream = source.get_string("ratings.events_stream", c.events_stream);
     c.rate_within = std::chrono::hours(24 * source.get_int("ratings.rate_within_days", 15, 1, 365));
     c.editable_for = std::chrono::hours(source.get_int("ratings.editable_hours", 24, 0, 720));
     c.prior_mean = read_number(source, "ratings.prior_mean", 4.0, 1.0, 5.0);

@@ -255,7 +255,7 @@ std::optional<view> reader(const auth::caller& who, const store::review& r) {
 }
 
 void publish(pqxx::work& tx, const context& c, const char* type, const json::object& payload) {
-    db::enqueue_event(tx, c.cfg.schema, context::events_stream, type, json::serialize(payload));
+    db::enqueue_event(tx, c.cfg.schema, c.cfg.events_stream, type, json::serialize(payload));
 }
 
 // After a review changed: rating.bad once it is bad, and the worker's and organisation's scores.
