@@ -418,7 +418,11 @@ TEST_F(all_in_one_flow, an_order_is_offered_served_rated_and_a_bad_review_reache
     EXPECT_EQ(seen.body.at("status").as_string(), "assigned");
     const std::string code(seen.body.at("service_code").as_string());
     ASSERT_EQ(call("POST", "/v1/orders/" + order + "/en-route", std::nullopt, w).status, 200);
-    ASSERT_EQ(call("POST", "/v1/orders/" + order + "/check-in", std::nullopt, w).status, 200);
+    ASSERT_EQ(
+        call(
+            "POST", "/v1/orders/" + order + "/check-in", json::object{{"lat", 39.9489}, {"lon", 116.4128}}, w)
+            .status,
+        200);
     ASSERT_EQ(
         call("POST", "/v1/orders/" + order + "/complete", json::object{{"service_code", code}}, w).status,
         200);

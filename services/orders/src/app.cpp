@@ -30,6 +30,7 @@ config read_config(core::config_source& source) {
     c.subsidies.age_80_plus = static_cast<int>(source.get_int("orders.subsidy.age_80_plus", 30, 0, 100));
     c.subsidies.living_alone = static_cast<int>(source.get_int("orders.subsidy.living_alone", 0, 0, 100));
     c.horizon_days = static_cast<int>(source.get_int("orders.horizon_days", 60, 1, 365));
+    c.check_in_radius_m = static_cast<int>(source.get_int("orders.check_in_radius_m", 500, 10, 10000));
     c.auth = auth::read_token_config(source);
     return c;
 }

@@ -35,6 +35,12 @@ struct complete_body {
 };
 BOOST_DESCRIBE_STRUCT(complete_body, (), (service_code))
 
+struct check_in_body {
+    double lat = 0;
+    double lon = 0;
+};
+BOOST_DESCRIBE_STRUCT(check_in_body, (), (lat, lon))
+
 struct internal_transition_body {
     std::string to;
     std::optional<std::string> worker_id;

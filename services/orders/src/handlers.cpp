@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 namespace carematch::orders::handlers {
@@ -449,12 +450,24 @@ awaitable<response> get_order(context& c, request& req) {
 
 namespace {
 
+// Great-circle distance in km.
+double distance_km(double lat1, double lon1, double lat2, double lon2) {
+    constexpr double rad = 3.14159265358979323846 / 180.0;
+    const double dlat = (lat2 - lat1) * rad;
+    const double dlon = (lon2 - lon1) * rad;
+    const double h = std::sin(dlat / 2) * std::sin(dlat / 2) +
+                     std::cos(lat1 * rad) * std::cos(lat2 * rad) * std::sin(dlon / 2) * std::sin(dlon / 2);
+    return 2 * 6371.0 * std::asin(std::min(1.0, std::sqrt(h)));
+}
+
 // Wrong service codes an order takes before completion locks (until the family issues a new code).
 constexpr int code_attempt_limit = 5;
 
 struct moved {
-    enum class outcome { done, not_found, illegal, bad_code, locked } result = outcome::done;
+    enum class outcome { done, not_found, illegal, bad_code, locked, too_far } result = outcome::done;
     std::optional<repo::order_row> row;
+    double distance_m = 0;  // too_far: how far the worker was
+    int radius_m = 0;       // and how near it must be
 };
 
 // One transition by a family or worker: visibility, the state machine, the conditional update, history and
@@ -464,7 +477,8 @@ awaitable<moved> move(context& c,
                       const std::string& id,
                       status to,
                       const std::string& reason,
-                      const std::optional<std::string>& service_code) {
+                      const std::optional<std::string>& service_code,
+                      const std::optional<std::pair<double, double>>& position = std::nullopt) {
     co_return co_await c.pool.transact([&](pqxx::work& tx) {
         moved m;
         auto o = repo::find_order(tx, id);
@@ -501,6 +515,22 @@ awaitable<moved> move(context& c,
                 m.result = moved::outcome::bad_code;
                 return m;
             }
+        }
+        if (position && o->lat && o->lon) {
+            // Check-in happens at the door: the worker's position is recorded with its distance.
+            m.distance_m = 1000.0 * distance_km(*o->lat, *o->lon, position->first, position->second);
+            m.radius_m = c.cfg.check_in_radius_m;
+            if (m.distance_m > c.cfg.check_in_radius_m) {
+                m.result = moved::outcome::too_far;
+                return m;
+            }
+            tx.exec_params(
+                "UPDATE orders SET check_in_lat = $2, check_in_lon = $3, check_in_distance_m = $4 WHERE id = "
+                "$1::uuid",
+                id,
+                position->first,
+                position->second,
+                m.distance_m);
         }
         repo::transition_change change;
         if (to == status::cancelled) {
@@ -552,6 +582,12 @@ response moved_response(const request& req, const moved& m, view v) {
             return problem(req, core::errc::conflict, "not allowed in the order's current state", "status");
         case moved::outcome::bad_code:
             return problem(req, invalid("service_code", "wrong service code"));
+        case moved::outcome::too_far:
+            return problem(
+                req,
+                invalid("lat",
+                        "you are " + std::to_string(static_cast<long>(m.distance_m)) +
+                            " m from the address: check in within " + std::to_string(m.radius_m) + " m"));
         case moved::outcome::locked:
             return problem(req,
                            core::errc::conflict,
@@ -600,14 +636,24 @@ awaitable<response> worker_step(context& c, request& req, status to) {
         co_return problem(req, core::errc::not_found);
     }
     std::optional<std::string> code;
+    std::optional<std::pair<double, double>> position;
     if (to == status::completed) {
         auto body = http::parse_json_body<complete_body>(req);
         if (!body) {
             co_return problem(req, body.error());
         }
         code = body->service_code;
+    } else if (to == status::in_service) {
+        auto body = http::parse_json_body<check_in_body>(req);
+        if (!body) {
+            co_return problem(req, body.error());
+        }
+        if (!core::in_china(body->lat, body->lon)) {
+            co_return problem(req, invalid("lat", "your position: lat and lon inside China"));
+        }
+        position = std::pair{body->lat, body->lon};
     }
-    auto m = co_await move(c, *authorized, id, to, "", code);
+    auto m = co_await move(c, *authorized, id, to, "", code, position);
     co_return moved_response(req, m, view::worker);
 }
 

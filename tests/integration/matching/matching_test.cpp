@@ -308,7 +308,12 @@ TEST_F(matching_fixture, an_order_reaches_a_worker_nearby_who_accepts_and_serves
     // The worker serves it: travels, checks in, completes with the family's code.
     const std::string code(seen.body.at("service_code").as_string());
     EXPECT_EQ(call("POST", "/v1/orders/" + order + "/en-route", std::nullopt, near.access).status, 200);
-    EXPECT_EQ(call("POST", "/v1/orders/" + order + "/check-in", std::nullopt, near.access).status, 200);
+    EXPECT_EQ(call("POST",
+                   "/v1/orders/" + order + "/check-in",
+                   json::object{{"lat", 39.9490}, {"lon", 116.4129}},
+                   near.access)
+                  .status,
+              200);
     auto done =
         call("POST", "/v1/orders/" + order + "/complete", json::object{{"service_code", code}}, near.access);
     EXPECT_EQ(done.status, 200) << done.raw.body;

@@ -347,10 +347,20 @@ TEST_F(orders_fixture, the_lifecycle_refuses_illegal_moves_and_stale_actors) {
     ASSERT_EQ(seen.status, 200);
     EXPECT_FALSE(seen.body.as_object().contains("service_code"));
     EXPECT_EQ(seen.body.at("address").as_string(), "安定门东大街 12 号 3 单元 401");
-    EXPECT_EQ(call("POST", "/v1/orders/" + id + "/check-in", std::nullopt, worker.access).status,
+    const json::object at_the_door{{"lat", 39.9490}, {"lon", 116.4130}};  // about 20 m from the address
+    EXPECT_EQ(call("POST", "/v1/orders/" + id + "/check-in", at_the_door, worker.access).status,
               409);  // not en route
     ASSERT_EQ(call("POST", "/v1/orders/" + id + "/en-route", std::nullopt, worker.access).status, 200);
-    ASSERT_EQ(call("POST", "/v1/orders/" + id + "/check-in", std::nullopt, worker.access).status, 200);
+    // Check-in takes the worker's position: missing or two kilometres away is refused, and nothing moves.
+    EXPECT_EQ(call("POST", "/v1/orders/" + id + "/check-in", std::nullopt, worker.access).status, 415);
+    auto far = call("POST",
+                    "/v1/orders/" + id + "/check-in",
+                    json::object{{"lat", 39.9669}, {"lon", 116.4128}},
+                    worker.access);
+    EXPECT_EQ(far.status, 422) << far.raw.body;
+    EXPECT_EQ(far.body.at("field").as_string(), "lat");
+    ASSERT_EQ(call("POST", "/v1/orders/" + id + "/check-in", at_the_door, worker.access).status, 200);
+    EXPECT_EQ(orders_scalar("SELECT round(check_in_distance_m) FROM orders WHERE id = '" + id + "'"), 20);
     EXPECT_EQ(call("POST", "/v1/orders/" + id + "/cancel", std::nullopt, s.access).status, 409);  // too late
 
     std::string wrong = code == "123456" ? "654321" : "123456";

@@ -31,8 +31,9 @@ struct config {
     std::string catalog_file = "config/catalog.json";
     http::endpoint identity{"127.0.0.1", 8081};  // orders.identity_url: where recipients are read
     subsidy_rules subsidies;
-    int horizon_days = 60;    // orders.horizon_days: a window starts at most this far ahead
-    auth::token_config auth;  // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
+    int horizon_days = 60;        // orders.horizon_days: a window starts at most this far ahead
+    int check_in_radius_m = 500;  // orders.check_in_radius_m: check-in happens this near the address
+    auth::token_config auth;      // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
 };
 
 config read_config(core::config_source& source);

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The matching figures on all-in-one (release): order → first offer latency, against the tick, under an
+# open-loop load of orders spread over 20 streets, each with online bathing caregivers. Orders go through the
+# API; the caregivers are written straight into providers' tables and presence (this measures matching, not
+# registration). Also prints how many orders were never offered and whether any order had two offers in flight.
+# Prints figures only.
+#
+# Usage: tests/load/matching.sh [SECONDS, default 20] [ORDERS PER SECOND, default 200] [WORKERS PER STREET]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+seconds=${1:-20}
+rate=${2:-200}
+streets=20
+per_street=${3:-$(((rate * seconds * 12 / 10 + streets - 1) / streets))}
+# shellcheck source=../../deploy/local/lib.sh
+source "$root/deploy/local/lib.sh"
+"$root/deploy/install-deps.sh"
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+(cd "$root" && cmake --preset release -DCAREMATCH_TESTS=ON >/dev/null)
+cmake --build "$root/build/release" --target carematch-all-in-one carematch-overload >/dev/null
+
+tmp=$(mktemp -d /tmp/carematch-matching-load.XXXXXX)
+chmod 755 "$tmp"
+pid=""
+cleanup() {
+    [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    cm_throwaway_stop "$tmp"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+cm_throwaway_servers "$tmp"
+psql=("$(cm_pg_bin)/psql" -h 127.0.0.1 -p "$pg_port" -U carematch -d carematch -v ON_ERROR_STOP=1 -qAt)
+
+# Twenty streets of one district, a community each, 1.5 km apart.
+{
+    echo '[{"id":120100,"parent_id":null,"level":"district","name":"压测区","residents":0}'
+    for i in $(seq 1 "$streets"); do
+        s=$((120100 + i))
+        echo ",{\"id\":$s,\"parent_id\":120100,\"level\":\"street\",\"name\":\"街道$i\",\"residents\":0}"
+        echo ",{\"id\":$((s * 1000 + 1)),\"parent_id\":$s,\"level\":\"community\",\"name\":\"社区$i\",\"residents\":8000}"
+    done
+    echo ']'
+} >"$tmp/regions.json"
+lat_of() { awk -v i="$1" 'BEGIN { printf "%.5f", 39.80 + 0.0135 * i }'; }
+
+http_port=$(cm_free_port)
+admin_pw=$(head -c 12 /dev/urandom | base64 -w0 | tr -d '/+=')
+export CAREMATCH_DB_URL="postgresql://carematch@127.0.0.1:$pg_port/carematch"
+export CAREMATCH_REDIS_URL="redis://127.0.0.1:$redis_port"
+export CAREMATCH_AUTH_SIGNING_KEY="load1:$(head -c 32 /dev/urandom | base64 -w0)"
+export CAREMATCH_IDENTITY_DATA_KEY="$(head -c 32 /dev/urandom | base64 -w0)"
+export CAREMATCH_IDENTITY_BOOTSTRAP_ADMIN="13800000000:$admin_pw"
+export CAREMATCH_ALL_IN_ONE_HTTP_PORT=$http_port
+export CAREMATCH_ALL_IN_ONE_LOG_LEVEL=${CAREMATCH_ALL_IN_ONE_LOG_LEVEL:-error}
+for svc in IDENTITY NURSERY MATCHING RATINGS COMPLAINTS; do
+    export "CAREMATCH_ALL_IN_ONE_${svc}_REGIONS_FILE=$tmp/regions.json"
+done
+(cd "$root" && exec build/release/services/all-in-one/carematch-all-in-one config/all-in-one.toml) \
+    >"$tmp/all-in-one.log" 2>&1 &
+pid=$!
+base="http://127.0.0.1:$http_port"
+for _ in $(seq 1 100); do
+    curl -sf "$base/readyz" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+curl -sf "$base/readyz" >/dev/null || { tail -20 "$tmp/all-in-one.log" >&2; exit 1; }
+
+post() { curl -sS --fail-with-body -X POST "$base$1" -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} -d "$2" || { echo " (POST $1)" >&2; return 1; }; }
+post /v1/auth/register '{"phone":"13700000777","password":"load-password-1"}' >/dev/null
+token=$(post /v1/auth/login '{"phone":"13700000777","password":"load-password-1"}' | jq -r .access_token)
+declare -a elders
+for i in $(seq 1 "$streets"); do
+    s=$((120100 + i))
+    elders[$i]=$(post /v1/recipients "{\"kind\":\"elder\",\"name\":\"李桂兰\",\"birth_date\":\"1944-05-06\",
+      \"community_id\":$((s * 1000 + 1)),\"gender\":\"female\",\"ability_level\":2,\"address\":\"长安街 $i 号\",
+      \"location\":{\"lat\":$(lat_of "$i"),\"lon\":116.40},
+      \"consents\":[{\"purpose\":\"sensitive_storage\",\"text_version\":\"v1\"}]}" "$token" | jq -r .id)
+done
+
+# Caregivers: an approved organisation per street, its workers around the street's elder, online for baths.
+"${psql[@]}" <<SQL
+INSERT INTO providers.organisations (id, kind, name, community_id, address, lat, lon, status)
+SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'home_care', '助浴 ' || i, (120100 + i) * 1000 + 1,
+       '长安街', 39.80 + 0.0135 * i, 116.40, 'approved'
+FROM generate_series(1, $streets) AS i;
+INSERT INTO providers.workers (id, org_id, name, gender, languages, kinds, home_lat, home_lon, radius_km)
+SELECT gen_random_uuid(), ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, '护理员', 'female', '{mandarin}',
+       '{bath}', 39.80 + 0.0135 * i + (random() - 0.5) * 0.012, 116.40 + (random() - 0.5) * 0.016, 5
+FROM generate_series(1, $streets) AS i, generate_series(1, $per_street) AS k;
+INSERT INTO providers.credentials (worker_id, type, number, expires_on)
+SELECT id, 'bathing_certificate', 'B-' || left(id::text, 8), '2099-12-31' FROM providers.workers;
+SQL
+now_ms=$(($(date +%s%N) / 1000000))
+"${psql[@]}" -c "SELECT 'GEOADD carematch:{region:' || (o.community_id / 1000) || '}:online:bath ' || w.home_lon || ' ' ||
+                        w.home_lat || ' ' || w.id || E'\nZADD carematch:{region:' || (o.community_id / 1000) ||
+                        '}:seen $now_ms ' || w.id
+                 FROM providers.workers w JOIN providers.organisations o ON o.id = w.org_id" |
+    redis-cli -h 127.0.0.1 -p "$redis_port" >/dev/null
+
+tool="$root/build/release/tests/load/carematch-overload"
+echo "# matching on all-in-one (release), $(nproc) cores: $rate orders/s for ${seconds}s over $streets streets," \
+    "$per_street caregivers per street, tick 1 s"
+each=$(awk -v r="$rate" -v n="$streets" 'BEGIN { printf "%.3f", r / n }')
+for i in $(seq 1 "$streets"); do
+    "$tool" open 127.0.0.1 "$http_port" "$token" "${elders[$i]}" "$seconds" "$each" >"$tmp/load.$i" &
+done
+wait_for_load() { for j in $(jobs -p); do [[ $j == "$pid" ]] || wait "$j"; done; }
+wait_for_load
+sleep 3  # the last orders' ticks
+
+"${psql[@]}" -F ' ' <<'SQL'
+WITH first AS (
+    SELECT o.order_id, o.created_at, o.priority_categories, o.ability_level,
+           (SELECT min(f.created_at) FROM matching.offers f WHERE f.order_id = o.order_id AND f.state <> 'void') AS offered
+    FROM matching.open_orders o)
+SELECT 'orders=' || count(*),
+       'offered=' || count(offered),
+       'never_offered=' || count(*) FILTER (WHERE offered IS NULL),
+       'order_to_offer_p50_s=' || round(percentile_cont(0.50) WITHIN GROUP (ORDER BY extract(epoch FROM offered - created_at))::numeric, 3),
+       'p95_s=' || round(percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM offered - created_at))::numeric, 3),
+       'p99_s=' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM offered - created_at))::numeric, 3),
+       'p99_over_tick=' || round((percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM offered - created_at)) / 1.0)::numeric, 2) || ' (goal <= 1.25)'
+FROM first;
+SQL
+"${psql[@]}" -c "SELECT 'offers_in_flight_twice=' || count(*) FROM (SELECT order_id FROM matching.offers
+                 WHERE state IN ('pending','live','accepting','declining','expiring') GROUP BY order_id HAVING count(*) > 1) x"
+grep -h goodput "$tmp"/load.* | awk '{ for (i = 1; i <= NF; ++i) if ($i ~ /^goodput=/) { split($i, a, "="); g += a[2] } }
+    END { printf "orders_accepted_per_s=%.1f\n", g }'
