@@ -106,7 +106,9 @@ for i in $(seq 1 "$streets"); do
 done
 wait_for_load() { for j in $(jobs -p); do [[ $j == "$pid" ]] || wait "$j"; done; }
 wait_for_load
+[[ -n ${CAREMATCH_LOAD_DEBUG:-} ]] && { echo "elder 1: ${elders[1]}"; cat "$tmp/load.1"; tail -5 "$tmp/all-in-one.log"; }
 sleep 3  # the last orders' ticks
+[[ -n ${CAREMATCH_LOAD_DEBUG:-} ]] && cp "$tmp/all-in-one.log" /tmp/matching-load.log
 
 "${psql[@]}" -F ' ' <<'SQL'
 WITH first AS (

@@ -69,7 +69,8 @@ asio::awaitable<int> post_order(run_state& s, beast::tcp_stream& stream) {
     req.set(bhttp::field::content_type, "application/json");
     req.set(bhttp::field::authorization, "Bearer " + s.t.token);
     req.set("Idempotency-Key", s.key_prefix + std::to_string(s.next_key++));
-    req.body() = R"({"recipient_id":")" + s.t.recipient + R"(","kind":"meal","sub_type":"lunch"})";
+    // An "as soon as possible" bath: a service with no serving hours, so the load runs at any time of day.
+    req.body() = R"({"recipient_id":")" + s.t.recipient + R"(","kind":"bath","sub_type":"home_bath"})";
     req.keep_alive(true);
     req.prepare_payload();
     auto [wec, wn] = co_await bhttp::async_write(stream, req, tuple);

@@ -6,10 +6,19 @@
 #include <carematch/db/pool.hpp>
 #include <carematch/http/client.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include <chrono>
 #include <ctime>
+#include <memory>
 
 namespace carematch::matching {
 
@@ -26,6 +35,41 @@ std::string iso(double epoch_s) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
+}
+
+boost::asio::awaitable<void> run_all(std::vector<std::function<boost::asio::awaitable<void>()>> jobs) {
+    if (jobs.empty()) {
+        co_return;
+    }
+    // A latch on a strand: the last job to finish cancels the timer the caller waits on; checking the count
+    // and starting the wait happen on the same strand, so the cancel cannot come in between.
+    auto ex = co_await boost::asio::this_coro::executor;
+    auto strand = boost::asio::make_strand(ex);
+    auto remaining = std::make_shared<std::size_t>(jobs.size());
+    auto latch =
+        std::make_shared<boost::asio::steady_timer>(strand, boost::asio::steady_timer::time_point::max());
+    for (auto& job : jobs) {
+        boost::asio::co_spawn(ex, job(), [strand, remaining, latch](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& x) {
+                    core::log::error("matching: a job failed", {{"error", x.what()}});
+                }
+            }
+            boost::asio::post(strand, [remaining, latch] {
+                if (--*remaining == 0) {
+                    latch->cancel();
+                }
+            });
+        });
+    }
+    co_await boost::asio::dispatch(strand, boost::asio::use_awaitable);
+    if (*remaining > 0) {
+        boost::system::error_code ec;
+        co_await latch->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    }
+    co_await boost::asio::post(ex, boost::asio::use_awaitable);  // back on the caller's executor
 }
 
 void latency_histogram::observe(double seconds) {

@@ -7,8 +7,10 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace carematch::matching {
 
@@ -28,6 +30,9 @@ boost::asio::awaitable<orders_reply> tell_orders(context& c,
                                                  const std::string& reason,
                                                  const std::optional<std::string>& worker = std::nullopt,
                                                  const std::optional<std::string>& org = std::nullopt);
+
+/// Runs every job at once and returns when all have finished; a job that throws is logged, the others go on.
+boost::asio::awaitable<void> run_all(std::vector<std::function<boost::asio::awaitable<void>()>> jobs);
 
 /// Applies the outcome a transitional offer (pending, accepting, declining, expiring) stands for in orders,
 /// and records it. The offer's final state ("live", "accepted", "declined", "expired" or "void"), or nullopt

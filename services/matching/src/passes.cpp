@@ -14,8 +14,10 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <set>
 
 namespace carematch::matching {
@@ -243,43 +245,54 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
         }
     }
 
-    std::size_t offered = 0;
-    for (const auto& a : result.assignments) {
-        const auto& o = orders[a.order_id];
-        const candidate& w = *used[a.worker_ids.front()];
-        store::new_offer n;
-        n.id = core::new_uuid();
-        n.order_id = o.id;
-        n.worker_id = w.id;
-        n.org_id = w.org_id;
-        n.street = street;
-        n.travel_min = a.travel_minutes;
-        n.now = now;
-        n.expires_at = now + static_cast<double>(c.offer_expiry(o.kind).count());
-        std::function<bool(pqxx::work&)> write = [&](pqxx::work& tx) {
-            return store::insert_offer(tx, n, c.owner, token, c.cfg.max_live_offers);
-        };
-        if (!co_await c.pool.transact(std::move(write))) {
-            c.count.refused_by_fence.fetch_add(1);
-            continue;  // the lease moved on, or the order or worker changed meanwhile
+    // Every offer of the street in one transaction (each statement fenced by the lease), then every one told
+    // to orders at once.
+    std::vector<store::offer> pendings;
+    std::function<void(pqxx::work&)> write = [&](pqxx::work& tx) {
+        pendings.clear();
+        for (const auto& a : result.assignments) {
+            const auto& o = orders[a.order_id];
+            const candidate& w = *used[a.worker_ids.front()];
+            store::new_offer n;
+            n.id = core::new_uuid();
+            n.order_id = o.id;
+            n.worker_id = w.id;
+            n.org_id = w.org_id;
+            n.street = street;
+            n.travel_min = a.travel_minutes;
+            n.now = now;
+            n.expires_at = now + static_cast<double>(c.offer_expiry(o.kind).count());
+            if (!store::insert_offer(tx, n, c.owner, token, c.cfg.max_live_offers)) {
+                continue;  // the lease moved on, or the order or worker changed meanwhile
+            }
+            store::offer pending;
+            pending.id = n.id;
+            pending.order_id = n.order_id;
+            pending.worker_id = n.worker_id;
+            pending.org_id = n.org_id;
+            pending.street = street;
+            pending.attempt = o.attempt;
+            pending.state = "pending";
+            pending.travel_min = n.travel_min;
+            pending.created_at = now;
+            pending.expires_at = n.expires_at;
+            pendings.push_back(std::move(pending));
         }
-        store::offer pending;
-        pending.id = n.id;
-        pending.order_id = n.order_id;
-        pending.worker_id = n.worker_id;
-        pending.org_id = n.org_id;
-        pending.street = street;
-        pending.attempt = o.attempt;
-        pending.state = "pending";
-        pending.travel_min = n.travel_min;
-        pending.created_at = now;
-        pending.expires_at = n.expires_at;
-        auto state = co_await apply(c, pending);
-        if (state && *state == "live") {
-            ++offered;
-        }
+    };
+    co_await c.pool.transact(std::move(write));
+    c.count.refused_by_fence.fetch_add(result.assignments.size() - pendings.size());
+    auto offered = std::make_shared<std::atomic<std::size_t>>(0);
+    std::vector<std::function<boost::asio::awaitable<void>()>> jobs;
+    for (const auto& p : pendings) {
+        jobs.emplace_back([&c, p, offered]() -> boost::asio::awaitable<void> {
+            auto state = co_await apply(c, p);
+            if (state && *state == "live") {
+                offered->fetch_add(1);
+            }
+        });
     }
-    co_return offered;
+    co_await run_all(std::move(jobs));
+    co_return offered->load();
 }
 
 }  // namespace
@@ -298,15 +311,21 @@ boost::asio::awaitable<pass_stats> app::tick() {
     c.set_owned(owned);
     pass_stats s;
     s.streets = owned.size();
+    // Every owned street at once: one street's peer calls do not wait for another's.
+    auto offered = std::make_shared<std::atomic<std::size_t>>(0);
+    std::vector<std::function<boost::asio::awaitable<void>()>> jobs;
     for (const auto& [street, token] : owned) {
-        try {
-            s.offered += co_await solve_street(c, street, token);
-        } catch (const core::overloaded_error&) {
-            throw;
-        } catch (const std::exception& e) {
-            core::log::error("matching: a street's tick failed", {{"street", street}, {"error", e.what()}});
-        }
+        jobs.emplace_back([&c, street = street, token = token, offered]() -> boost::asio::awaitable<void> {
+            try {
+                offered->fetch_add(co_await solve_street(c, street, token));
+            } catch (const std::exception& e) {
+                core::log::error("matching: a street's tick failed",
+                                 {{"street", street}, {"error", e.what()}});
+            }
+        });
     }
+    co_await run_all(std::move(jobs));
+    s.offered = offered->load();
     co_return s;
 }
 
