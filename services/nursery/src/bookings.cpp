@@ -39,6 +39,7 @@ void publish(
                          {"child_id", b.child_id},
                          {"nursery_id", b.nursery_id},
                          {"class_id", b.class_id},
+                         {"community_id", community},
                          {"days", json::value_from(b.days)}};
     db::enqueue_event(tx, c.cfg.schema, c.stream(community), type, json::serialize(payload));
 }
@@ -510,6 +511,12 @@ awaitable<response> mark_day(context& c, request& req, mark m) {
                                            : repo::no_show(tx, id, d);
         if (!done) {
             return core::errc::conflict;
+        }
+        if (m == mark::out) {
+            // A day attended: the family may now rate (and complain about) the booking.
+            if (auto n = repo::find_nursery(tx, b->nursery_id)) {
+                publish(c, tx, n->community_id, "nursery.attended", *b);
+            }
         }
         const char* action = m == mark::in ? "check_in" : m == mark::out ? "check_out" : "no_show";
         repo::add_history(tx,

@@ -39,8 +39,23 @@ std::optional<std::string> text_or_null(const json::object& p, const char* key) 
     return v && v->is_string() ? std::optional<std::string>(std::string(v->as_string())) : std::nullopt;
 }
 
-// order.completed: the family may now rate it. Other order events change nothing here.
+// order.completed (or a nursery day attended): the family may now rate it. Other events change nothing here.
 void on_order_event(pqxx::work& tx, const events::event& e) {
+    if (e.type == "nursery.attended") {
+        auto v = json::parse(e.payload);
+        const auto& p = v.as_object();
+        store::served s;
+        s.order_id = std::string(p.at("booking_id").as_string());
+        s.source = "booking";
+        s.family_id = std::string(p.at("family_id").as_string());
+        s.recipient_id = text_or_null(p, "child_id");
+        s.org_id = text_or_null(p, "nursery_id");
+        s.kind = "nursery";
+        s.community_id = p.at("community_id").to_number<std::int64_t>();
+        s.completed_at = e.occurred_at;
+        store::add_served(tx, s);  // the first attended day; later ones change nothing
+        return;
+    }
     if (e.type != "order.completed") {
         return;
     }
@@ -109,6 +124,7 @@ void app::on_start() {
     s.group = c.cfg.consumer_group;
     for (auto street : c.streets) {
         s.streams.push_back(context::orders_stream(street));
+        s.streams.push_back("carematch:{region:" + std::to_string(street) + "}:nursery");
     }
     events::handler h = [](pqxx::work& tx, const events::event& e) { on_order_event(tx, e); };
     auto consumer = c.make_consumer(std::move(s), std::move(h));

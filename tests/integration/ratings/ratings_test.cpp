@@ -10,6 +10,7 @@
 #include <fstream>
 #include <future>
 #include <random>
+#include <set>
 
 namespace carematch::ratings {
 namespace {
@@ -78,7 +79,8 @@ class ratings_fixture : public identity::test_support::identity_fixture {
         test::run_coro(client_io, [&]() -> boost::asio::awaitable<void> {
             redis::client r(client_io, test::redis_settings());
             std::vector<std::string> del{"DEL",
-                                         "carematch:{region:" + std::to_string(street.street) + "}:orders"};
+                                         "carematch:{region:" + std::to_string(street.street) + "}:orders",
+                                         "carematch:{region:" + std::to_string(street.street) + "}:nursery"};
             co_await r.command(std::move(del));
         }());
         pqxx::connection c(test::db_url());
@@ -456,6 +458,112 @@ TEST_F(ratings_fixture, an_overturned_appeal_takes_the_review_out_of_the_bayesia
                    provider.access)
                   .status,
               403);
+}
+
+// A nursery booking becomes ratable once the child attended a day (nursery.attended), with the nursery's
+// dimensions.
+TEST_F(ratings_fixture, an_attended_nursery_booking_is_rated_with_the_nursery_dimensions) {
+    auto family = new_family("13400000071");
+    const std::string booking = core::new_uuid();
+    const std::string nursery = core::new_uuid();
+    test::run_coro(client_io, [&]() -> boost::asio::awaitable<void> {
+        redis::client r(client_io, test::redis_settings());
+        json::object payload{{"booking_id", booking},
+                             {"family_id", family.user_id},
+                             {"child_id", core::new_uuid()},
+                             {"nursery_id", nursery},
+                             {"class_id", core::new_uuid()},
+                             {"community_id", street.community},
+                             {"days", json::array{"2026-12-01"}}};
+        std::vector<std::string> add{"XADD",
+                                     "carematch:{region:" + std::to_string(street.street) + "}:nursery",
+                                     "*",
+                                     "id",
+                                     core::new_uuid(),
+                                     "type",
+                                     "nursery.attended",
+                                     "payload",
+                                     json::serialize(payload),
+                                     "occurred_at",
+                                     iso(clock.now())};
+        co_await r.command(std::move(add));
+    }());
+    std::size_t handled = 0;
+    for (int i = 0; i < 20 && handled == 0; ++i) {
+        handled = test::run_coro(client_io, ratings->consume_once());
+    }
+    ASSERT_EQ(handled, 1u);
+    auto bath_dims = rate(family, good(booking));  // punctuality is not a nursery's dimension
+    EXPECT_EQ(bath_dims.status, 422);
+    auto r = rate(family,
+                  json::object{{"order_id", booking},
+                               {"level", 5},
+                               {"dimensions", json::object{{"care", 5}, {"communication", 4}}}});
+    ASSERT_EQ(r.status, 201) << r.raw.body;
+    EXPECT_EQ(r.body.at("kind").as_string(), "nursery");
+    EXPECT_EQ(r.body.at("org_id").as_string(), nursery);
+}
+
+// The endpoints × roles table of services/ratings/README.md, walked for who may call what at all: 401 for no
+// token and for a service token, 403 for a role that never may, anything else for a role that may.
+TEST_F(ratings_fixture, the_endpoints_by_roles_table_holds) {
+    core::system_clock sys;
+    const auth::token_issuer issuer(key, {}, sys);
+    auto as = [&](auth::role role) {
+        auth::caller who;
+        who.id = core::new_uuid();
+        who.role = role;
+        who.org = role == auth::role::provider || role == auth::role::worker ? core::new_uuid() : "";
+        who.communities = role == auth::role::staff ? std::vector<std::int64_t>{street.community}
+                                                    : std::vector<std::int64_t>{};
+        return issuer.issue(who);
+    };
+    using r = auth::role;
+    const std::vector<std::pair<std::string, std::string>> roles_tokens{
+        {"family", as(r::family)},
+        {"provider", as(r::provider)},
+        {"worker", as(r::worker)},
+        {"staff", as(r::staff)},
+        {"admin", as(r::admin)},
+        {"svc", issuer.issue_service("matching")},
+        {"anonymous", ""}};
+    const std::string some = "/v1/ratings/" + core::new_uuid();
+    struct row {
+        const char* method;
+        std::string target;
+        std::set<std::string> may;  // the roles allowed past the role check
+    };
+    const std::string community = std::to_string(street.community);
+    const std::vector<row> table{
+        {"POST", "/v1/ratings", {"family"}},
+        {"PUT", some, {"family"}},
+        {"GET", some, {"family", "provider", "staff", "admin"}},
+        {"GET", "/v1/ratings", {"family", "provider", "staff", "admin"}},
+        {"POST", some + "/reply", {"provider"}},
+        {"POST", some + "/appeal", {"provider"}},
+        {"POST", some + "/appeal/decision", {"staff", "admin"}},
+        {"GET",
+         "/v1/ratings/organisations/" + core::new_uuid(),
+         {"family", "provider", "worker", "staff", "admin"}},
+        {"GET", "/v1/ratings/ranking?community_id=" + community + "&month=2026-12", {"staff", "admin"}},
+    };
+    for (const auto& t : table) {
+        for (const auto& [role, token] : roles_tokens) {
+            std::optional<json::value> body;
+            if (std::string(t.method) != "GET") {
+                body = json::object{};
+            }
+            const int status = call(t.method, t.target, body, token).status;
+            if (role == "anonymous" || role == "svc") {
+                EXPECT_EQ(status, 401) << t.method << " " << t.target << " as " << role;
+            } else if (t.may.contains(role)) {
+                EXPECT_TRUE(status != 401 && status != 403)
+                    << t.method << " " << t.target << " as " << role << ": " << status;
+            } else {
+                EXPECT_EQ(status, 403) << t.method << " " << t.target << " as " << role;
+            }
+        }
+    }
 }
 
 }  // namespace
