@@ -3,7 +3,9 @@
 
 #include <carematch/core/log.hpp>
 #include <carematch/db/migrate.hpp>
+#include <carematch/events/consumer.hpp>
 #include <carematch/http/json.hpp>
+#include <carematch/runtime/scores.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -17,6 +19,7 @@ config read_config(core::config_source& source) {
     c.service = core::read_service_config(source);
     c.schema = db::read_schema(source, "nursery.schema", c.schema, c.service);
     c.regions_file = source.get_string("nursery.regions_file", c.regions_file);
+    c.ratings_stream = source.get_string("nursery.ratings_stream", c.ratings_stream);
     c.identity = http::parse_http_url("nursery.identity_url",
                                       source.get_string("nursery.identity_url", "http://127.0.0.1:8081"));
     c.providers = http::parse_http_url("nursery.providers_url",
@@ -54,6 +57,16 @@ void app::on_start() {
     } catch (const std::exception& e) {
         throw core::config_error("nursery.regions_file", std::string("malformed region seed: ") + e.what());
     }
+    // Nurseries' public scores, shown with search results.
+    events::consumer_settings s;
+    s.group = "nursery";
+    s.streams = {c.cfg.ratings_stream};
+    events::handler h = [](pqxx::work& tx, const events::event& e) {
+        if (e.type == "rating.score_changed") {
+            runtime::scores::apply(tx, e.payload);
+        }
+    };
+    add_consumer(c.make_consumer(std::move(s), std::move(h)));
 }
 
 }  // namespace carematch::nursery

@@ -6,10 +6,12 @@
 #include <carematch/db/pool.hpp>
 #include <carematch/http/json.hpp>
 #include <carematch/http/peer.hpp>
+#include <carematch/runtime/scores.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 #include <set>
 
 namespace carematch::nursery {
@@ -281,11 +283,24 @@ awaitable<response> search(context& c, request& req) {
     for (auto d : days.days) {
         texts.push_back(format_day(d));
     }
-    auto hits = co_await c.pool.transact(
-        [&](pqxx::work& tx) { return repo::search(tx, lat, lon, radius, band, kind, texts); });
+    std::map<std::string, runtime::scores::score> scores;
+    auto hits = co_await c.pool.transact([&](pqxx::work& tx) {
+        auto found = repo::search(tx, lat, lon, radius, band, kind, texts);
+        std::vector<std::string> ids;
+        for (const auto& h : found) {
+            ids.push_back(h.nursery.id);
+        }
+        scores = runtime::scores::of(tx, ids);
+        return found;
+    });
     json::array items;
     for (auto& h : hits) {
         auto o = nursery_json(h.nursery);
+        const auto s = scores.find(h.nursery.id);
+        o["rating"] = s == scores.end()
+                          ? json::value(nullptr)
+                          : json::value(json::object{{"score", std::round(s->second.value * 100) / 100},
+                                                     {"count", s->second.count}});
         o["class_id"] = h.nursery.classes.front().id;
         o["distance_m"] = static_cast<std::int64_t>(std::lround(h.distance_m));
         json::array v;

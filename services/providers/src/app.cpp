@@ -3,7 +3,9 @@
 
 #include <carematch/core/log.hpp>
 #include <carematch/db/migrate.hpp>
+#include <carematch/events/consumer.hpp>
 #include <carematch/http/json.hpp>
+#include <carematch/runtime/scores.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -18,6 +20,7 @@ config read_config(core::config_source& source) {
     c.schema = db::read_schema(source, "providers.schema", c.schema, c.service);
     c.catalog_file = source.get_string("providers.catalog_file", c.catalog_file);
     c.heartbeat_timeout = std::chrono::seconds(source.get_int("providers.heartbeat_timeout_s", 90, 10, 3600));
+    c.ratings_stream = source.get_string("providers.ratings_stream", c.ratings_stream);
     c.auth = auth::read_token_config(source);
     return c;
 }
@@ -47,6 +50,16 @@ void app::on_start() {
     } catch (const std::exception& e) {
         throw core::config_error("providers.catalog_file", std::string("malformed catalog: ") + e.what());
     }
+    // Organisations' public scores, shown with canteen search results.
+    events::consumer_settings s;
+    s.group = "providers";
+    s.streams = {c.cfg.ratings_stream};
+    events::handler h = [](pqxx::work& tx, const events::event& e) {
+        if (e.type == "rating.score_changed") {
+            runtime::scores::apply(tx, e.payload);
+        }
+    };
+    add_consumer(c.make_consumer(std::move(s), std::move(h)));
 }
 
 }  // namespace carematch::providers

@@ -5,8 +5,10 @@
 #include <carematch/core/ids.hpp>
 #include <carematch/db/pool.hpp>
 #include <carematch/http/json.hpp>
+#include <carematch/runtime/scores.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace carematch::providers {
@@ -434,15 +436,29 @@ awaitable<response> canteens(context& c, request& req) {
             start = end + 1;
         }
     }
-    auto hits = co_await c.pool.transact(
-        [&](pqxx::work& tx) { return repo::canteens_near(tx, lat, lon, slot, tags, c.clock.now()); });
+    std::map<std::string, runtime::scores::score> scores;
+    auto hits = co_await c.pool.transact([&](pqxx::work& tx) {
+        auto found = repo::canteens_near(tx, lat, lon, slot, tags, c.clock.now());
+        std::vector<std::string> ids;
+        for (const auto& h : found) {
+            ids.push_back(h.org_id);
+        }
+        scores = runtime::scores::of(tx, ids);
+        return found;
+    });
     json::array items;
     for (const auto& h : hits) {
-        items.push_back(json::object{{"org_id", h.org_id},
-                                     {"name", h.name},
-                                     {"distance_m", static_cast<std::int64_t>(h.distance_m + 0.5)},
-                                     {"meals", h.meals},
-                                     {"diet_tags", json::value_from(h.diet_tags)}});
+        json::object item{{"org_id", h.org_id},
+                          {"name", h.name},
+                          {"distance_m", static_cast<std::int64_t>(h.distance_m + 0.5)},
+                          {"meals", h.meals},
+                          {"diet_tags", json::value_from(h.diet_tags)}};
+        const auto s = scores.find(h.org_id);
+        item["rating"] = s == scores.end()
+                             ? json::value(nullptr)
+                             : json::value(json::object{{"score", std::round(s->second.value * 100) / 100},
+                                                        {"count", s->second.count}});
+        items.push_back(std::move(item));
     }
     co_return http::json_text_response(200, json::serialize(json::object{{"items", std::move(items)}}));
 }

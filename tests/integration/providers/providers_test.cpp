@@ -6,6 +6,7 @@
 
 #include <carematch/providers/app.hpp>
 #include <carematch/redis/client.hpp>
+#include <carematch/runtime/scores.hpp>
 
 #include <random>
 
@@ -476,6 +477,24 @@ TEST_F(providers_fixture, canteens_serve_their_slots_diets_and_delivery_radius) 
     EXPECT_EQ(near[0].at("org_id").as_string(), org_of(canteen));
     EXPECT_EQ(near[0].at("meals").as_int64(), 80);
     EXPECT_LT(near[0].at("distance_m").as_int64(), 200);
+    EXPECT_TRUE(near[0].at("rating").is_null());  // no reviews yet
+    // Once ratings publishes the organisation's score, families see it with the canteen.
+    {
+        pqxx::connection db(test::db_url());
+        pqxx::work tx(db);
+        tx.exec("SET search_path TO " + providers_schema);
+        runtime::scores::apply(
+            tx,
+            R"({"subject_type":"org","subject_id":")" + org_of(canteen) + R"(","score":4.321,"count":12})");
+        runtime::scores::apply(tx,
+                               R"({"subject_type":"worker","subject_id":")" + core::new_uuid() +
+                                   R"(","score":2.0,"count":1})");  // not a canteen's
+        tx.commit();
+    }
+    auto rated = search("lat=39.9489&lon=116.4128&slot=lunch&diet=soft");
+    ASSERT_EQ(rated.size(), 1u);
+    EXPECT_DOUBLE_EQ(rated[0].at("rating").at("score").as_double(), 4.32);
+    EXPECT_EQ(rated[0].at("rating").at("count").as_int64(), 12);
     EXPECT_TRUE(search("lat=39.9489&lon=116.4128&slot=lunch&diet=soft,halal").empty());
     EXPECT_TRUE(search("lat=39.9489&lon=116.4128&slot=breakfast").empty());
     EXPECT_TRUE(search("lat=39.9700&lon=116.4128&slot=lunch").empty());  // 2.3 km: beyond its radius

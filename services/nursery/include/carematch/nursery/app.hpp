@@ -26,6 +26,7 @@ struct config {
     http::endpoint providers{"127.0.0.1", 8083};       // nursery.providers_url: organisations
     int cancel_notice_hours = 24;                      // free cancellation up to this before opening
     std::chrono::milliseconds peer_timeout{30'000};    // a read from identity or providers, queueing included
+    std::string ratings_stream = "carematch:{ratings}:events";  // nurseries' scores for search results
     auth::token_config auth;  // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
 };
 

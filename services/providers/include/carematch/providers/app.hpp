@@ -23,6 +23,7 @@ struct config {
     std::string schema = "providers";
     std::string catalog_file = "config/catalog.json";  // which credentials each kind's sub-types need
     std::chrono::seconds heartbeat_timeout{90};
+    std::string ratings_stream = "carematch:{ratings}:events";  // organisations' scores for canteen search
     auth::token_config auth;  // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
 };
 
