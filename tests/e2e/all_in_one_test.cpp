@@ -86,6 +86,8 @@ class all_in_one : public ::testing::Test {
             {"CAREMATCH_ALL_IN_ONE_MATCHING_RATINGS_STREAM", ratings_stream},
             {"CAREMATCH_ALL_IN_ONE_RATINGS_EVENTS_STREAM", ratings_stream},
             {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_RATINGS_STREAM", ratings_stream},
+            {"CAREMATCH_ALL_IN_ONE_RATINGS_COMPLAINTS_STREAM", complaints_stream},
+            {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_EVENTS_STREAM", complaints_stream},
             {"CAREMATCH_ALL_IN_ONE_MATCHING_CATALOG_FILE", source + "/config/catalog.json"},
             {"CAREMATCH_ALL_IN_ONE_MATCHING_CONSUMER_GROUP", "matching-" + matching_schema},
             {"CAREMATCH_ALL_IN_ONE_RATINGS_SCHEMA", ratings_schema},
@@ -174,6 +176,7 @@ class all_in_one : public ::testing::Test {
     std::string ratings_schema = test::unique_schema("e2e_ratings");
     std::string complaints_schema = test::unique_schema("e2e_complaints");
     std::string ratings_stream = "carematch:{ratings}:e2e-" + core::new_uuid();
+    std::string complaints_stream = "carematch:{complaints}:e2e-" + core::new_uuid();
     pid_t pid_ = -1;
     bool reaped_ = false;
     FILE* log_ = nullptr;
@@ -446,6 +449,33 @@ TEST_F(all_in_one_flow, an_order_is_offered_served_rated_and_a_bad_review_reache
         return q.status == 200 && q.body.at("items").as_array().size() == 1 &&
                q.body.at("items").as_array()[0].at("category").as_string() == "rectification";
     })) << "no rectification ticket";
+    // Staff work it through to its close (a return visit first); the review then shows its follow-up done.
+    auto queue =
+        call("GET", "/v1/complaints?community_id=" + std::to_string(region.community), std::nullopt, staff);
+    const auto& ticket = queue.body.at("items").as_array()[0];
+    const std::string tid(ticket.at("id").as_string());
+    ASSERT_EQ(call("POST",
+                   "/v1/complaints/" + tid + "/claim",
+                   json::object{{"version", ticket.at("version")}},
+                   staff)
+                  .status,
+              200);
+    ASSERT_EQ(call("POST",
+                   "/v1/complaints/" + tid + "/resolve",
+                   json::object{{"outcome", "upheld"}, {"measures", "约谈机构，护理员培训守时"}},
+                   staff)
+                  .status,
+              200);
+    ASSERT_EQ(
+        call("POST", "/v1/complaints/" + tid + "/return-visit", json::object{{"satisfaction", 4}}, staff)
+            .status,
+        200);
+    ASSERT_EQ(call("POST", "/v1/complaints/" + tid + "/close", std::nullopt, staff).status, 200);
+    const std::string review(rated.body.at("id").as_string());
+    ASSERT_TRUE(eventually([&] {
+        auto r = call("GET", "/v1/ratings/" + review, std::nullopt, family);
+        return r.status == 200 && r.body.at("followup_state").as_string() == "done";
+    })) << "the review never showed its follow-up done";
     EXPECT_EQ(stop_flow(), 0);
 }
 

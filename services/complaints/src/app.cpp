@@ -32,6 +32,7 @@ config read_config(core::config_source& source) {
     c.calendar_file = source.get_string("complaints.calendar_file", c.calendar_file);
     c.consumer_group = source.get_string("complaints.consumer_group", c.consumer_group);
     c.ratings_stream = source.get_string("complaints.ratings_stream", c.ratings_stream);
+    c.events_stream = source.get_string("complaints.events_stream", c.events_stream);
     auto n = [&](const char* key, int fallback, int lo, int hi) {
         return static_cast<int>(source.get_int(key, fallback, lo, hi));
     };
@@ -103,7 +104,7 @@ double seconds(core::clock::time_point t) {
 }
 
 void publish(pqxx::work& tx, const context& c, const char* type, const json::object& payload) {
-    db::enqueue_event(tx, c.cfg.schema, context::events_stream, type, json::serialize(payload));
+    db::enqueue_event(tx, c.cfg.schema, c.cfg.events_stream, type, json::serialize(payload));
 }
 
 void on_event(context& c, pqxx::work& tx, const events::event& e) {

@@ -37,7 +37,6 @@ struct context : runtime::deps {
     static std::string orders_stream(std::int64_t street) {
         return "carematch:{region:" + std::to_string(street) + "}:orders";
     }
-    static constexpr const char* events_stream = "carematch:{complaints}:events";
 };
 
 }  // namespace carematch::complaints

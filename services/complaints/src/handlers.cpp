@@ -124,7 +124,7 @@ void publish(
     extra["ticket_id"] = t.id;
     extra["community_id"] = t.community_id;
     extra["severity"] = t.severity;
-    db::enqueue_event(tx, c.cfg.schema, context::events_stream, type, json::serialize(extra));
+    db::enqueue_event(tx, c.cfg.schema, c.cfg.events_stream, type, json::serialize(extra));
 }
 
 const char* role_name(const auth::caller& who) {
@@ -708,7 +708,9 @@ awaitable<response> close(context& c, request& req) {
             t.id,
             now);
         store::note(tx, t.id, now, who.id, role_name(who), "closed", "", false);
-        publish(tx, c, "complaint.closed", t, json::object{{"source", t.source}});
+        json::object closed{{"source", t.source}};
+        closed["review_id"] = t.review_id ? json::value(*t.review_id) : json::value(nullptr);
+        publish(tx, c, "complaint.closed", t, closed);
         return std::nullopt;
     };
     co_return co_await act(c, req, may::staff, std::move(step));

@@ -41,6 +41,14 @@ std::optional<std::string> text_or_null(const json::object& p, const char* key) 
 
 // order.completed (or a nursery day attended): the family may now rate it. Other events change nothing here.
 void on_order_event(pqxx::work& tx, const events::event& e) {
+    if (e.type == "complaint.closed") {
+        // The rectification of a bad review was closed (after its return visit): the review shows it.
+        auto v = json::parse(e.payload);
+        if (const auto review = text_or_null(v.as_object(), "review_id")) {
+            tx.exec_params("UPDATE reviews SET followup_state = 'done' WHERE id = $1::uuid", *review);
+        }
+        return;
+    }
     if (e.type == "nursery.attended") {
         auto v = json::parse(e.payload);
         const auto& p = v.as_object();
@@ -87,6 +95,7 @@ config read_config(core::config_source& source) {
     c.regions_file = source.get_string("ratings.regions_file", c.regions_file);
     c.consumer_group = source.get_string("ratings.consumer_group", c.consumer_group);
     c.events_stream = source.get_string("ratings.events_stream", c.events_stream);
+    c.complaints_stream = source.get_string("ratings.complaints_stream", c.complaints_stream);
     c.rate_within = std::chrono::hours(24 * source.get_int("ratings.rate_within_days", 15, 1, 365));
     c.editable_for = std::chrono::hours(source.get_int("ratings.editable_hours", 24, 0, 720));
     c.prior_mean = read_number(source, "ratings.prior_mean", 4.0, 1.0, 5.0);
@@ -126,6 +135,7 @@ void app::on_start() {
         s.streams.push_back(context::orders_stream(street));
         s.streams.push_back("carematch:{region:" + std::to_string(street) + "}:nursery");
     }
+    s.streams.push_back(c.cfg.complaints_stream);
     events::handler h = [](pqxx::work& tx, const events::event& e) { on_order_event(tx, e); };
     auto consumer = c.make_consumer(std::move(s), std::move(h));
     consumer_ = consumer.get();

@@ -36,7 +36,8 @@ struct config {
     std::string regions_file = "config/regions.json";    // the streets whose order events it reads
     std::string calendar_file = "config/workdays.json";  // public holidays and weekend days made working days
     std::string consumer_group = "complaints";
-    std::string ratings_stream = "carematch:{ratings}:events";  // where rating.bad arrives
+    std::string ratings_stream = "carematch:{ratings}:events";    // where rating.bad arrives
+    std::string events_stream = "carematch:{complaints}:events";  // where its events are published
     sla_config sla;
     int reopen_days = 7;
     int max_transfers = 2;

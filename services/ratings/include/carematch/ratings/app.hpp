@@ -24,7 +24,8 @@ struct config {
     std::string schema = "ratings";
     std::string regions_file = "config/regions.json";  // the streets whose order events it reads
     std::string consumer_group = "ratings";
-    std::string events_stream = "carematch:{ratings}:events";  // where its events are published
+    std::string events_stream = "carematch:{ratings}:events";         // where its events are published
+    std::string complaints_stream = "carematch:{complaints}:events";  // where rectifications are closed
     std::chrono::hours rate_within{15 * 24};  // a service may be rated this long after it was completed
     std::chrono::hours editable_for{24};      // a review may be changed this long after it was written
     double prior_mean = 4.0;                  // the Bayesian average's prior …
