@@ -1,5 +1,6 @@
 // The all-in-one process as a user runs it: started with its config, serving every service on one port,
 // and stopping cleanly on SIGTERM (idle keep-alive connections closed, exit status 0).
+#include "support/region_tree.hpp"
 #include "support/run_coro.hpp"
 #include "support/test_server.hpp"
 
@@ -25,43 +26,9 @@
 namespace carematch {
 namespace {
 
-// A region tree of one street of its own, so that end-to-end runs never share streams with other tests.
-struct own_street {
-    std::int64_t street = 0;
-    std::int64_t community = 0;
-    std::string path;
-    own_street() {
-        std::random_device rd;
-        street = std::uniform_int_distribution<std::int64_t>(5100, 5999)(rd) * 100 +
-                 std::uniform_int_distribution<std::int64_t>(1, 99)(rd);
-        community = street * 1000 + 1;
-        path =
-            (std::filesystem::temp_directory_path() / ("carematch-e2e-regions-" + core::new_uuid() + ".json"))
-                .string();
-        boost::json::array tree;
-        tree.push_back(boost::json::object{{"id", street / 100 * 100},
-                                           {"parent_id", nullptr},
-                                           {"level", "district"},
-                                           {"name", "测试区"},
-                                           {"residents", 0}});
-        tree.push_back(boost::json::object{{"id", street},
-                                           {"parent_id", street / 100 * 100},
-                                           {"level", "street"},
-                                           {"name", "测试街道"},
-                                           {"residents", 0}});
-        tree.push_back(boost::json::object{{"id", community},
-                                           {"parent_id", street},
-                                           {"level", "community"},
-                                           {"name", "测试社区"},
-                                           {"residents", 5000}});
-        std::ofstream(path) << boost::json::serialize(tree);
-    }
-    ~own_street() { std::filesystem::remove(path); }
-};
-
 class all_in_one : public ::testing::Test {
   protected:
-    own_street region;
+    test::region_tree region{5100, 5999};  // a street of its own: no stream shared with other tests
     all_in_one() {
         int out[2];
         if (pipe(out) != 0) {

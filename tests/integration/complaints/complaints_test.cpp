@@ -3,6 +3,7 @@
 // holiday with warning, breach and escalation, the transfer limit, the reopen window, the return visit before
 // closing, a rectification ticket from a bad review, and who may see what.
 #include "integration/identity/identity_fixture.hpp"
+#include "support/region_tree.hpp"
 
 #include <carematch/complaints/app.hpp>
 #include <carematch/redis/client.hpp>
@@ -22,42 +23,17 @@ using identity::test_support::reply;
 const core::clock::time_point friday_10 =
     std::chrono::sys_days(std::chrono::year{2026} / 12 / 4) + std::chrono::hours(2);
 
+// The test's own streets, and a working-day calendar with a holiday on Monday 7 and Saturday 12 worked.
 struct files {
-    std::int64_t street = 0;
-    std::int64_t community = 0;
-    std::string regions;
-    std::string calendar;
-    files() {
-        std::random_device rd;
-        street = std::uniform_int_distribution<std::int64_t>(6100, 6999)(rd) * 100 +
-                 std::uniform_int_distribution<std::int64_t>(1, 99)(rd);
-        community = street * 1000 + 1;
-        const auto dir = std::filesystem::temp_directory_path();
-        regions = (dir / ("carematch-regions-" + core::new_uuid() + ".json")).string();
-        calendar = (dir / ("carematch-workdays-" + core::new_uuid() + ".json")).string();
-        json::array tree;
-        tree.push_back(json::object{{"id", street / 100 * 100},
-                                    {"parent_id", nullptr},
-                                    {"level", "district"},
-                                    {"name", "测试区"},
-                                    {"residents", 0}});
-        tree.push_back(json::object{{"id", street},
-                                    {"parent_id", street / 100 * 100},
-                                    {"level", "street"},
-                                    {"name", "测试街道"},
-                                    {"residents", 0}});
-        tree.push_back(json::object{{"id", community},
-                                    {"parent_id", street},
-                                    {"level", "community"},
-                                    {"name", "测试社区"},
-                                    {"residents", 5000}});
-        std::ofstream(regions) << json::serialize(tree);
-        std::ofstream(calendar) << R"({"holidays":["2026-12-07"],"workdays":["2026-12-12"]})";
-    }
-    ~files() {
-        std::filesystem::remove(regions);
-        std::filesystem::remove(calendar);
-    }
+    test::region_tree tree{6100, 6999};
+    std::int64_t street = tree.street;
+    std::int64_t community = tree.community;
+    std::string regions = tree.path;
+    std::string calendar =
+        (std::filesystem::temp_directory_path() / ("carematch-workdays-" + core::new_uuid() + ".json"))
+            .string();
+    files() { std::ofstream(calendar) << R"({"holidays":["2026-12-07"],"workdays":["2026-12-12"]})"; }
+    ~files() { std::filesystem::remove(calendar); }
 };
 
 class complaints_fixture : public identity::test_support::identity_fixture {

@@ -4,6 +4,7 @@
 // an order nobody takes by its deadline expires; accept and decline race with exactly one outcome; a stale
 // lease writes no offer.
 #include "integration/identity/identity_fixture.hpp"
+#include "support/region_tree.hpp"
 
 #include <carematch/matching/app.hpp>
 #include <carematch/orders/app.hpp>
@@ -29,45 +30,31 @@ namespace {
 namespace json = boost::json;
 using identity::test_support::reply;
 
-// A region tree of three streets of its own, so that tests run side by side on their own streams.
-struct street_tree {
-    std::int64_t street = 0;  // the first; the others are street + 1, street + 2
-    std::int64_t community = 0;
-    std::string path;
-    street_tree() {
-        std::random_device rd;
-        street = std::uniform_int_distribution<std::int64_t>(8100, 8999)(rd) * 100 +
-                 std::uniform_int_distribution<std::int64_t>(1, 97)(rd);
-        community = street * 1000 + 1;
-        path = (std::filesystem::temp_directory_path() / ("carematch-regions-" + core::new_uuid() + ".json"))
-                   .string();
-        const std::int64_t district = street / 100 * 100;
-        json::array tree;
-        tree.push_back(json::object{{"id", district},
-                                    {"parent_id", nullptr},
-                                    {"level", "district"},
-                                    {"name", "测试区"},
-                                    {"residents", 0}});
-        for (std::int64_t s = street; s < street + 3; ++s) {
-            tree.push_back(json::object{{"id", s},
-                                        {"parent_id", district},
-                                        {"level", "street"},
-                                        {"name", "测试街道"},
-                                        {"residents", 0}});
-            tree.push_back(json::object{{"id", s * 1000 + 1},
-                                        {"parent_id", s},
-                                        {"level", "community"},
-                                        {"name", "测试社区"},
-                                        {"residents", 5000}});
-        }
-        std::ofstream(path) << json::serialize(tree);
-    }
-    ~street_tree() { std::filesystem::remove(path); }
-};
+// A worker answers an offer both ways at once, on a thread of its own: the statuses of accept and decline.
+std::future<std::pair<int, int>> accept_and_decline(std::uint16_t port,
+                                                    std::string offer,
+                                                    std::string token) {
+    return std::async(std::launch::async, [offer = std::move(offer), token = std::move(token), port] {
+        boost::asio::io_context io;
+        http::client c(io);
+        auto send = [&](const std::string& verb, const std::string& body) {
+            http::outgoing o;
+            o.method = "POST";
+            o.target = "/v1/offers/" + offer + "/" + verb;
+            o.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+            o.body = body;
+            return c.send("127.0.0.1", port, o);
+        };
+        auto a = boost::asio::co_spawn(io, send("accept", ""), boost::asio::use_future);
+        auto d = boost::asio::co_spawn(io, send("decline", "{\"reason\":\"busy\"}"), boost::asio::use_future);
+        io.run();
+        return std::make_pair(a.get()->status, d.get()->status);
+    });
+}
 
 // Made before identity (which reads the tree at start): a base ahead of identity_fixture.
 struct with_street {
-    street_tree tree_;
+    test::region_tree tree_{8100, 8999, 3};  // three streets of the test's own
 };
 
 class matching_fixture : protected with_street, public identity::test_support::identity_fixture {
@@ -414,23 +401,7 @@ TEST_F(matching_fixture, accept_and_decline_racing_on_each_offer_have_exactly_on
         const std::string offer(offers[0].at("id").as_string());
         const std::string token = workers[i].access;
         const std::uint16_t port = server->port();
-        answers.push_back(std::async(std::launch::async, [offer, token, port] {
-            boost::asio::io_context io;
-            http::client c(io);
-            auto send = [&](const std::string& verb, const std::string& body) {
-                http::outgoing o;
-                o.method = "POST";
-                o.target = "/v1/offers/" + offer + "/" + verb;
-                o.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
-                o.body = body;
-                return c.send("127.0.0.1", port, o);
-            };
-            auto a = boost::asio::co_spawn(io, send("accept", ""), boost::asio::use_future);
-            auto d =
-                boost::asio::co_spawn(io, send("decline", "{\"reason\":\"busy\"}"), boost::asio::use_future);
-            io.run();
-            return std::make_pair(a.get()->status, d.get()->status);
-        }));
+        answers.push_back(accept_and_decline(port, offer, token));
     }
     int accepted = 0;
     for (int i = 0; i < n; ++i) {
@@ -525,23 +496,7 @@ TEST_F(matching_race_fixture, accept_decline_and_expiry_racing_on_many_orders_ha
     std::vector<std::future<std::pair<int, int>>> answers;
     const std::uint16_t port = server->port();
     for (const auto& [offer, token] : offers) {
-        answers.push_back(std::async(std::launch::async, [offer, token, port] {
-            boost::asio::io_context io;
-            http::client c(io);
-            auto send = [&](const std::string& verb, const std::string& body) {
-                http::outgoing o;
-                o.method = "POST";
-                o.target = "/v1/offers/" + offer + "/" + verb;
-                o.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
-                o.body = body;
-                return c.send("127.0.0.1", port, o);
-            };
-            auto a = boost::asio::co_spawn(io, send("accept", ""), boost::asio::use_future);
-            auto d =
-                boost::asio::co_spawn(io, send("decline", "{\"reason\":\"busy\"}"), boost::asio::use_future);
-            io.run();
-            return std::make_pair(a.get()->status, d.get()->status);
-        }));
+        answers.push_back(accept_and_decline(port, offer, token));
     }
     // Time passes in the database (matching's own clock stays, so that its service tokens stay valid).
     travel(

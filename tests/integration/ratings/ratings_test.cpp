@@ -2,6 +2,7 @@
 // own: completed services arrive as order.completed on the street's stream (as orders' relay publishes them);
 // a family rates once, edits for a day, the provider replies and appeals, staff decide, scores follow.
 #include "integration/identity/identity_fixture.hpp"
+#include "support/region_tree.hpp"
 
 #include <carematch/ratings/app.hpp>
 #include <carematch/redis/client.hpp>
@@ -17,38 +18,6 @@ namespace {
 
 namespace json = boost::json;
 using identity::test_support::reply;
-
-struct street_file {
-    std::int64_t street = 0;
-    std::int64_t community = 0;
-    std::string path;
-    street_file() {
-        std::random_device rd;
-        street = std::uniform_int_distribution<std::int64_t>(7100, 7999)(rd) * 100 +
-                 std::uniform_int_distribution<std::int64_t>(1, 99)(rd);
-        community = street * 1000 + 1;
-        path = (std::filesystem::temp_directory_path() / ("carematch-regions-" + core::new_uuid() + ".json"))
-                   .string();
-        json::array tree;
-        tree.push_back(json::object{{"id", street / 100 * 100},
-                                    {"parent_id", nullptr},
-                                    {"level", "district"},
-                                    {"name", "测试区"},
-                                    {"residents", 0}});
-        tree.push_back(json::object{{"id", street},
-                                    {"parent_id", street / 100 * 100},
-                                    {"level", "street"},
-                                    {"name", "测试街道"},
-                                    {"residents", 0}});
-        tree.push_back(json::object{{"id", community},
-                                    {"parent_id", street},
-                                    {"level", "community"},
-                                    {"name", "测试社区"},
-                                    {"residents", 5000}});
-        std::ofstream(path) << json::serialize(tree);
-    }
-    ~street_file() { std::filesystem::remove(path); }
-};
 
 class ratings_fixture : public identity::test_support::identity_fixture {
   protected:
@@ -177,7 +146,7 @@ class ratings_fixture : public identity::test_support::identity_fixture {
         return tx.exec(sql)[0][0].as<long long>();
     }
 
-    street_file street;
+    test::region_tree street{7100, 7999};
     std::string ratings_schema = test::unique_schema("ratings");
     core::manual_clock clock{std::chrono::system_clock::now()};
     std::unique_ptr<app> ratings;
