@@ -63,6 +63,30 @@ json::object booking_json(const repo::booking_row& b) {
     return o;
 }
 
+// The booking's cancellation terms: free until the notice before the first day opens, then one day's price,
+// and no cancellation once the first day has begun.
+json::object cancellation_terms(const context& c, const repo::nursery_row& n, const repo::booking_row& b) {
+    json::object t;
+    const auto first = b.days.empty() ? std::nullopt : parse_day(b.days.front());
+    if (!first) {
+        return t;
+    }
+    const auto opening =
+        c.service_settings.local.at(*first, std::chrono::minutes(minutes_of_day(n.opens).value_or(0)));
+    auto iso = [](core::clock::time_point at) {
+        const std::time_t secs = std::chrono::system_clock::to_time_t(at);
+        std::tm tm{};
+        gmtime_r(&secs, &tm);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return std::string(buf);
+    };
+    t["free_until"] = iso(opening - std::chrono::hours(c.cfg.cancel_notice_hours));
+    t["possible_until"] = iso(opening);
+    t["fee_after_free_fen"] = day_price(n.price, b.mode, b.hours.value_or(0));
+    return t;
+}
+
 const repo::class_row* class_of(const repo::nursery_row& n, const std::string& class_id) {
     auto it =
         std::find_if(n.classes.begin(), n.classes.end(), [&](const auto& k) { return k.id == class_id; });
@@ -265,8 +289,9 @@ awaitable<response> book_claimed(context& c,
                     out == outcome::confirmed ? "nursery.booking_confirmed" : "nursery.waitlisted",
                     row);
             auto stored = repo::find_booking(tx, row.id);
-            res = http::json_text_response(out == outcome::confirmed ? 201 : 202,
-                                           json::serialize(booking_json(*stored)));
+            auto answer = booking_json(*stored);
+            answer["cancellation"] = cancellation_terms(c, *n, *stored);
+            res = http::json_text_response(out == outcome::confirmed ? 201 : 202, json::serialize(answer));
         } else if (out == outcome::child_busy) {
             res = problem(req, core::errc::conflict, "the child already has a place on one of these days");
         } else {
@@ -349,6 +374,9 @@ awaitable<response> get_booking(context& c, request& req) {
             return std::nullopt;
         }
         auto o = booking_json(*b);
+        if (auto n = repo::find_nursery(tx, b->nursery_id); n && b->status != "cancelled") {
+            o["cancellation"] = cancellation_terms(c, *n, *b);
+        }
         if (b->status == "waitlisted") {
             o["waitlist_position"] = repo::waitlist_position(tx, *b);
         }

@@ -5,6 +5,7 @@
 #include "nursery/src/logic.hpp"
 #include "support/roles_table.hpp"
 
+#include <carematch/core/checks.hpp>
 #include <carematch/nursery/app.hpp>
 #include <carematch/providers/app.hpp>
 #include <carematch/redis/client.hpp>
@@ -685,6 +686,12 @@ TEST_F(nursery_fixture, attendance_checks_the_pickup_person_and_notice_sets_the_
     const auto opening =
         std::chrono::system_clock::time_point(core::calendar().day(clock.now()) + std::chrono::days(2)) +
         std::chrono::minutes(7 * 60 + 30) - std::chrono::hours(8);
+    // The booking's answer said so: free until 24 h before opening, one day's price until it opens.
+    const auto& terms = b2.body.at("cancellation");
+    EXPECT_EQ(core::parse_timestamp(std::string(terms.at("free_until").as_string())),
+              opening - std::chrono::hours(24));
+    EXPECT_EQ(core::parse_timestamp(std::string(terms.at("possible_until").as_string())), opening);
+    EXPECT_EQ(terms.at("fee_after_free_fen").as_int64(), 12000);
     clock.advance(opening - std::chrono::hours(12) - clock.now());
     auto late = cancel(id_of(b2));
     ASSERT_EQ(late.status, 200) << late.raw.body;
