@@ -22,8 +22,9 @@ struct place_body {
     std::optional<std::string> start;  // ISO 8601 with offset; both absent: as soon as possible
     std::optional<std::string> end;
     std::optional<std::string> notes;
+    std::optional<std::string> reason;  // staff ordering for an elder: why (a phone call, a visit)
 };
-BOOST_DESCRIBE_STRUCT(place_body, (), (recipient_id, kind, sub_type, start, end, notes))
+BOOST_DESCRIBE_STRUCT(place_body, (), (recipient_id, kind, sub_type, start, end, notes, reason))
 
 struct cancel_body {
     std::optional<std::string> reason;

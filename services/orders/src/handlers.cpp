@@ -130,8 +130,13 @@ awaitable<priced> price_for(context& c,
         p.failure = invalid("recipient_id", "no such recipient of yours");
         co_return p;
     }
-    // Another family's recipient is answered exactly like a missing one.
-    if (!rec->contains("family_id") || rec->at("family_id").as_string() != who.id) {
+    // Another family's recipient is answered exactly like a missing one. Staff order for the elders of their
+    // communities (an elder without a smartphone calls the community).
+    const bool theirs =
+        who.is(auth::role::staff)
+            ? rec->contains("community_id") && who.covers(rec->at("community_id").to_number<std::int64_t>())
+            : rec->contains("family_id") && rec->at("family_id").as_string() == who.id;
+    if (!theirs) {
         p.failure = invalid("recipient_id", "no such recipient of yours");
         co_return p;
     }
@@ -250,7 +255,7 @@ awaitable<response> post_quote(context& c, request& req) {
 }
 
 awaitable<response> place_order(context& c, request& req) {
-    auto authorized = auth::authorize(req, c.verifier, {auth::role::family});
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::family, auth::role::staff});
     if (!authorized) {
         co_return auth::deny(authorized.error(), req.request_id);
     }
@@ -270,6 +275,13 @@ awaitable<response> place_order(context& c, request& req) {
                                      "give both start and end, or neither (as soon as possible)"));
         } else if (body->notes && !core::plain_text(*body->notes, 500)) {
             answer = problem(req, invalid("notes", "text of at most 500 characters, no control characters"));
+        } else if (who.is(auth::role::staff) != body->reason.has_value() ||
+                   (body->reason && (body->reason->empty() || !core::plain_text(*body->reason, 200)))) {
+            answer = problem(
+                req,
+                invalid("reason",
+                        who.is(auth::role::staff) ? "staff ordering for an elder say why, 1 to 200 characters"
+                                                  : "only staff ordering for an elder give a reason"));
         } else {
             p = co_await price_for(c, who, body->recipient_id, body->kind, body->sub_type, "order");
             if (p->failure) {
@@ -281,7 +293,9 @@ awaitable<response> place_order(context& c, request& req) {
         if (!answer) {
             repo::order_row row;
             row.id = core::new_uuid();
-            row.family_id = who.id;
+            // The order is the family's, also when staff placed it for the elder.
+            row.family_id =
+                who.is(auth::role::staff) ? std::string(p->recipient.at("family_id").as_string()) : who.id;
             row.recipient_id = body->recipient_id;
             row.community_id = p->recipient.at("community_id").as_int64();
             row.kind = body->kind;
@@ -310,7 +324,14 @@ awaitable<response> place_order(context& c, request& req) {
                                 "the window must be ISO 8601 times, start at least " + std::to_string(lead) +
                                     " minutes from now, end after start, within 24 hours"));
                 } else {
-                    repo::add_history(tx, stored->id, std::nullopt, "created", who.id, "family", "");
+                    // Who placed it, for the family to see in the history.
+                    repo::add_history(tx,
+                                      stored->id,
+                                      std::nullopt,
+                                      "created",
+                                      who.id,
+                                      role_name(who),
+                                      body->reason.value_or(""));
                     json::object event{{"order_id", stored->id},
                                        {"recipient_id", stored->recipient_id},
                                        {"community_id", stored->community_id},

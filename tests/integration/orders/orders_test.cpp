@@ -308,6 +308,46 @@ TEST_F(orders_fixture, odd_windows_texts_keys_and_query_integers_are_refused_and
     EXPECT_EQ(call("GET", "/v1/orders?community_id=110101001", std::nullopt, token).status, 200);
 }
 
+// An elder without a smartphone orders by phone through community staff: staff of the elder's community place
+// the order with a reason; the order is the family's, and the family sees who placed it.
+TEST_F(orders_fixture, staff_order_for_an_elder_of_their_community_with_a_reason) {
+    auto [family, rid] = family_with_elder("13700000601", elder());
+    core::system_clock sys;
+    auto staff_of = [&](std::int64_t community) {
+        auth::caller staff;
+        staff.id = core::new_uuid();
+        staff.role = auth::role::staff;
+        staff.communities = {community};
+        return auth::token_issuer(key, {}, sys).issue(staff);
+    };
+    auto order_as = [&](const std::string& token, std::optional<std::string> reason) {
+        json::object body{{"recipient_id", rid}, {"kind", "bath"}, {"sub_type", "home_bath"}};
+        if (reason) {
+            body["reason"] = *reason;
+        }
+        http::outgoing o;
+        o.method = "POST";
+        o.target = "/v1/orders";
+        o.headers = {{"Content-Type", "application/json"},
+                     {"Authorization", "Bearer " + token},
+                     {"Idempotency-Key", core::new_uuid()}};
+        o.body = json::serialize(body);
+        return *test::run_coro(client_io, client.send("127.0.0.1", server->port(), o));
+    };
+    EXPECT_EQ(order_as(staff_of(110101001), std::nullopt).status, 422);             // staff say why
+    EXPECT_EQ(order_as(staff_of(110101002), std::string("电话下单")).status, 422);  // not their elder
+    EXPECT_EQ(order_as(family.access, std::string("电话下单")).status, 422);        // families need no reason
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM orders"), 0);
+    auto placed = order_as(staff_of(110101001), std::string("老人来电，要求明天上午助浴"));
+    ASSERT_EQ(placed.status, 201) << placed.body;
+    const std::string id(json::parse(placed.body).at("id").as_string());
+    auto seen = call("GET", "/v1/orders/" + id, std::nullopt, family.access);
+    ASSERT_EQ(seen.status, 200);  // the family's order
+    const auto& created = seen.body.at("history").as_array()[0];
+    EXPECT_EQ(created.at("actor_role").as_string(), "staff");
+    EXPECT_EQ(created.at("reason").as_string(), "老人来电，要求明天上午助浴");
+}
+
 TEST_F(orders_fixture, the_lifecycle_refuses_illegal_moves_and_stale_actors) {
     auto [s, rid] = family_with_elder("13700000501", elder());
     auto placed = place(s, rid, "k1");
