@@ -466,6 +466,16 @@ awaitable<response> get_order(context& c, request& req) {
     if (!found) {
         co_return problem(req, core::errc::not_found);
     }
+    // The assigned worker sees the elder's health notes while the job is theirs, when the family consented to
+    // share them with the provider; identity audits the read under this order.
+    const std::string status(found->at("status").as_string());
+    if (authorized->is(auth::role::worker) &&
+        (status == "assigned" || status == "en_route" || status == "in_service")) {
+        auto rec =
+            co_await fetch_recipient(c, std::string(found->at("recipient_id").as_string()), "order:" + id);
+        const auto* notes = rec ? rec->if_contains("health_notes") : nullptr;
+        (*found)["health_notes"] = notes != nullptr ? *notes : json::value(nullptr);
+    }
     co_return http::json_text_response(200, json::serialize(*found));
 }
 

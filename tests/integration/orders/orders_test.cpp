@@ -386,6 +386,20 @@ TEST_F(orders_fixture, the_lifecycle_refuses_illegal_moves_and_stale_actors) {
     auto seen = call("GET", "/v1/orders/" + id, std::nullopt, worker.access);
     ASSERT_EQ(seen.status, 200);
     EXPECT_FALSE(seen.body.as_object().contains("service_code"));
+    // Health notes reach the assigned worker only with the family's consent to share them, and each read is
+    // audited under the order.
+    EXPECT_TRUE(seen.body.at("health_notes").is_null());
+    ASSERT_EQ(call("POST",
+                   "/v1/recipients/" + rid + "/consents",
+                   json::object{{"purpose", "share_health_with_provider"}, {"text_version", "v1"}},
+                   s.access)
+                  .status,
+              201);
+    auto shared = call("GET", "/v1/orders/" + id, std::nullopt, worker.access);
+    EXPECT_EQ(shared.body.at("health_notes").as_string(), "type 2 diabetes; insulin at 8:00");
+    EXPECT_GE(scalar("SELECT count(*) FROM audit_log WHERE purpose = 'order:" + id +
+                     "' AND action = 'read_sensitive'"),
+              1);
     EXPECT_EQ(seen.body.at("address").as_string(), "安定门东大街 12 号 3 单元 401");
     const json::object at_the_door{{"lat", 39.9490}, {"lon", 116.4130}};  // about 20 m from the address
     EXPECT_EQ(call("POST", "/v1/orders/" + id + "/check-in", at_the_door, worker.access).status,
