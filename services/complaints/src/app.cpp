@@ -11,6 +11,7 @@
 #include <carematch/db/pool.hpp>
 #include <carematch/events/consumer.hpp>
 #include <carematch/http/json.hpp>
+#include <carematch/runtime/served.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -109,22 +110,9 @@ void publish(pqxx::work& tx, const context& c, const char* type, const json::obj
 
 void on_event(context& c, pqxx::work& tx, const events::event& e) {
     if (e.type == "order.completed") {
-        auto v = json::parse(e.payload);
-        const auto& p = v.as_object();
-        const auto family = text_or_null(p, "family_id");
-        if (!family) {
-            return;
+        if (auto s = runtime::served::from_order_completed(e.payload, e.occurred_at)) {
+            runtime::served::add(tx, *s);
         }
-        store::served s;
-        s.order_id = std::string(p.at("order_id").as_string());
-        s.family_id = *family;
-        s.recipient_id = text_or_null(p, "recipient_id");
-        s.worker_id = text_or_null(p, "worker_id");
-        s.org_id = text_or_null(p, "org_id");
-        s.kind = std::string(p.at("kind").as_string());
-        s.community_id = p.at("community_id").to_number<std::int64_t>();
-        s.completed_at = text_or_null(p, "at").value_or(e.occurred_at);
-        store::add_served(tx, s);
     } else if (e.type == "rating.bad") {
         // A bad review: a rectification ticket with its own deadline and a required return visit.
         auto v = json::parse(e.payload);

@@ -11,6 +11,7 @@
 #include <carematch/db/pool.hpp>
 #include <carematch/http/json.hpp>
 #include <carematch/runtime/idempotency.hpp>
+#include <carematch/runtime/served.hpp>
 
 #include <boost/json.hpp>
 
@@ -187,12 +188,12 @@ awaitable<response> file(context& c, request& req) {
                 t.severity = *severity;
                 t.text = *text;
                 const auto* order_v = parsed->if_contains("order_id");
-                std::optional<store::served> s;
+                std::optional<runtime::served::service> s;
                 if (order_v) {
                     if (!order_v->is_string() || !core::is_uuid(order_v->as_string())) {
                         return problem(req, invalid("order_id", "an order id"));
                     }
-                    s = store::find_served(tx, std::string(order_v->as_string()));
+                    s = runtime::served::find(tx, std::string(order_v->as_string()));
                 }
                 if (caller.is(auth::role::family)) {
                     // Only what the family was served (the read model from order.completed).

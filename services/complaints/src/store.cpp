@@ -61,41 +61,6 @@ ticket read(const pqxx::row& r) {
 
 }  // namespace
 
-void add_served(pqxx::work& tx, const served& s) {
-    tx.exec_params(
-        "INSERT INTO served (order_id, family_id, recipient_id, worker_id, org_id, kind, community_id,"
-        " completed_at) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::uuid, $6, $7, $8::timestamptz)"
-        " ON CONFLICT (order_id) DO NOTHING",
-        s.order_id,
-        s.family_id,
-        s.recipient_id,
-        s.worker_id,
-        s.org_id,
-        s.kind,
-        s.community_id,
-        s.completed_at);
-}
-
-std::optional<served> find_served(pqxx::work& tx, const std::string& order_id) {
-    auto r = tx.exec_params(
-        "SELECT order_id::text, family_id::text, recipient_id::text, worker_id::text, org_id::text, kind,"
-        " community_id, " CM_ISO("completed_at") " FROM served WHERE order_id = $1::uuid",
-        order_id);
-    if (r.empty()) {
-        return std::nullopt;
-    }
-    served s;
-    s.order_id = r[0][0].as<std::string>();
-    s.family_id = r[0][1].as<std::string>();
-    s.recipient_id = opt<std::string>(r[0][2]);
-    s.worker_id = opt<std::string>(r[0][3]);
-    s.org_id = opt<std::string>(r[0][4]);
-    s.kind = r[0][5].as<std::string>();
-    s.community_id = r[0][6].as<std::int64_t>();
-    s.completed_at = r[0][7].as<std::string>();
-    return s;
-}
-
 bool insert(pqxx::work& tx, const ticket& t) {
     return !tx.exec_params(
                   "INSERT INTO tickets (id, source, order_id, review_id, family_id, org_id, worker_id, "

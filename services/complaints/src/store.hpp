@@ -10,18 +10,7 @@
 
 namespace carematch::complaints::store {
 
-struct served {
-    std::string order_id;
-    std::string family_id;
-    std::optional<std::string> recipient_id;
-    std::optional<std::string> worker_id;
-    std::optional<std::string> org_id;
-    std::string kind;
-    std::int64_t community_id = 0;
-    std::string completed_at;
-};
-void add_served(pqxx::work& tx, const served& s);
-std::optional<served> find_served(pqxx::work& tx, const std::string& order_id);
+// What a family was served: runtime::served (the `served` table of this schema).
 
 struct ticket {
     std::string id;

@@ -6,6 +6,7 @@
 #include <carematch/db/migrate.hpp>
 #include <carematch/events/consumer.hpp>
 #include <carematch/http/json.hpp>
+#include <carematch/runtime/served.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -52,7 +53,7 @@ void on_order_event(pqxx::work& tx, const events::event& e) {
     if (e.type == "nursery.attended") {
         auto v = json::parse(e.payload);
         const auto& p = v.as_object();
-        store::served s;
+        runtime::served::service s;
         s.order_id = std::string(p.at("booking_id").as_string());
         s.source = "booking";
         s.family_id = std::string(p.at("family_id").as_string());
@@ -61,29 +62,16 @@ void on_order_event(pqxx::work& tx, const events::event& e) {
         s.kind = "nursery";
         s.community_id = p.at("community_id").to_number<std::int64_t>();
         s.completed_at = e.occurred_at;
-        store::add_served(tx, s);  // the first attended day; later ones change nothing
+        runtime::served::add(tx, s);  // the first attended day; later ones change nothing
         return;
     }
-    if (e.type != "order.completed") {
-        return;
+    if (e.type == "order.completed") {
+        if (auto s = runtime::served::from_order_completed(e.payload, e.occurred_at)) {
+            runtime::served::add(tx, *s);
+        } else {
+            core::log::warn("ratings: order.completed without its family; not ratable", {{"event_id", e.id}});
+        }
     }
-    auto v = json::parse(e.payload);
-    const auto& p = v.as_object();
-    const auto family = text_or_null(p, "family_id");
-    if (!family) {
-        core::log::warn("ratings: order.completed without its family; not ratable", {{"event_id", e.id}});
-        return;
-    }
-    store::served s;
-    s.order_id = std::string(p.at("order_id").as_string());
-    s.family_id = *family;
-    s.recipient_id = text_or_null(p, "recipient_id");
-    s.worker_id = text_or_null(p, "worker_id");
-    s.org_id = text_or_null(p, "org_id");
-    s.kind = std::string(p.at("kind").as_string());
-    s.community_id = p.at("community_id").to_number<std::int64_t>();
-    s.completed_at = text_or_null(p, "at").value_or(e.occurred_at);
-    store::add_served(tx, s);
 }
 
 }  // namespace

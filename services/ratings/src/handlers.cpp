@@ -10,6 +10,7 @@
 #include <carematch/db/pool.hpp>
 #include <carematch/http/json.hpp>
 #include <carematch/runtime/idempotency.hpp>
+#include <carematch/runtime/served.hpp>
 
 #include <boost/json.hpp>
 
@@ -331,9 +332,9 @@ awaitable<response> rate(context& c, request& req) {
                 r = problem(req, parsed.error());
             } else {
                 const auto* order_v = parsed->if_contains("order_id");
-                std::optional<store::served> s;
+                std::optional<runtime::served::service> s;
                 if (order_v && order_v->is_string() && core::is_uuid(order_v->as_string())) {
-                    s = store::find_served(tx, std::string(order_v->as_string()));
+                    s = runtime::served::find(tx, std::string(order_v->as_string()));
                 }
                 const auto failure = check_body(*parsed, s ? s->kind : std::string(), true);
                 if (failure) {
