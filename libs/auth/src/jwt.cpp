@@ -293,6 +293,7 @@ core::result<caller> token_verifier::verify(std::string_view token, token_type e
     c.role = *r;
     c.org = str("org");
     c.token_id = str("jti");
+    c.expires_at = static_cast<std::int64_t>(*exp);
     if (c.id.empty()) {
         return deny;
     }

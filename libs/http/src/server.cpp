@@ -1,6 +1,7 @@
 // Beast-based HTTP server: accept loop, per-connection coroutine, limits, shutdown.
 #include <carematch/core/log.hpp>
 #include <carematch/http/server.hpp>
+#include <carematch/http/websocket.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,10 +15,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -27,18 +30,143 @@ namespace carematch::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace bws = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+using strand_type = asio::strand<asio::io_context::executor_type>;
+
+// An upgraded connection: the Beast stream, a bounded send queue drained by one writer, and closing.
+class ws_session final : public websocket, public std::enable_shared_from_this<ws_session> {
+  public:
+    ws_session(beast::tcp_stream&& s, strand_type strand, const websocket_upgrade& u)
+        : ws(std::move(s)), strand_(std::move(strand)), limit_(u.send_queue), hard_close_(strand_) {}
+
+    bws::stream<beast::tcp_stream> ws;
+
+    asio::awaitable<std::optional<std::string>> read() override {
+        auto [ec, n] = co_await ws.async_read(in_, tuple_awaitable);
+        (void)n;
+        if (ec) {
+            open_ = false;
+            co_return std::nullopt;
+        }
+        std::string text = beast::buffers_to_string(in_.data());
+        in_.consume(in_.size());
+        co_return text;
+    }
+
+    bool send(std::string text) override {
+        if (!open_) {
+            return false;
+        }
+        // The queue's size is known only on the strand; a full queue closes the socket there.
+        asio::post(strand_, [self = shared_from_this(), t = std::move(text)]() mutable {
+            self->enqueue(std::move(t));
+        });
+        return true;
+    }
+
+    void close(std::uint16_t code, std::string reason) override {
+        asio::post(strand_, [self = shared_from_this(), code, r = std::move(reason)]() mutable {
+            self->begin_close(code, std::move(r));
+        });
+    }
+
+    bool is_open() const noexcept override { return open_; }
+
+  private:
+    void enqueue(std::string text) {
+        if (closing_) {
+            return;
+        }
+        if (queue_.size() >= limit_) {
+            begin_close(1013, "client too slow; reconnect");
+            return;
+        }
+        queue_.push_back(std::move(text));
+        if (!writing_) {
+            writing_ = true;
+            asio::co_spawn(strand_, write_loop(shared_from_this()), asio::detached);
+        }
+    }
+
+    static asio::awaitable<void> write_loop(std::shared_ptr<ws_session> self) {
+        while (!self->queue_.empty() && !self->closing_) {
+            self->ws.text(true);
+            auto [ec, n] = co_await self->ws.async_write(asio::buffer(self->queue_.front()), tuple_awaitable);
+            (void)n;
+            self->queue_.pop_front();
+            if (ec) {
+                self->open_ = false;
+                self->queue_.clear();
+                break;
+            }
+        }
+        self->writing_ = false;
+        if (self->closing_) {
+            co_await self->finish_close();
+        }
+    }
+
+    void begin_close(std::uint16_t code, std::string reason) {
+        if (closing_) {
+            return;
+        }
+        closing_ = true;
+        open_ = false;
+        // The frame being written stays until its write completes; the rest is dropped.
+        queue_.erase(writing_ && !queue_.empty() ? queue_.begin() + 1 : queue_.begin(), queue_.end());
+        reason_ = bws::close_reason(static_cast<bws::close_code>(code), reason);
+        // A peer that reads nothing (its window full, a write pending for ever) gets its connection cut.
+        hard_close_.expires_after(std::chrono::seconds(5));
+        hard_close_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            if (!ec) {
+                boost::system::error_code ignored;
+                self->ws.next_layer().socket().close(ignored);
+            }
+        });
+        if (!writing_) {
+            asio::co_spawn(
+                strand_,
+                [self = shared_from_this()]() -> asio::awaitable<void> { co_await self->finish_close(); },
+                asio::detached);
+        }
+    }
+
+    asio::awaitable<void> finish_close() {
+        if (close_sent_) {
+            co_return;
+        }
+        close_sent_ = true;
+        if (ws.is_open()) {
+            auto [ec] = co_await ws.async_close(reason_, tuple_awaitable);
+            (void)ec;
+        }
+        hard_close_.cancel();
+    }
+
+    strand_type strand_;
+    std::size_t limit_;
+    beast::flat_buffer in_;
+    std::deque<std::string> queue_;  // on the strand
+    bool writing_ = false;           // on the strand
+    bool closing_ = false;           // on the strand
+    bool close_sent_ = false;        // on the strand
+    bws::close_reason reason_;
+    asio::steady_timer hard_close_;
+    std::atomic<bool> open_{true};
+};
 
 struct connection {
-    asio::strand<asio::io_context::executor_type> strand;
+    strand_type strand;
     beast::tcp_stream* stream = nullptr;  // valid while the session coroutine runs; touched only on strand
     bool idle = true;                     // waiting for the next request
     bool timed_out = false;               // the request deadline fired
     std::uint64_t generation = 0;         // which request a deadline belongs to
+    std::weak_ptr<ws_session> ws;         // set once upgraded
 };
 
 std::string lower(std::string_view s) {
@@ -87,7 +215,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
                 core::log::warn("accept failed", {{"error", ec.message()}});
                 continue;
             }
-            auto conn = std::make_shared<connection>(connection{strand, nullptr, true});
+            auto conn = std::make_shared<connection>(connection{strand, nullptr, true, false, 0, {}});
             {
                 std::lock_guard lock(mutex);
                 connections.push_back(conn);
@@ -217,6 +345,14 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
             unsigned version = breq.version();
 
             response res = co_await root(req);
+            if (res.upgrade) {
+                if (bws::is_upgrade(breq) && !stopping) {
+                    co_await run_websocket(std::move(stream), breq, *res.upgrade, conn);
+                    co_return;
+                }
+                res = problem_response(426, "this endpoint speaks WebSocket only: send an upgrade request");
+                res.set_header("Upgrade", "websocket");
+            }
             keep_alive = keep_alive && !stopping;
             auto msg = to_beast(std::move(res), version, keep_alive);
             stream.expires_after(settings.request_timeout);
@@ -231,10 +367,51 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         co_return;
     }
 
+    // Runs an upgraded connection: the handshake, then the upgrade's coroutine; the socket is closed after
+    // it.
+    asio::awaitable<void> run_websocket(beast::tcp_stream&& stream,
+                                        bhttp::request<bhttp::string_body>& breq,
+                                        const websocket_upgrade& u,
+                                        std::shared_ptr<connection> conn) {
+        stream.expires_never();  // the WebSocket's own timeouts take over
+        auto s = std::make_shared<ws_session>(std::move(stream), conn->strand, u);
+        conn->stream = &s->ws.next_layer();
+        conn->ws = s;
+        conn->idle = false;
+        bws::stream_base::timeout t{};
+        t.handshake_timeout = std::chrono::seconds(10);
+        t.idle_timeout = 2 * u.ping_interval;  // a ping after half of it; closed when nothing came back
+        t.keep_alive_pings = true;
+        s->ws.set_option(t);
+        s->ws.read_message_max(u.message_limit);
+        s->ws.set_option(bws::stream_base::decorator([proto = u.subprotocol](bws::response_type& r) {
+            r.set(bhttp::field::server, "carematch");
+            if (!proto.empty()) {
+                r.set(bhttp::field::sec_websocket_protocol, proto);
+            }
+        }));
+        auto [ec] = co_await s->ws.async_accept(breq, tuple_awaitable);
+        if (ec) {
+            co_return;
+        }
+        try {
+            co_await u.run(s);
+        } catch (const std::exception& e) {
+            core::log::error("websocket handler failed", {{"error", e.what()}});
+        }
+        if (s->is_open()) {
+            s->close(1000, "");
+        }
+    }
+
     void close_idle(bool all) {
         std::lock_guard lock(mutex);
         for (const auto& c : connections) {
             asio::post(c->strand, [c, all] {
+                if (auto ws = c->ws.lock(); ws && !all) {
+                    ws->close(1001, "server shutting down");
+                    return;
+                }
                 if (c->stream != nullptr && (all || c->idle)) {
                     c->stream->cancel();
                     boost::system::error_code ignored;
@@ -244,6 +421,22 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         }
     }
 };
+
+bool is_websocket_request(const request& req) {
+    auto contains = [](std::string_view h, std::string_view token) {
+        return lower(h).find(token) != std::string::npos;
+    };
+    auto up = req.header("upgrade");
+    auto conn = req.header("connection");
+    return req.method == "GET" && up && contains(*up, "websocket") && conn && contains(*conn, "upgrade");
+}
+
+response upgrade_response(websocket_upgrade u) {
+    response r;
+    r.status = 101;
+    r.upgrade = std::make_shared<websocket_upgrade>(std::move(u));
+    return r;
+}
 
 server::server(asio::io_context& io, core::http_settings settings, handler root)
     : impl_(std::make_shared<impl>(io, std::move(settings), std::move(root))) {}

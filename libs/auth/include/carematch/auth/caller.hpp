@@ -26,6 +26,7 @@ struct caller {
     std::string org;                        // provider organisation, for provider and worker
     std::vector<std::int64_t> communities;  // staff scope
     std::string token_id;                   // jti
+    std::int64_t expires_at = 0;            // exp: seconds since the epoch
 
     bool is(auth::role r) const noexcept { return role == r; }
     bool any_of(std::initializer_list<auth::role> roles) const noexcept;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,10 +41,15 @@ struct request {
     std::optional<std::string> query_param(std::string_view name) const;
 };
 
+struct websocket_upgrade;
+
 struct response {
     int status = 200;
     header_list headers;
     std::string body;
+    /// Set by a handler that upgrades the request to a WebSocket (see websocket.hpp); the server then answers
+    /// 101 and runs it, or 426 when the request did not ask for an upgrade.
+    std::shared_ptr<websocket_upgrade> upgrade;
 
     /// Replaces any header of that name.
     void set_header(std::string_view name, std::string value);
@@ -96,8 +102,8 @@ inline response problem_response(const request& req,
 response problem_response(int status, std::string detail, std::string field = {});
 
 /// An application/json response with an already serialised body. Numbers Boost.JSON wrote with an exponent
-/// (3.99489E1) are rewritten as plain decimals (39.9489; 4E0 as 4.0) when their magnitude is ordinary (1e-6 to
-/// 1e15).
+/// (3.99489E1) are rewritten as plain decimals (39.9489; 4E0 as 4.0) when their magnitude is ordinary (1e-6
+/// to 1e15).
 response json_text_response(int status, std::string body);
 
 /// The rewriting json_text_response does: `json` with ordinary numbers in plain decimal form, shortest
