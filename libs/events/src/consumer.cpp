@@ -41,6 +41,7 @@ struct consumer::impl {
     std::string schema;
     consumer_settings s;
     handler h;
+    async_handler ah;  // instead of h: an effect outside PostgreSQL
     std::atomic<bool> stopping{false};
     bool groups_ready = false;
     std::chrono::steady_clock::time_point next_claim{};
@@ -84,6 +85,11 @@ struct consumer::impl {
                                   " ON CONFLICT (event_id) DO NOTHING";
         std::string error;
         try {
+            if (ah) {
+                co_await ah(e);
+                ++handled;
+                co_return outcome::handled;
+            }
             const bool fresh = co_await pool.transact([&](pqxx::work& tx) {
                 if (tx.exec_params(claim, e.id, e.stream, e.type).affected_rows() == 0) {
                     return false;
@@ -173,6 +179,17 @@ consumer::consumer(asio::io_context& io,
                    handler h)
     : impl_(std::make_shared<impl>(
           io, pool, std::move(redis), std::move(schema), std::move(settings), std::move(h))) {}
+
+consumer::consumer(asio::io_context& io,
+                   db::pool& pool,
+                   core::redis_settings redis,
+                   std::string schema,
+                   consumer_settings settings,
+                   async_handler h)
+    : impl_(std::make_shared<impl>(
+          io, pool, std::move(redis), std::move(schema), std::move(settings), handler{})) {
+    impl_->ah = std::move(h);
+}
 
 consumer::~consumer() = default;
 

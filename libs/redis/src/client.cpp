@@ -428,7 +428,8 @@ asio::awaitable<core::result<reply>> client::command(std::vector<std::string> ar
 
 struct subscriber::inbox_state {
     std::deque<message> queued;
-    completion reader;  // at most one next() waiting
+    completion reader;     // at most one next() waiting
+    bool stopped = false;  // next() answers at once with an empty message
 };
 
 subscriber::subscriber(asio::io_context& io, core::redis_settings where, client_settings s)
@@ -492,7 +493,12 @@ asio::awaitable<message> subscriber::next() {
         [](auto handler, std::shared_ptr<client::impl> i, std::shared_ptr<inbox_state> box) {
             auto done = client::impl::make_completion(std::move(handler));
             asio::post(i->strand, [box, done = std::move(done)]() mutable {
-                if (!box->queued.empty()) {
+                if (box->stopped) {
+                    reply rp;
+                    rp.type = reply::kind::array;
+                    rp.elements.resize(2);
+                    done({}, std::move(rp));
+                } else if (!box->queued.empty()) {
                     message m = std::move(box->queued.front());
                     box->queued.pop_front();
                     reply rp;
@@ -511,6 +517,21 @@ asio::awaitable<message> subscriber::next() {
         box);
     (void)ec;
     co_return message{std::move(r.elements.at(0).str), std::move(r.elements.at(1).str)};
+}
+
+void subscriber::stop() {
+    auto i = conn_->impl_;
+    asio::post(i->strand, [box = inbox_] {
+        box->stopped = true;
+        if (box->reader) {
+            auto r = std::move(box->reader);
+            box->reader = nullptr;
+            reply rp;
+            rp.type = reply::kind::array;
+            rp.elements.resize(2);
+            r({}, std::move(rp));
+        }
+    });
 }
 
 }  // namespace carematch::redis

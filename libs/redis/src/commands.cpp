@@ -116,6 +116,21 @@ asio::awaitable<core::result<bool>> xadd_with_id(
     co_return core::result<bool>(in_place_value, true);
 }
 
+asio::awaitable<core::result<std::vector<stream_entry>>> xrange(
+    client& c, std::string stream, std::string start, std::string end, std::size_t count) {
+    std::vector<std::string> args{
+        "XRANGE", std::move(stream), std::move(start), std::move(end), "COUNT", std::to_string(count)};
+    auto r = checked(co_await c.command(std::move(args)));
+    if (!r) {
+        co_return r.error();
+    }
+    std::vector<stream_entry> out;
+    for (const auto& e : r->elements) {
+        out.push_back(parse_entry(e));
+    }
+    co_return out;
+}
+
 asio::awaitable<core::result<void>> ensure_group(client& c,
                                                  std::string stream,
                                                  std::string group,

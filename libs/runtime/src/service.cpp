@@ -45,6 +45,12 @@ std::unique_ptr<events::consumer> deps::make_consumer(events::consumer_settings 
         io, pool, service_settings.redis, schema, std::move(settings), std::move(h));
 }
 
+std::unique_ptr<events::consumer> deps::make_consumer(events::consumer_settings settings,
+                                                      events::async_handler h) {
+    return std::make_unique<events::consumer>(
+        io, pool, service_settings.redis, schema, std::move(settings), std::move(h));
+}
+
 service::service(std::string name, std::unique_ptr<deps> d, const std::vector<db::migration>& migrations)
     : name_(std::move(name)), deps_(std::move(d)), migrations_(migrations) {
     std::function<asio::awaitable<void>()> relay = [this]() -> asio::awaitable<void> {
@@ -181,6 +187,7 @@ void service::stop() {
     for (auto& c : consumers_) {
         c->stop();
     }
+    on_stop();
 }
 
 db::pool& service::pool() {

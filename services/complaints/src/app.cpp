@@ -11,6 +11,7 @@
 #include <carematch/db/pool.hpp>
 #include <carematch/events/consumer.hpp>
 #include <carematch/http/json.hpp>
+#include <carematch/runtime/regions.hpp>
 #include <carematch/runtime/served.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -166,12 +167,7 @@ app::~app() = default;
 
 void app::on_start() {
     auto& c = ctx();
-    const auto regions = http::read_json_array_file("complaints.regions_file", c.cfg.regions_file);
-    for (const auto& v : regions) {
-        if (v.is_object() && v.as_object().contains("level") && v.at("level") == "street") {
-            c.streets.push_back(v.at("id").to_number<std::int64_t>());
-        }
-    }
+    c.streets = runtime::read_streets("complaints.regions_file", c.cfg.regions_file);
     std::ifstream in(c.cfg.calendar_file);
     std::stringstream text;
     text << in.rdbuf();
@@ -199,7 +195,7 @@ void app::on_start() {
     events::consumer_settings s;
     s.group = c.cfg.consumer_group;
     for (auto street : c.streets) {
-        s.streams.push_back(context::orders_stream(street));
+        s.streams.push_back(runtime::orders_stream(street));
     }
     s.streams.push_back(c.cfg.ratings_stream);
     events::handler h = [&c](pqxx::work& tx, const events::event& e) { on_event(c, tx, e); };

@@ -33,10 +33,6 @@ struct context : runtime::deps {
     /// When a severity's sign-for and resolve clocks end, for a ticket filed at `at`.
     std::pair<core::clock::time_point, core::clock::time_point> dues(const std::string& severity,
                                                                      core::clock::time_point at) const;
-
-    static std::string orders_stream(std::int64_t street) {
-        return "carematch:{region:" + std::to_string(street) + "}:orders";
-    }
 };
 
 }  // namespace carematch::complaints

@@ -11,6 +11,7 @@
 #include <carematch/events/consumer.hpp>
 #include <carematch/http/json.hpp>
 #include <carematch/observability/metrics.hpp>
+#include <carematch/runtime/regions.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -142,6 +143,9 @@ void on_order_event(context& c, pqxx::work& tx, const events::event& e) {
         o.community_id = p.at("community_id").to_number<std::int64_t>();
         o.street = o.community_id / 1000;
         o.recipient_id = std::string(p.at("recipient_id").as_string());
+        if (const auto* f = p.if_contains("family_id"); f != nullptr && f->is_string()) {
+            o.family_id = std::string(f->as_string());
+        }
         o.kind = std::string(p.at("kind").as_string());
         o.sub_type = std::string(p.at("sub_type").as_string());
         if (const auto* l = p.if_contains("location"); l && l->is_object()) {
@@ -225,24 +229,12 @@ void app::on_start() {
     } catch (const std::exception& e) {
         throw core::config_error("matching.catalog_file", std::string("malformed catalog: ") + e.what());
     }
-    const auto regions = http::read_json_array_file("matching.regions_file", c.cfg.regions_file);
-    try {
-        for (const auto& v : regions) {
-            if (v.at("level").as_string() == "street") {
-                c.streets.push_back(v.at("id").to_number<std::int64_t>());
-            }
-        }
-    } catch (const std::exception& e) {
-        throw core::config_error("matching.regions_file", std::string("malformed region tree: ") + e.what());
-    }
-    if (c.streets.empty()) {
-        throw core::config_error("matching.regions_file", "names no street");
-    }
+    c.streets = runtime::read_streets("matching.regions_file", c.cfg.regions_file);
     events::consumer_settings s;
     s.group = c.cfg.consumer_group;
     s.consumer = c.owner;
     for (auto street : c.streets) {
-        s.streams.push_back(context::orders_stream(street));
+        s.streams.push_back(runtime::orders_stream(street));
     }
     s.streams.push_back(c.cfg.ratings_stream);
     events::handler h = [&c](pqxx::work& tx, const events::event& e) { on_order_event(c, tx, e); };

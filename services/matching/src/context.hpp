@@ -69,10 +69,6 @@ struct context : runtime::deps {
     const catalog_entry* find(const std::string& kind, const std::string& sub_type) const;
     std::chrono::seconds offer_expiry(const std::string& kind) const;
     std::chrono::minutes asap_deadline(const std::string& kind) const;
-
-    static std::string orders_stream(std::int64_t street) {
-        return "carematch:{region:" + std::to_string(street) + "}:orders";
-    }
     static std::string events_stream(std::int64_t street) {
         return "carematch:{region:" + std::to_string(street) + "}:matching";
     }

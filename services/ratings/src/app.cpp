@@ -6,6 +6,7 @@
 #include <carematch/db/migrate.hpp>
 #include <carematch/events/consumer.hpp>
 #include <carematch/http/json.hpp>
+#include <carematch/runtime/regions.hpp>
 #include <carematch/runtime/served.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -104,24 +105,12 @@ app::~app() = default;
 
 void app::on_start() {
     auto& c = ctx();
-    const auto regions = http::read_json_array_file("ratings.regions_file", c.cfg.regions_file);
-    try {
-        for (const auto& v : regions) {
-            if (v.at("level").as_string() == "street") {
-                c.streets.push_back(v.at("id").to_number<std::int64_t>());
-            }
-        }
-    } catch (const std::exception& e) {
-        throw core::config_error("ratings.regions_file", std::string("malformed region tree: ") + e.what());
-    }
-    if (c.streets.empty()) {
-        throw core::config_error("ratings.regions_file", "names no street");
-    }
+    c.streets = runtime::read_streets("ratings.regions_file", c.cfg.regions_file);
     events::consumer_settings s;
     s.group = c.cfg.consumer_group;
     for (auto street : c.streets) {
-        s.streams.push_back(context::orders_stream(street));
-        s.streams.push_back("carematch:{region:" + std::to_string(street) + "}:nursery");
+        s.streams.push_back(runtime::orders_stream(street));
+        s.streams.push_back(runtime::nursery_stream(street));
     }
     s.streams.push_back(c.cfg.complaints_stream);
     events::handler h = [](pqxx::work& tx, const events::event& e) { on_order_event(tx, e); };

@@ -15,10 +15,6 @@ struct context : runtime::deps {
 
     config cfg;
     std::vector<std::int64_t> streets;
-
-    static std::string orders_stream(std::int64_t street) {
-        return "carematch:{region:" + std::to_string(street) + "}:orders";
-    }
 };
 
 }  // namespace carematch::ratings

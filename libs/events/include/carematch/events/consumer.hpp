@@ -52,6 +52,11 @@ struct consumer_settings {
 /// inbox row commit together, or neither does. Throwing rolls both back; the event is delivered again later.
 using handler = std::function<void(pqxx::work& tx, const event& e)>;
 
+/// Handles one event whose effect lies outside PostgreSQL and is idempotent by the event's id, so that a
+/// repeat does no harm (e.g. a push keyed by the event id): no inbox row is written; a throw is counted and
+/// dead-lettered as with `handler`.
+using async_handler = std::function<boost::asio::awaitable<void>(const event& e)>;
+
 struct consumer_stats {
     std::uint64_t handled = 0;        // committed with their effect
     std::uint64_t duplicates = 0;     // already in the inbox: acknowledged, nothing done
@@ -69,6 +74,13 @@ class consumer {
              std::string schema,
              consumer_settings settings,
              handler h);
+    /// The same with an effect outside PostgreSQL (see async_handler); `schema` still keeps dead letters.
+    consumer(boost::asio::io_context& io,
+             db::pool& pool,
+             core::redis_settings redis,
+             std::string schema,
+             consumer_settings settings,
+             async_handler h);
     ~consumer();
     consumer(const consumer&) = delete;
     consumer& operator=(const consumer&) = delete;

@@ -81,8 +81,11 @@ class subscriber {
     /// Subscribes to `channel`; completes once Redis confirmed. errc::unavailable when unreachable.
     boost::asio::awaitable<core::result<void>> subscribe(std::string channel);
 
-    /// The next message, in arrival order.
+    /// The next message, in arrival order; an empty message (no channel) once stop() was called.
     boost::asio::awaitable<message> next();
+
+    /// Ends a waiting next() and every later one at once. Safe from any thread.
+    void stop();
 
   private:
     struct inbox_state;

@@ -30,6 +30,10 @@ boost::asio::awaitable<core::result<std::string>> xadd(client& c,
 boost::asio::awaitable<core::result<bool>> xadd_with_id(
     client& c, std::string stream, std::string id, field_list fields, std::size_t max_len = 0);
 
+/// XRANGE stream start end COUNT count: entries in id order ("(id" excludes id; "-" and "+" are the ends).
+boost::asio::awaitable<core::result<std::vector<stream_entry>>> xrange(
+    client& c, std::string stream, std::string start, std::string end, std::size_t count);
+
 /// XGROUP CREATE stream group start MKSTREAM; an existing group is not an error.
 boost::asio::awaitable<core::result<void>> ensure_group(client& c,
                                                         std::string stream,

@@ -42,6 +42,9 @@ struct deps {
 
     /// A consumer of other services' events into this service's inbox (hand it to service::add_consumer).
     std::unique_ptr<events::consumer> make_consumer(events::consumer_settings settings, events::handler h);
+    /// The same for an effect outside PostgreSQL, idempotent by event id (events::async_handler).
+    std::unique_ptr<events::consumer> make_consumer(events::consumer_settings settings,
+                                                    events::async_handler h);
 
     /// The local day at the clock's now: the one "today" of every service.
     std::chrono::sys_days today() const { return service_settings.local.day(clock.now()); }

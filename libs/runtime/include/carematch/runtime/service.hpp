@@ -79,6 +79,9 @@ class service {
     /// The service's own start-up, after the database, migrations and keys are in place.
     virtual void on_start() {}
 
+    /// The service's own part of stop(): wake what waits outside the runtime's tasks (e.g. a subscriber).
+    virtual void on_stop() {}
+
     /// The service's own gauges (called by add_gauges); `label` is `{service="<name>"}`.
     virtual void add_own_gauges(observability::metrics& /*m*/, const std::string& /*label*/) {}
 
