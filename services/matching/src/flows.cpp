@@ -144,7 +144,15 @@ boost::asio::awaitable<orders_reply> tell_orders(context& c,
 
 namespace {
 
-void publish(pqxx::work& tx, context& c, std::int64_t street, const char* type, const json::object& payload) {
+// Every offer event names the family whose order it is, so that it can be told live without a lookup.
+void publish(pqxx::work& tx, context& c, std::int64_t street, const char* type, json::object payload) {
+    if (const auto* order = payload.if_contains("order_id"); order != nullptr && order->is_string()) {
+        auto f = tx.exec_params("SELECT family_id::text FROM open_orders WHERE order_id = $1::uuid",
+                                std::string(order->as_string()));
+        if (!f.empty() && !f[0][0].is_null()) {
+            payload["family_id"] = f[0][0].as<std::string>();
+        }
+    }
     db::enqueue_event(tx, c.cfg.schema, context::events_stream(street), type, json::serialize(payload));
 }
 

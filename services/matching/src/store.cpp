@@ -85,11 +85,12 @@ void upsert_created(pqxx::work& tx, const open_order& o) {
     tx.exec_params(
         "INSERT INTO open_orders (order_id, street, community_id, recipient_id, kind, sub_type, lat, lon,"
         " window_start, window_end, asap, deadline, ability_level, priority_categories, gender_preference,"
-        " attempt, state, created_at)"
+        " attempt, state, created_at, family_id)"
         " VALUES ($1::uuid, $2, $3, $4::uuid, $5, $6, $7, $8, to_timestamp($9), to_timestamp($10), $11,"
-        " to_timestamp($12), $13, $14, $15, $16, $17, to_timestamp($18))"
+        " to_timestamp($12), $13, $14, $15, $16, $17, to_timestamp($18), NULLIF($19, '')::uuid)"
         " ON CONFLICT (order_id) DO UPDATE SET ability_level = excluded.ability_level,"
-        " priority_categories = excluded.priority_categories, gender_preference = excluded.gender_preference",
+        " priority_categories = excluded.priority_categories, gender_preference = excluded.gender_preference,"
+        " family_id = coalesce(open_orders.family_id, excluded.family_id)",
         o.id,
         o.street,
         o.community_id,
@@ -107,7 +108,8 @@ void upsert_created(pqxx::work& tx, const open_order& o) {
         o.gender_preference,
         o.attempt,
         o.state,
-        o.created_at);
+        o.created_at,
+        o.family_id);
 }
 
 std::optional<std::string> close_order(pqxx::work& tx, const std::string& order_id, bool completed) {

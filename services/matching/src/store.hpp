@@ -14,6 +14,7 @@ namespace carematch::matching::store {
 
 struct open_order {
     std::string id;
+    std::string family_id;  // who ordered it: told of its offers live (empty for orders placed before)
     std::int64_t street = 0;
     std::int64_t community_id = 0;
     std::string recipient_id;

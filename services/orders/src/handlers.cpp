@@ -333,6 +333,7 @@ awaitable<response> place_order(context& c, request& req) {
                                       role_name(who),
                                       body->reason.value_or(""));
                     json::object event{{"order_id", stored->id},
+                                       {"family_id", stored->family_id},
                                        {"recipient_id", stored->recipient_id},
                                        {"community_id", stored->community_id},
                                        {"kind", stored->kind},
@@ -788,7 +789,7 @@ awaitable<response> internal_transition(context& c, request& req) {
         repo::add_history(
             tx, id, std::nullopt, body->to, authorized->id, "service", body->reason.value_or(""));
         if (to == status::expired || to == status::failed) {
-            json::object payload{{"order_id", id}, {"status", body->to}};
+            json::object payload{{"order_id", id}, {"status", body->to}, {"family_id", updated->family_id}};
             db::enqueue_event(
                 tx,
                 c.cfg.schema,
