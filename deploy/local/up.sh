@@ -5,7 +5,7 @@
 #
 # Environment: CAREMATCH_PG_PORT (25432), CAREMATCH_REDIS_PORT (26379), CAREMATCH_HTTP_PORT (8080),
 # CAREMATCH_SPLIT=1 to run each service alone on its own port (identity 8081, orders 8082, providers 8083,
-# nursery 8084, matching 8085, ratings 8086, complaints 8087) instead of the all-in-one process. The first run seeds a demo city (deploy/local/seed.sh).
+# nursery 8084, matching 8085, ratings 8086, complaints 8087, realtime 8088) instead of the all-in-one process. The first run seeds a demo city (deploy/local/seed.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=lib.sh
@@ -55,7 +55,7 @@ export CAREMATCH_AUTH_SIGNING_KEY_FILE="$secrets/signing_key"
 # which verifiers accept for that service's service tokens only; every service trusts all public halves.
 keys="$root/build/release/libs/auth/carematch-keys"
 verify_keys=$("$keys" public "$secrets/signing_key")
-for svc in orders providers nursery matching ratings complaints; do
+for svc in orders providers nursery matching ratings complaints realtime; do
     [[ -s $secrets/signing_key.$svc ]] || "$keys" new "svc.$svc.1" >"$secrets/signing_key.$svc"
     verify_keys="$verify_keys,$("$keys" public "$secrets/signing_key.$svc")"
 done
@@ -108,6 +108,8 @@ if [[ ${CAREMATCH_SPLIT:-0} == 1 ]]; then
     CAREMATCH_RATINGS_AUTH_SIGNING_KEY_FILE="$secrets/signing_key.ratings" start_service ratings $((http_port + 6))
     CAREMATCH_COMPLAINTS_AUTH_SIGNING_KEY_FILE="$secrets/signing_key.complaints" \
         start_service complaints $((http_port + 7))
+    CAREMATCH_REALTIME_AUTH_SIGNING_KEY_FILE="$secrets/signing_key.realtime" \
+        start_service realtime $((http_port + 8))
 else
     start_service all-in-one "$http_port"
     echo "identity: served by all-in-one on http://127.0.0.1:$http_port (/v1/auth, /v1/admin, /v1/recipients, /v1/regions)"
@@ -117,6 +119,7 @@ else
     echo "matching: served by all-in-one on http://127.0.0.1:$http_port (/v1/offers)"
     echo "ratings: served by all-in-one on http://127.0.0.1:$http_port (/v1/ratings)"
     echo "complaints: served by all-in-one on http://127.0.0.1:$http_port (/v1/complaints)"
+    echo "realtime: served by all-in-one on ws://127.0.0.1:$http_port/v1/ws"
 fi
 # A demo city, once: accounts of every role with their organisations filed and approved.
 if [[ ${CAREMATCH_SPLIT:-0} == 1 ]]; then

@@ -6,6 +6,7 @@
 #include <carematch/orders/app.hpp>
 #include <carematch/providers/app.hpp>
 #include <carematch/ratings/app.hpp>
+#include <carematch/realtime/app.hpp>
 #include <carematch/runtime/main.hpp>
 
 int main(int argc, char** argv) {
@@ -20,5 +21,6 @@ int main(int argc, char** argv) {
                                       &cm::nursery::make_app,
                                       &cm::matching::make_app,
                                       &cm::ratings::make_app,
-                                      &cm::complaints::make_app});
+                                      &cm::complaints::make_app,
+                                      &cm::realtime::make_app});
 }

@@ -3,6 +3,7 @@
 #include "support/region_tree.hpp"
 #include "support/run_coro.hpp"
 #include "support/test_server.hpp"
+#include "support/ws_client.hpp"
 
 #include <carematch/core/ids.hpp>
 #include <carematch/http/client.hpp>
@@ -64,6 +65,11 @@ class all_in_one : public ::testing::Test {
             {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_REGIONS_FILE", region.path},
             {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_CALENDAR_FILE", source + "/config/workdays.json"},
             {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_CONSUMER_GROUP", "complaints-" + complaints_schema},
+            {"CAREMATCH_ALL_IN_ONE_REALTIME_SCHEMA", realtime_schema},
+            {"CAREMATCH_ALL_IN_ONE_REALTIME_REGIONS_FILE", region.path},
+            {"CAREMATCH_ALL_IN_ONE_REALTIME_COMPLAINTS_STREAM", complaints_stream},
+            {"CAREMATCH_ALL_IN_ONE_REALTIME_CONSUMER_GROUP", "realtime-" + realtime_schema},
+            {"CAREMATCH_ALL_IN_ONE_REALTIME_PREFIX", "carematch:rt:" + realtime_schema},
             {"CAREMATCH_AUTH_SIGNING_KEY", "e2e:" + std::string(43, 'A') + "="},
             {"CAREMATCH_IDENTITY_DATA_KEY", std::string(42, 'B') + "A="},
             {"CAREMATCH_ALL_IN_ONE_IDENTITY_DATA_KEY", std::string(42, 'B') + "A="},
@@ -120,6 +126,7 @@ class all_in_one : public ::testing::Test {
         tx.exec("DROP SCHEMA IF EXISTS " + matching_schema + " CASCADE");
         tx.exec("DROP SCHEMA IF EXISTS " + ratings_schema + " CASCADE");
         tx.exec("DROP SCHEMA IF EXISTS " + complaints_schema + " CASCADE");
+        tx.exec("DROP SCHEMA IF EXISTS " + realtime_schema + " CASCADE");
         tx.commit();
     }
 
@@ -142,6 +149,7 @@ class all_in_one : public ::testing::Test {
     std::string matching_schema = test::unique_schema("e2e_matching");
     std::string ratings_schema = test::unique_schema("e2e_ratings");
     std::string complaints_schema = test::unique_schema("e2e_complaints");
+    std::string realtime_schema = test::unique_schema("e2e_realtime");
     std::string ratings_stream = "carematch:{ratings}:e2e-" + core::new_uuid();
     std::string complaints_stream = "carematch:{complaints}:e2e-" + core::new_uuid();
     pid_t pid_ = -1;
@@ -160,7 +168,7 @@ TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
     c.send(test::get_request("/metrics"));
     const std::string metrics = c.read().body();
     for (const char* svc :
-         {"identity", "orders", "providers", "nursery", "matching", "ratings", "complaints"}) {
+         {"identity", "orders", "providers", "nursery", "matching", "ratings", "complaints", "realtime"}) {
         EXPECT_NE(ready.body().find(std::string("\"") + svc + ".postgres\":\"ok\""), std::string::npos)
             << ready.body();
         EXPECT_NE(ready.body().find(std::string("\"") + svc + ".redis\":\"ok\""), std::string::npos);
@@ -367,6 +375,13 @@ TEST_F(all_in_one_flow, an_order_is_offered_served_rated_and_a_bad_review_reache
               201);
     const auto staff = login("13500000001", "staff-pass-1");
 
+    // The worker and the family watch live.
+    test::ws_client worker_live(port_, "/v1/ws", "carematch.v1, bearer." + w);
+    test::ws_client family_live(port_, "/v1/ws", "carematch.v1, bearer." + family);
+    ASSERT_TRUE(worker_live.open() && family_live.open());
+    ASSERT_NE(worker_live.next().value_or("").find("\"ready\""), std::string::npos);
+    ASSERT_NE(family_live.next().value_or("").find("\"ready\""), std::string::npos);
+
     // The family orders a bath as soon as possible; within a few ticks the worker sees the offer.
     auto placed = call("POST",
                        "/v1/orders",
@@ -375,15 +390,23 @@ TEST_F(all_in_one_flow, an_order_is_offered_served_rated_and_a_bad_review_reache
                        core::new_uuid());
     ASSERT_EQ(placed.status, 201) << placed.raw;
     const std::string order(placed.body.at("id").as_string());
-    std::string offer;
-    ASSERT_TRUE(eventually([&] {
-        auto r = call("GET", "/v1/offers", std::nullopt, w);
-        if (r.status == 200 && !r.body.at("items").as_array().empty()) {
-            offer = std::string(r.body.at("items").as_array()[0].at("id").as_string());
-        }
-        return !offer.empty();
-    })) << "the order never reached the worker";
+    // The offer is pushed to the worker's socket, with its expiry; the worker accepts it over REST.
+    auto pushed = worker_live.next(std::chrono::seconds(30));
+    ASSERT_TRUE(pushed.has_value()) << "the offer never reached the worker's socket";
+    auto frame = json::parse(*pushed);
+    ASSERT_EQ(frame.at("type"), "offer.new") << *pushed;
+    EXPECT_EQ(frame.at("data").at("order_id").as_string(), order);
+    EXPECT_TRUE(frame.at("data").as_object().contains("expires_at"));
+    const std::string offer(frame.at("data").at("offer_id").as_string());
     ASSERT_EQ(call("POST", "/v1/offers/" + offer + "/accept", std::nullopt, w).status, 200);
+    // The family sees its order move to assigned, live: created, offered, assigned.
+    std::vector<std::string> moves;
+    while (moves.empty() || moves.back() != "assigned") {
+        auto m = family_live.next(std::chrono::seconds(30));
+        ASSERT_TRUE(m.has_value()) << "the family's socket fell silent after " << moves.size() << " moves";
+        moves.emplace_back(json::parse(*m).at("data").at("status").as_string());
+    }
+    EXPECT_EQ(moves, (std::vector<std::string>{"created", "offered", "assigned"}));
     auto seen = call("GET", "/v1/orders/" + order, std::nullopt, family);
     EXPECT_EQ(seen.body.at("status").as_string(), "assigned");
     const std::string code(seen.body.at("service_code").as_string());
