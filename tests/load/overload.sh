@@ -30,6 +30,8 @@ http_port=$(cm_free_port)
 admin_pw=$(head -c 12 /dev/urandom | base64 -w0 | tr -d '/+=')
 export CAREMATCH_DB_URL="postgresql://carematch@127.0.0.1:$pg_port/carematch"
 export CAREMATCH_REDIS_URL="redis://127.0.0.1:$redis_port"
+# One family places every order: per-caller budgets are not what this load measures.
+export CAREMATCH_LIMITS_AUTH_PER_MINUTE=0 CAREMATCH_LIMITS_WRITES_PER_MINUTE=0 CAREMATCH_LIMITS_READS_PER_MINUTE=0
 export CAREMATCH_AUTH_SIGNING_KEY="load1:$(head -c 32 /dev/urandom | base64 -w0)"
 export CAREMATCH_IDENTITY_DATA_KEY="$(head -c 32 /dev/urandom | base64 -w0)"
 export CAREMATCH_IDENTITY_BOOTSTRAP_ADMIN="13800000000:$admin_pw"

@@ -278,6 +278,14 @@ service_config read_service_config(config_source& source) {
     }
     c.local =
         calendar(std::chrono::minutes(source.get_int("time.utc_offset_minutes", 480, -12 * 60, 14 * 60)));
+    for (auto [name, cls] : {std::pair{"auth", &c.limits.auth},
+                             std::pair{"writes", &c.limits.writes},
+                             std::pair{"reads", &c.limits.reads}}) {
+        const std::string key = std::string("limits.") + name;
+        cls->per_minute =
+            static_cast<int>(source.get_int(key + "_per_minute", cls->per_minute, 0, 1'000'000));
+        cls->burst = static_cast<int>(source.get_int(key + "_burst", cls->burst, 1, 1'000'000));
+    }
     return c;
 }
 

@@ -3,7 +3,9 @@
 #include <carematch/core/log.hpp>
 #include <carematch/http/middleware.hpp>
 #include <carematch/http/server.hpp>
+#include <carematch/redis/client.hpp>
 #include <carematch/runtime/main.hpp>
+#include <carematch/runtime/rate_limit.hpp>
 #include <carematch/runtime/service.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -51,6 +53,19 @@ int service_main(int argc,
         auto chain = observability::standard_chain(metrics);
         chain.push_back(http::limit_in_flight(listener.http.max_in_flight,
                                               listener.http.target_latency));  // counted and logged as well
+        // Per-caller budgets: asked of Redis with short timeouts, so that a Redis outage lets requests pass.
+        redis::client_settings quick;
+        quick.connect_timeout = std::chrono::milliseconds(200);
+        quick.reply_timeout = std::chrono::milliseconds(200);
+        redis::client limiter_redis(io, listener.redis, quick);
+        rate_limit_stats limited;
+        metrics.add_gauge("carematch_rate_limited_total",
+                          "Requests answered 429 (over a caller's budget).",
+                          [&] { return static_cast<double>(limited.limited.load()); });
+        metrics.add_gauge("carematch_rate_limit_fail_open_total",
+                          "Requests let through unlimited because Redis did not answer.",
+                          [&] { return static_cast<double>(limited.fail_open.load()); });
+        chain.push_back(rate_limit(listener.limits, limiter_redis, services.front()->verifier(), limited));
         http::server server(
             io,
             listener.http,

@@ -190,6 +190,10 @@ void service::stop() {
     on_stop();
 }
 
+const auth::token_verifier& service::verifier() const {
+    return deps_->verifier;
+}
+
 db::pool& service::pool() {
     return deps_->pool;
 }

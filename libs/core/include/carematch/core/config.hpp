@@ -111,8 +111,23 @@ struct log_settings {
 };
 
 /// What every service reads: its listener, PostgreSQL, Redis, logging and the local calendar.
+/// One class of requests' budget per caller: `per_minute` on average, `burst` at once. per_minute 0: no
+/// limit.
+struct rate_class {
+    int per_minute = 0;
+    int burst = 0;
+};
+
+/// Per-caller request budgets, shared by every instance through Redis ([limits]).
+struct rate_limits {
+    rate_class auth{60, 20};      // /v1/auth/..., per client address
+    rate_class writes{120, 30};   // other POST, PUT, PATCH, DELETE, per user (per address without a token)
+    rate_class reads{1200, 200};  // GET and HEAD, per user (per address without a token)
+};
+
 struct service_config {
     http_settings http;
+    rate_limits limits;
     db_settings db;
     redis_settings redis;
     log_settings log;

@@ -27,6 +27,9 @@ class clock;
 namespace carematch::events {
 class consumer;
 }
+namespace carematch::auth {
+class token_verifier;
+}
 
 namespace carematch::runtime {
 
@@ -63,6 +66,9 @@ class service {
     void stop();
 
     db::pool& pool();
+
+    /// The access-token verifier of this service (its auth.* keys).
+    const auth::token_verifier& verifier() const;
 
     /// The peers this service reads from, by service name ("identity", "providers").
     std::vector<std::string> peer_names() const;
