@@ -5,7 +5,8 @@
 #
 # Environment: CAREMATCH_PG_PORT (25432), CAREMATCH_REDIS_PORT (26379), CAREMATCH_HTTP_PORT (8080),
 # CAREMATCH_SPLIT=1 to run each service alone on its own port (identity 8081, orders 8082, providers 8083,
-# nursery 8084, matching 8085, ratings 8086, complaints 8087, realtime 8088) instead of the all-in-one process. The first run seeds a demo city (deploy/local/seed.sh).
+# nursery 8084, matching 8085, ratings 8086, complaints 8087, realtime 8088) behind nginx on the public port,
+# instead of the all-in-one process. The first run seeds a demo city (deploy/local/seed.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=lib.sh
@@ -110,6 +111,15 @@ if [[ ${CAREMATCH_SPLIT:-0} == 1 ]]; then
         start_service complaints $((http_port + 7))
     CAREMATCH_REALTIME_AUTH_SIGNING_KEY_FILE="$secrets/signing_key.realtime" \
         start_service realtime $((http_port + 8))
+    # nginx on the public port in front of them all.
+    if [[ -f $state/run/nginx.pid ]] && kill -0 "$(cat "$state/run/nginx.pid")" 2>/dev/null; then
+        echo "nginx: already running on http://127.0.0.1:$http_port"
+    else
+        conf=$("$root/deploy/nginx/render.sh" "$state/nginx" "$http_port" "$http_port" "$state/run/nginx.pid")
+        nginx -t -q -p "$state/nginx" -c "$conf" -e "$state/nginx/error.log"
+        nginx -p "$state/nginx" -c "$conf" -e "$state/nginx/error.log"
+        echo "nginx: routing http://127.0.0.1:$http_port/v1/... to the services (logs: .local/nginx/)"
+    fi
 else
     start_service all-in-one "$http_port"
     echo "identity: served by all-in-one on http://127.0.0.1:$http_port (/v1/auth, /v1/admin, /v1/recipients, /v1/regions)"
@@ -122,11 +132,8 @@ else
     echo "realtime: served by all-in-one on ws://127.0.0.1:$http_port/v1/ws"
 fi
 # A demo city, once: accounts of every role with their organisations filed and approved.
-if [[ ${CAREMATCH_SPLIT:-0} == 1 ]]; then
-    seed_urls=("http://127.0.0.1:$((http_port + 1))" "http://127.0.0.1:$((http_port + 3))" "http://127.0.0.1:$((http_port + 4))")
-else
-    seed_urls=("http://127.0.0.1:$http_port" "http://127.0.0.1:$http_port" "http://127.0.0.1:$http_port")
-fi
+# Split or not, every public path answers on the public port.
+seed_urls=("http://127.0.0.1:$http_port" "http://127.0.0.1:$http_port" "http://127.0.0.1:$http_port")
 "$root/deploy/local/seed.sh" "${seed_urls[@]}" || echo "warning: seeding the demo city failed (the services run)" >&2
 echo "first admin: phone and password in .local/secrets/admin"
 
