@@ -380,7 +380,7 @@ std::vector<offer> stuck(pqxx::work& tx, double now, double older_than, int limi
     for (const auto& r :
          tx.exec_params(std::string("SELECT ") + offer_columns +
                             " FROM offers f WHERE f.state IN ('pending', 'accepting', 'declining',"
-                            " 'expiring') AND f.changed_at < to_timestamp($1 - $2)"
+                            " 'expiring') AND f.changed_at < to_timestamp($1::float8 - $2::float8)"
                             " ORDER BY f.changed_at LIMIT $3",
                         now,
                         older_than,

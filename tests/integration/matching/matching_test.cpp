@@ -563,6 +563,27 @@ TEST_F(matching_fixture,
     EXPECT_EQ(status_of(family2, stray), "matching");
 }
 
+// An accept claimed in matching but never applied in orders (the process died in between) is applied by the
+// repair pass once it is older than stuck_after: the order ends assigned in orders as in matching.
+TEST_F(matching_fixture, the_repair_pass_applies_an_outcome_a_crash_left_half_done) {
+    auto [family, elder_id] = family_with_elder("13500000071");
+    auto provider = approved_provider("13500000072");
+    auto w = online_worker(provider, "13500000073", 39.9495, 116.4135);
+    const auto order = place(family, elder_id);
+    consume(1);
+    ASSERT_EQ(tick().offered, 1u);
+    EXPECT_EQ(test::run_coro(client_io, matching->repair()).repaired, 0u);  // nothing half done
+    // The claim of an accept, as a process that died before telling orders left it, a minute ago.
+    travel(
+        "UPDATE offers SET state = 'accepting', changed_at = to_timestamp({now} - 60)"
+        " WHERE order_id = '" +
+        order + "'");
+    EXPECT_EQ(status_of(family, order), "offered");
+    EXPECT_EQ(test::run_coro(client_io, matching->repair()).repaired, 1u);
+    EXPECT_EQ(status_of(family, order), "assigned");
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM offers WHERE state = 'accepted'"), 1);
+}
+
 // Three matching processes share the streets, one each; one is killed with SIGKILL: another takes its street
 // within two lease periods, and its orders are offered once each.
 TEST_F(matching_fixture, a_killed_process_s_street_is_taken_over_within_two_lease_periods) {
