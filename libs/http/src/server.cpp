@@ -276,6 +276,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
             }
         }
         beast::flat_buffer buffer;
+        std::shared_ptr<websocket_upgrade> upgrade;  // set when the connection became a WebSocket
+        std::shared_ptr<ws_session> upgraded;        // … and its handshake succeeded
         struct detach_guard {
             connection& c;
             ~detach_guard() { c.stream = nullptr; }
@@ -347,8 +349,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
             response res = co_await root(req);
             if (res.upgrade) {
                 if (bws::is_upgrade(breq) && !stopping) {
-                    co_await run_websocket(std::move(stream), breq, *res.upgrade, conn);
-                    co_return;
+                    upgrade = res.upgrade;
+                    upgraded = co_await accept_websocket(std::move(stream), breq, *upgrade, conn);
+                    break;
                 }
                 res = problem_response(426, "this endpoint speaks WebSocket only: send an upgrade request");
                 res.set_header("Upgrade", "websocket");
@@ -362,17 +365,24 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
                 break;
             }
         }
+        if (upgrade) {
+            // The request, its parser and buffer are gone before the socket's long life begins.
+            buffer = beast::flat_buffer();
+            if (upgraded) {
+                co_await run_websocket(std::move(upgraded), *upgrade);
+            }
+            co_return;
+        }
         boost::system::error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
         co_return;
     }
 
-    // Runs an upgraded connection: the handshake, then the upgrade's coroutine; the socket is closed after
-    // it.
-    asio::awaitable<void> run_websocket(beast::tcp_stream&& stream,
-                                        bhttp::request<bhttp::string_body>& breq,
-                                        const websocket_upgrade& u,
-                                        std::shared_ptr<connection> conn) {
+    // The WebSocket handshake on an upgrade request; null when it failed.
+    asio::awaitable<std::shared_ptr<ws_session>> accept_websocket(beast::tcp_stream&& stream,
+                                                                  bhttp::request<bhttp::string_body>& breq,
+                                                                  const websocket_upgrade& u,
+                                                                  std::shared_ptr<connection> conn) {
         stream.expires_never();  // the WebSocket's own timeouts take over
         auto s = std::make_shared<ws_session>(std::move(stream), conn->strand, u);
         conn->stream = &s->ws.next_layer();
@@ -384,6 +394,10 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         t.keep_alive_pings = true;
         s->ws.set_option(t);
         s->ws.read_message_max(u.message_limit);
+        // Frames go out whole from the caller's buffer; the stream's own write buffer serves only masking and
+        // compression, which a server without permessage-deflate does not do: keep it small.
+        s->ws.auto_fragment(false);
+        s->ws.write_buffer_bytes(256);
         s->ws.set_option(bws::stream_base::decorator([proto = u.subprotocol](bws::response_type& r) {
             r.set(bhttp::field::server, "carematch");
             if (!proto.empty()) {
@@ -392,8 +406,13 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         }));
         auto [ec] = co_await s->ws.async_accept(breq, tuple_awaitable);
         if (ec) {
-            co_return;
+            co_return nullptr;
         }
+        co_return s;
+    }
+
+    // Runs the upgrade's coroutine on the open socket; the socket is closed after it.
+    static asio::awaitable<void> run_websocket(std::shared_ptr<ws_session> s, const websocket_upgrade& u) {
         try {
             co_await u.run(s);
         } catch (const std::exception& e) {
