@@ -5,7 +5,7 @@
 #
 # Environment: CAREMATCH_PG_PORT (25432), CAREMATCH_REDIS_PORT (26379), CAREMATCH_HTTP_PORT (8080),
 # CAREMATCH_SPLIT=1 to run each service alone on its own port (identity 8081, orders 8082, providers 8083,
-# nursery 8084, matching 8085, ratings 8086, complaints 8087, realtime 8088) behind nginx on the public port,
+# nursery 8084, matching 8085, ratings 8086, complaints 8087, realtime 8088, supervision 8089) behind nginx on the public port,
 # instead of the all-in-one process. The first run seeds a demo city (deploy/local/seed.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -56,7 +56,7 @@ export CAREMATCH_AUTH_SIGNING_KEY_FILE="$secrets/signing_key"
 # which verifiers accept for that service's service tokens only; every service trusts all public halves.
 keys="$root/build/release/libs/auth/carematch-keys"
 verify_keys=$("$keys" public "$secrets/signing_key")
-for svc in orders providers nursery matching ratings complaints realtime; do
+for svc in orders providers nursery matching ratings complaints realtime supervision; do
     [[ -s $secrets/signing_key.$svc ]] || "$keys" new "svc.$svc.1" >"$secrets/signing_key.$svc"
     verify_keys="$verify_keys,$("$keys" public "$secrets/signing_key.$svc")"
 done
@@ -111,6 +111,8 @@ if [[ ${CAREMATCH_SPLIT:-0} == 1 ]]; then
         start_service complaints $((http_port + 7))
     CAREMATCH_REALTIME_AUTH_SIGNING_KEY_FILE="$secrets/signing_key.realtime" \
         start_service realtime $((http_port + 8))
+    CAREMATCH_SUPERVISION_AUTH_SIGNING_KEY_FILE="$secrets/signing_key.supervision" \
+        start_service supervision $((http_port + 9))
     # nginx on the public port in front of them all.
     if [[ -f $state/run/nginx.pid ]] && kill -0 "$(cat "$state/run/nginx.pid")" 2>/dev/null; then
         echo "nginx: already running on http://127.0.0.1:$http_port"
@@ -130,6 +132,7 @@ else
     echo "ratings: served by all-in-one on http://127.0.0.1:$http_port (/v1/ratings)"
     echo "complaints: served by all-in-one on http://127.0.0.1:$http_port (/v1/complaints)"
     echo "realtime: served by all-in-one on ws://127.0.0.1:$http_port/v1/ws"
+    echo "supervision: served by all-in-one on http://127.0.0.1:$http_port (/v1/supervision)"
 fi
 # A demo city, once: accounts of every role with their organisations filed and approved.
 # Split or not, every public path answers on the public port.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # render.sh STATE PORT BASE [PIDFILE]: writes STATE/nginx.conf from carematch.conf.template for a public PORT in
-# front of the split services on BASE+1 … BASE+8, with logs and temporary files under STATE and the master's pid
+# front of the split services on BASE+1 … BASE+9, with logs and temporary files under STATE and the master's pid
 # in PIDFILE (STATE/nginx.pid).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +14,7 @@ for d in client_body proxy fastcgi uwsgi scgi; do
     chmod 1777 "$state/$d"
 done
 args=(-e "s#@STATE@#$state#g" -e "s#@PORT@#$port#g" -e "s#@PIDFILE@#$pidfile#g")
-for i in 1 2 3 4 5 6 7 8; do
+for i in 1 2 3 4 5 6 7 8 9; do
     args+=(-e "s#@P$i@#$((base + i))#g")
 done
 sed "${args[@]}" "$here/carematch.conf.template" >"$state/nginx.conf"

@@ -8,6 +8,7 @@
 #include <carematch/ratings/app.hpp>
 #include <carematch/realtime/app.hpp>
 #include <carematch/runtime/main.hpp>
+#include <carematch/supervision/app.hpp>
 
 int main(int argc, char** argv) {
     namespace cm = carematch;
@@ -22,5 +23,6 @@ int main(int argc, char** argv) {
                                       &cm::matching::make_app,
                                       &cm::ratings::make_app,
                                       &cm::complaints::make_app,
-                                      &cm::realtime::make_app});
+                                      &cm::realtime::make_app,
+                                      &cm::supervision::make_app});
 }

@@ -66,6 +66,11 @@ class all_in_one : public ::testing::Test {
             {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_CALENDAR_FILE", source + "/config/workdays.json"},
             {"CAREMATCH_ALL_IN_ONE_COMPLAINTS_CONSUMER_GROUP", "complaints-" + complaints_schema},
             {"CAREMATCH_ALL_IN_ONE_REALTIME_SCHEMA", realtime_schema},
+            {"CAREMATCH_ALL_IN_ONE_SUPERVISION_SCHEMA", supervision_schema},
+            {"CAREMATCH_ALL_IN_ONE_SUPERVISION_REGIONS_FILE", region.path},
+            {"CAREMATCH_ALL_IN_ONE_SUPERVISION_RATINGS_STREAM", ratings_stream},
+            {"CAREMATCH_ALL_IN_ONE_SUPERVISION_COMPLAINTS_STREAM", complaints_stream},
+            {"CAREMATCH_ALL_IN_ONE_SUPERVISION_CONSUMER_GROUP", "supervision-" + supervision_schema},
             {"CAREMATCH_ALL_IN_ONE_REALTIME_REGIONS_FILE", region.path},
             {"CAREMATCH_ALL_IN_ONE_REALTIME_COMPLAINTS_STREAM", complaints_stream},
             {"CAREMATCH_ALL_IN_ONE_REALTIME_CONSUMER_GROUP", "realtime-" + realtime_schema},
@@ -127,6 +132,7 @@ class all_in_one : public ::testing::Test {
         tx.exec("DROP SCHEMA IF EXISTS " + ratings_schema + " CASCADE");
         tx.exec("DROP SCHEMA IF EXISTS " + complaints_schema + " CASCADE");
         tx.exec("DROP SCHEMA IF EXISTS " + realtime_schema + " CASCADE");
+        tx.exec("DROP SCHEMA IF EXISTS " + supervision_schema + " CASCADE");
         tx.commit();
     }
 
@@ -150,6 +156,7 @@ class all_in_one : public ::testing::Test {
     std::string ratings_schema = test::unique_schema("e2e_ratings");
     std::string complaints_schema = test::unique_schema("e2e_complaints");
     std::string realtime_schema = test::unique_schema("e2e_realtime");
+    std::string supervision_schema = test::unique_schema("e2e_supervision");
     std::string ratings_stream = "carematch:{ratings}:e2e-" + core::new_uuid();
     std::string complaints_stream = "carematch:{complaints}:e2e-" + core::new_uuid();
     pid_t pid_ = -1;
@@ -167,8 +174,15 @@ TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
     // Every service's own probes and pool gauges, not only the first one's.
     c.send(test::get_request("/metrics"));
     const std::string metrics = c.read().body();
-    for (const char* svc :
-         {"identity", "orders", "providers", "nursery", "matching", "ratings", "complaints", "realtime"}) {
+    for (const char* svc : {"identity",
+                            "orders",
+                            "providers",
+                            "nursery",
+                            "matching",
+                            "ratings",
+                            "complaints",
+                            "realtime",
+                            "supervision"}) {
         EXPECT_NE(ready.body().find(std::string("\"") + svc + ".postgres\":\"ok\""), std::string::npos)
             << ready.body();
         EXPECT_NE(ready.body().find(std::string("\"") + svc + ".redis\":\"ok\""), std::string::npos);
@@ -192,6 +206,10 @@ TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
     EXPECT_EQ(c.read().result_int(), 401);  // and ratings'
     c.send(test::get_request("/v1/complaints"));
     EXPECT_EQ(c.read().result_int(), 401);  // and complaints'
+    c.send(test::get_request("/v1/supervision/watchlist"));
+    EXPECT_EQ(c.read().result_int(), 401);  // and supervision's
+    c.send(test::get_request("/v1/ws"));
+    EXPECT_EQ(c.read().result_int(), 426);  // and realtime's
     // `c` stays open and idle: shutdown must close it rather than wait for it.
     int status = stop_and_wait();
     ASSERT_TRUE(WIFEXITED(status));
@@ -466,6 +484,18 @@ TEST_F(all_in_one_flow, an_order_is_offered_served_rated_and_a_bad_review_reache
         auto r = call("GET", "/v1/ratings/" + review, std::nullopt, family);
         return r.status == 200 && r.body.at("followup_state").as_string() == "done";
     })) << "the review never showed its follow-up done";
+    // Supervision counted it all from the events: one order served, one bad review followed up, no backlog.
+    ASSERT_TRUE(eventually([&] {
+        auto f = call(
+            "GET", "/v1/supervision/communities/" + std::to_string(region.community), std::nullopt, staff);
+        if (f.status != 200) {
+            return false;
+        }
+        const auto& t = f.body.at("total");
+        return t.at("orders").at("completed") == 1 && t.at("ratings").at("bad_followed_up") == 1 &&
+               t.at("complaints").at("filed") == 1 && t.at("complaints").at("backlog") == 0;
+    })) << call("GET", "/v1/supervision/communities/" + std::to_string(region.community), std::nullopt, staff)
+               .raw;
     EXPECT_EQ(stop_flow(), 0);
 }
 

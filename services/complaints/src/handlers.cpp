@@ -125,6 +125,9 @@ void publish(
     extra["ticket_id"] = t.id;
     extra["community_id"] = t.community_id;
     extra["severity"] = t.severity;
+    if (t.org_id && !extra.contains("org_id")) {
+        extra["org_id"] = *t.org_id;
+    }
     db::enqueue_event(tx, c.cfg.schema, c.cfg.events_stream, type, json::serialize(extra));
 }
 

@@ -144,13 +144,18 @@ boost::asio::awaitable<orders_reply> tell_orders(context& c,
 
 namespace {
 
-// Every offer event names the family whose order it is, so that it can be told live without a lookup.
+// Every offer event names the family and the community of its order, so that they can be told and counted
+// without a lookup.
 void publish(pqxx::work& tx, context& c, std::int64_t street, const char* type, json::object payload) {
     if (const auto* order = payload.if_contains("order_id"); order != nullptr && order->is_string()) {
-        auto f = tx.exec_params("SELECT family_id::text FROM open_orders WHERE order_id = $1::uuid",
-                                std::string(order->as_string()));
+        auto f = tx.exec_params(
+            "SELECT family_id::text, community_id FROM open_orders WHERE order_id = $1::uuid",
+            std::string(order->as_string()));
         if (!f.empty() && !f[0][0].is_null()) {
             payload["family_id"] = f[0][0].as<std::string>();
+        }
+        if (!f.empty()) {
+            payload["community_id"] = f[0][1].as<std::int64_t>();
         }
     }
     db::enqueue_event(tx, c.cfg.schema, context::events_stream(street), type, json::serialize(payload));

@@ -789,7 +789,10 @@ awaitable<response> internal_transition(context& c, request& req) {
         repo::add_history(
             tx, id, std::nullopt, body->to, authorized->id, "service", body->reason.value_or(""));
         if (to == status::expired || to == status::failed) {
-            json::object payload{{"order_id", id}, {"status", body->to}, {"family_id", updated->family_id}};
+            json::object payload{{"order_id", id},
+                                 {"status", body->to},
+                                 {"family_id", updated->family_id},
+                                 {"community_id", updated->community_id}};
             db::enqueue_event(
                 tx,
                 c.cfg.schema,

@@ -1,0 +1,28 @@
+// What supervision's handlers share: the runtime's dependencies, its config and the region tree.
+#pragma once
+
+#include <carematch/runtime/deps.hpp>
+#include <carematch/supervision/app.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace carematch::supervision {
+
+struct context : runtime::deps {
+    context(boost::asio::io_context& io, config c, const core::clock& clk);
+
+    config cfg;
+    std::vector<std::int64_t> streets;
+    std::map<std::int64_t, std::vector<std::int64_t>> communities_of;  // district → its communities
+    std::vector<std::string> streams;                                  // what the consumer reads
+};
+
+namespace facts {
+/// Applies one event to the read models (inside the consumer's transaction).
+void apply(pqxx::work& tx, const events::event& e);
+}  // namespace facts
+
+}  // namespace carematch::supervision
