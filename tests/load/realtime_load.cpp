@@ -154,17 +154,22 @@ int main(int argc, char** argv) {
     asio::io_context io(1);
     results r;
     const long before = rss_kib(server_pid);
-    for (int i = 0; i < idle; ++i) {
-        auth::caller who;
-        who.id = users[static_cast<std::size_t>(i)];
-        who.role = i % 10 == 0 ? auth::role::worker : auth::role::family;
-        asio::co_spawn(io, client(port, issuer.issue(who), r), asio::detached);
-    }
     std::thread runner([&] {
         auto guard = asio::make_work_guard(io);
         io.run();
     });
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    // In waves of 200, as clients arrive in the morning: 10,000 connects at once only overflow the backlog.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+    for (int i = 0; i < idle; ++i) {
+        auth::caller who;
+        who.id = users[static_cast<std::size_t>(i)];
+        who.role = i % 10 == 0 ? auth::role::worker : auth::role::family;
+        asio::post(io,
+                   [&, t = issuer.issue(who)] { asio::co_spawn(io, client(port, t, r), asio::detached); });
+        while (r.connected + r.failed < i + 1 - 200 && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
     while (r.connected + r.failed < idle && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
