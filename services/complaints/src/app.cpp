@@ -48,6 +48,7 @@ config read_config(core::config_source& source) {
     c.sla.warn_percent = n("complaints.sla.warn_percent", 80, 1, 99);
     c.reopen_days = n("complaints.reopen_days", 7, 1, 90);
     c.max_transfers = n("complaints.max_transfers", 2, 0, 2);
+    c.provider_response_working_days = n("complaints.provider_response_working_days", 2, 1, 30);
     c.auth = auth::read_token_config(source);
     return c;
 }
@@ -262,6 +263,31 @@ boost::asio::awaitable<sla_stats> app::check_sla() {
                     ++s.warnings;
                 }
             }
+        }
+        // The provider's clock: a question staff asked that the organisation left unanswered past its due
+        // time.
+        for (const auto& r : tx.exec_params(
+                 "UPDATE tickets SET provider_breached = true WHERE provider_due <= to_timestamp($1::float8)"
+                 " AND provider_answered_at IS NULL AND NOT provider_breached AND state IN ('open', "
+                 "'claimed')"
+                 " RETURNING id::text, community_id, severity, org_id::text",
+                 now)) {
+            const std::string id = r[0].as<std::string>();
+            store::note(tx,
+                        id,
+                        now,
+                        "sla",
+                        "service",
+                        "provider_overdue",
+                        "the provider did not answer in time",
+                        false);
+            json::object e{{"ticket_id", id},
+                           {"community_id", r[1].as<std::int64_t>()},
+                           {"severity", r[2].as<std::string>()},
+                           {"clock", "provider"}};
+            e["org_id"] = r[3].is_null() ? json::value(nullptr) : json::value(r[3].as<std::string>());
+            publish(tx, c, "complaint.provider_overdue", e);
+            ++s.provider_overdue;
         }
         return s;
     };

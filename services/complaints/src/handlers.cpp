@@ -106,6 +106,19 @@ json::object ticket_json(const store::ticket& t,
     j["family_confirmed"] = t.family_confirmed;
     j["return_visit_satisfaction"] = t.satisfaction ? json::value(*t.satisfaction) : json::value(nullptr);
     j["reopens"] = t.reopens;
+    if (t.provider_asked_at) {
+        auto text = [](const std::optional<std::string>& v) {
+            return v ? json::value(*v) : json::value(nullptr);
+        };
+        j["provider_response"] = json::object{{"asked_at", *t.provider_asked_at},
+                                              {"question", text(t.provider_question)},
+                                              {"due", text(t.provider_due)},
+                                              {"answered_at", text(t.provider_answered_at)},
+                                              {"response", text(t.provider_response)},
+                                              {"overdue", t.provider_breached}};
+    } else {
+        j["provider_response"] = nullptr;
+    }
     if (rows) {
         json::array timeline;
         for (const auto& r : *rows) {
@@ -362,12 +375,13 @@ namespace {
 using step_fn = std::function<std::optional<response>(
     pqxx::work&, store::ticket&, const json::object&, const auth::caller&, view, double)>;
 
-enum class may { staff, family, both };
+enum class may { staff, family, both, provider };
 
 awaitable<response> act(context& c, request& req, may roles, step_fn step) {
-    auto who = roles == may::staff ? auth::authorize(req, c.verifier, {auth::role::staff})
-               : roles == may::family
-                   ? auth::authorize(req, c.verifier, {auth::role::family})
+    auto who = roles == may::staff    ? auth::authorize(req, c.verifier, {auth::role::staff})
+               : roles == may::family ? auth::authorize(req, c.verifier, {auth::role::family})
+               : roles == may::provider
+                   ? auth::authorize(req, c.verifier, {auth::role::provider})
                    : auth::authorize(req, c.verifier, {auth::role::family, auth::role::staff});
     if (!who) {
         co_return auth::deny(who.error(), req.request_id);
@@ -720,6 +734,167 @@ awaitable<response> close(context& c, request& req) {
     co_return co_await act(c, req, may::staff, std::move(step));
 }
 
+awaitable<response> change_severity(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object& b,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        if (auto no = staff_only(req, v)) {
+            return no;
+        }
+        const auto* to = b.if_contains("severity");
+        const std::string sev = to && to->is_string() ? std::string(to->as_string()) : "";
+        if (sev != "urgent" && sev != "high" && sev != "normal") {
+            return problem(req, invalid("severity", "urgent, high or normal"));
+        }
+        const auto reason = text_member(b, "reason", 500);
+        if (!reason) {
+            return problem(req, invalid("reason", "why the severity changes, 1 to 500 characters"));
+        }
+        if (t.state != "open" && t.state != "claimed") {
+            return problem(
+                req, core::errc::conflict, "only an open or claimed ticket changes severity", "state");
+        }
+        if (sev == t.severity) {
+            return problem(req, core::errc::conflict, "the ticket has this severity already", "severity");
+        }
+        // The clocks run from the filing under the new severity; a breach already recorded stays recorded.
+        const auto filed = core::clock::time_point(
+            std::chrono::duration_cast<core::clock::time_point::duration>(std::chrono::duration<double>(t.created_s)));
+        const auto [sign, resolve] = c.dues(sev, filed);
+        auto secs = [](core::clock::time_point p) {
+            return std::chrono::duration<double>(p.time_since_epoch()).count();
+        };
+        tx.exec_params(
+            "UPDATE tickets SET severity = $2, sign_due = to_timestamp($3::float8),"
+            " resolve_due = to_timestamp($4::float8), sign_warned = sign_breached,"
+            " resolve_warned = resolve_breached, version = version + 1 WHERE id = $1::uuid",
+            t.id,
+            sev,
+            secs(sign),
+            secs(resolve));
+        store::note(tx,
+                    t.id,
+                    now,
+                    who.id,
+                    role_name(who),
+                    "severity_changed",
+                    t.severity + " → " + sev + ": " + *reason,
+                    false);
+        const std::string from = t.severity;
+        t.severity = sev;
+        publish(tx, c, "complaint.severity_changed", t, json::object{{"from", from}, {"reason", *reason}});
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::staff, std::move(step));
+}
+
+awaitable<response> escalate(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object& b,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        if (auto no = staff_only(req, v)) {
+            return no;
+        }
+        const auto reason = text_member(b, "reason", 500);
+        if (!reason) {
+            return problem(req, invalid("reason", "why the district should take it, 1 to 500 characters"));
+        }
+        if (t.state != "open" && t.state != "claimed") {
+            return problem(req, core::errc::conflict, "only an open or claimed ticket is escalated", "state");
+        }
+        if (t.escalated) {
+            return problem(req, core::errc::conflict, "escalated already", "state");
+        }
+        tx.exec_params("UPDATE tickets SET escalated = true, version = version + 1 WHERE id = $1::uuid",
+                       t.id);
+        store::note(tx, t.id, now, who.id, role_name(who), "escalated", *reason, false);
+        publish(tx, c, "complaint.escalated", t, json::object{{"reason", *reason}, {"clock", nullptr}});
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::staff, std::move(step));
+}
+
+awaitable<response> ask_provider(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object& b,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        if (auto no = staff_only(req, v)) {
+            return no;
+        }
+        const auto question = text_member(b, "question", 2000);
+        if (!question) {
+            return problem(req,
+                           invalid("question", "what the organisation should answer, 1 to 2,000 characters"));
+        }
+        if (!t.org_id) {
+            return problem(req, core::errc::conflict, "the ticket names no organisation to ask", "org_id");
+        }
+        if (t.state != "open" && t.state != "claimed") {
+            return problem(
+                req, core::errc::conflict, "only an open or claimed ticket asks the provider", "state");
+        }
+        if (t.provider_asked_at && !t.provider_answered_at) {
+            return problem(
+                req, core::errc::conflict, "the provider has not answered the last question yet", "state");
+        }
+        const auto asked = core::clock::time_point(
+            std::chrono::duration_cast<core::clock::time_point::duration>(std::chrono::duration<double>(now)));
+        const auto due = c.add_working_days(asked, c.cfg.provider_response_working_days);
+        tx.exec_params(
+            "UPDATE tickets SET provider_asked_at = to_timestamp($2::float8), provider_question = $3,"
+            " provider_due = to_timestamp($4::float8), provider_answered_at = NULL,"
+            " provider_response = NULL, provider_breached = false, version = version + 1"
+            " WHERE id = $1::uuid",
+            t.id,
+            now,
+            *question,
+            std::chrono::duration<double>(due.time_since_epoch()).count());
+        store::note(tx, t.id, now, who.id, role_name(who), "provider_asked", *question, false);
+        publish(tx, c, "complaint.provider_asked", t);
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::staff, std::move(step));
+}
+
+awaitable<response> provider_answer(context& c, request& req) {
+    step_fn step = [&](pqxx::work& tx,
+                       store::ticket& t,
+                       const json::object& b,
+                       const auth::caller& who,
+                       view v,
+                       double now) -> std::optional<response> {
+        if (v != view::provider) {
+            return problem(req, core::errc::forbidden, "the organisation the ticket is about answers");
+        }
+        const auto text = text_member(b, "response", 2000);
+        if (!text) {
+            return problem(req, invalid("response", "the organisation's answer, 1 to 2,000 characters"));
+        }
+        if (!t.provider_asked_at || t.provider_answered_at) {
+            return problem(req, core::errc::conflict, "nothing was asked of the provider", "state");
+        }
+        tx.exec_params(
+            "UPDATE tickets SET provider_answered_at = to_timestamp($2::float8), provider_response = $3,"
+            " version = version + 1 WHERE id = $1::uuid",
+            t.id,
+            now,
+            *text);
+        store::note(tx, t.id, now, who.id, role_name(who), "provider_responded", *text, false);
+        publish(tx, c, "complaint.provider_responded", t);
+        return std::nullopt;
+    };
+    co_return co_await act(c, req, may::provider, std::move(step));
+}
+
 }  // namespace handlers
 
 void app::add_routes(http::router& r) {
@@ -739,6 +914,10 @@ void app::add_routes(http::router& r) {
     r.add("POST", "/v1/complaints/{id}/reopen", bind(&h::reopen));
     r.add("POST", "/v1/complaints/{id}/return-visit", bind(&h::return_visit));
     r.add("POST", "/v1/complaints/{id}/close", bind(&h::close));
+    r.add("POST", "/v1/complaints/{id}/severity", bind(&h::change_severity));
+    r.add("POST", "/v1/complaints/{id}/escalate", bind(&h::escalate));
+    r.add("POST", "/v1/complaints/{id}/ask-provider", bind(&h::ask_provider));
+    r.add("POST", "/v1/complaints/{id}/provider-response", bind(&h::provider_answer));
 }
 
 }  // namespace carematch::complaints

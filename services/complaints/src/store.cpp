@@ -15,7 +15,9 @@ const std::string columns =
                       " extract(epoch FROM created_at)::float8, " CM_ISO(
                           "signed_at") ", sign_warned, sign_breached, resolve_warned, resolve_breached, outcome,"
                                        " measures, refund_fen, extract(epoch FROM resolved_at)::float8,"
-                                       " family_confirmed, satisfaction, reopens";
+                                       " family_confirmed, satisfaction, reopens, " CM_ISO(
+                                           "provider_asked_at") ", provider_question, " CM_ISO("provider_due") ", " CM_ISO(
+                                           "provider_answered_at") ", provider_response, provider_breached";
 
 template <class T>
 std::optional<T> opt(const pqxx::field& f) {
@@ -56,6 +58,12 @@ ticket read(const pqxx::row& r) {
     t.family_confirmed = r[29].as<bool>();
     t.satisfaction = opt<int>(r[30]);
     t.reopens = r[31].as<int>();
+    t.provider_asked_at = opt<std::string>(r[32]);
+    t.provider_question = opt<std::string>(r[33]);
+    t.provider_due = opt<std::string>(r[34]);
+    t.provider_answered_at = opt<std::string>(r[35]);
+    t.provider_response = opt<std::string>(r[36]);
+    t.provider_breached = r[37].as<bool>();
     return t;
 }
 
@@ -129,7 +137,7 @@ std::vector<ticket> list(pqxx::work& tx, const query& q) {
              after_id,
              q.limit)) {
         out.push_back(read(r));
-        out.back().rank = r[32].as<std::string>();
+        out.back().rank = r[38].as<std::string>();
     }
     return out;
 }

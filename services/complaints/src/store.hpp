@@ -45,6 +45,12 @@ struct ticket {
     bool family_confirmed = false;
     std::optional<int> satisfaction;
     int reopens = 0;
+    std::optional<std::string> provider_asked_at;  // staff asked the organisation for its response
+    std::optional<std::string> provider_question;
+    std::optional<std::string> provider_due;
+    std::optional<std::string> provider_answered_at;
+    std::optional<std::string> provider_response;
+    bool provider_breached = false;
     std::string rank;  // list(): its place in the queue, for the cursor
 };
 

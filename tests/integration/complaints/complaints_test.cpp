@@ -342,6 +342,82 @@ TEST_F(complaints_fixture, transfers_resolution_return_visit_reopening_and_who_s
     EXPECT_GE(scalar("SELECT count(*) FROM timeline WHERE ticket_id = '" + id + "'"), 10);
 }
 
+// Staff change a ticket's severity with a reason (its clocks follow), escalate it by hand once, and ask the
+// organisation for its response, which it gives within its own clock in working days or is marked overdue.
+TEST_F(complaints_fixture, severity_escalation_and_the_provider_s_own_clock) {
+    const auto fam = token(family_id, auth::role::family);
+    auto filed = file(
+        fam,
+        json::object{
+            {"order_id", completed(family_id, org_id)}, {"category", "quality"}, {"text", "洗得不干净"}});
+    ASSERT_EQ(filed.status, 201);
+    const std::string base = "/v1/complaints/" + std::string(filed.body.at("id").as_string());
+    EXPECT_EQ(filed.body.at("severity"), "normal");
+    const auto staff = token(core::new_uuid(), auth::role::staff, "", {f.community});
+    const auto provider = token(core::new_uuid(), auth::role::provider, org_id);
+
+    // Severity: staff only, with a reason, to another level; the resolve clock becomes the urgent one (24 h).
+    EXPECT_EQ(
+        call("POST", base + "/severity", json::object{{"severity", "urgent"}, {"reason", "老人摔倒"}}, fam)
+            .status,
+        403);
+    EXPECT_EQ(call("POST", base + "/severity", json::object{{"severity", "urgent"}}, staff).status, 422);
+    EXPECT_EQ(call("POST", base + "/severity", json::object{{"severity", "critical"}, {"reason", "x"}}, staff)
+                  .status,
+              422);
+    auto raised =
+        call("POST", base + "/severity", json::object{{"severity", "urgent"}, {"reason", "老人摔倒"}}, staff);
+    ASSERT_EQ(raised.status, 200) << raised.raw.body;
+    EXPECT_EQ(raised.body.at("severity"), "urgent");
+    EXPECT_EQ(raised.body.at("resolve_due"), "2026-12-05T02:00:00Z");
+    EXPECT_EQ(
+        call("POST", base + "/severity", json::object{{"severity", "urgent"}, {"reason", "again"}}, staff)
+            .status,
+        409);
+
+    // Escalation by hand, once.
+    EXPECT_EQ(call("POST", base + "/escalate", json::object{{"reason", "需要区里协调"}}, staff).status, 200);
+    EXPECT_EQ(call("POST", base + "/escalate", json::object{{"reason", "again"}}, staff).status, 409);
+
+    // The provider is asked on Friday; two working days later (Monday is a holiday here) is Wednesday 10:00.
+    EXPECT_EQ(call("POST", base + "/provider-response", json::object{{"response", "早"}}, provider).status,
+              409);
+    EXPECT_EQ(call("POST", base + "/ask-provider", json::object{{"question", "请说明情况"}}, provider).status,
+              403);
+    auto asked = call("POST", base + "/ask-provider", json::object{{"question", "请说明情况"}}, staff);
+    ASSERT_EQ(asked.status, 200) << asked.raw.body;
+    EXPECT_EQ(asked.body.at("provider_response").at("due"), "2026-12-09T02:00:00Z");
+    EXPECT_EQ(call("POST", base + "/ask-provider", json::object{{"question", "再问"}}, staff).status, 409);
+    // Another organisation cannot answer; the family sees the question but cannot answer it either.
+    EXPECT_EQ(call("POST",
+                   base + "/provider-response",
+                   json::object{{"response", "不是我们"}},
+                   token(core::new_uuid(), auth::role::provider, core::new_uuid()))
+                  .status,
+              404);
+    EXPECT_EQ(call("POST", base + "/provider-response", json::object{{"response", "x"}}, fam).status, 403);
+    // Unanswered past the due time: overdue, once.
+    clock.advance(std::chrono::hours(24 * 5 + 1));
+    EXPECT_EQ(test::run_coro(client_io, complaints->check_sla()).provider_overdue, 1u);
+    EXPECT_EQ(test::run_coro(client_io, complaints->check_sla()).provider_overdue, 0u);
+    const auto later = token(core::new_uuid(), auth::role::provider, org_id);  // tokens live on this clock
+    auto seen = call("GET", base, std::nullopt, later);
+    ASSERT_EQ(seen.status, 200) << seen.raw.body;
+    EXPECT_TRUE(seen.body.at("provider_response").at("overdue").as_bool());
+    EXPECT_TRUE(seen.body.at("family_id").is_null());
+    auto answered =
+        call("POST", base + "/provider-response", json::object{{"response", "已安排复洗"}}, later);
+    ASSERT_EQ(answered.status, 200) << answered.raw.body;
+    EXPECT_EQ(answered.body.at("provider_response").at("response"), "已安排复洗");
+    EXPECT_EQ(call("POST", base + "/provider-response", json::object{{"response", "again"}}, later).status,
+              409);
+    // One event each (escalations come from the breached SLA clocks as well).
+    EXPECT_EQ(
+        scalar("SELECT count(*) FROM outbox WHERE event_type IN ('complaint.severity_changed',"
+               " 'complaint.provider_asked', 'complaint.provider_overdue', 'complaint.provider_responded')"),
+        4);
+}
+
 TEST_F(complaints_fixture, a_bad_review_opens_one_rectification_ticket) {
     const std::string review = core::new_uuid();
     json::object bad{{"review_id", review},

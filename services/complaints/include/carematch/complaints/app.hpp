@@ -41,6 +41,7 @@ struct config {
     sla_config sla;
     int reopen_days = 7;
     int max_transfers = 2;
+    int provider_response_working_days = 2;  // the organisation answers staff's question within this
     auth::token_config auth;
 };
 
@@ -52,6 +53,7 @@ struct context;
 struct sla_stats {
     std::size_t warnings = 0;
     std::size_t breaches = 0;
+    std::size_t provider_overdue = 0;  // providers that let their response clock run out
 };
 
 class app final : public runtime::service_with<context> {
