@@ -66,20 +66,24 @@ boost::asio::awaitable<void> feed::push(const std::string& event_id, const deliv
                                   push_script,
                                   "3",
                                   key(d.audience),
-                                  cfg_.prefix + ":seen:" + event_id + ":" + d.audience,
-                                  cfg_.prefix + ":clock",
+                                  seen_key(event_id, d.audience),
+                                  clock_key(),
                                   d.message,
                                   retention,
                                   channel(),
                                   d.audience};
     auto r = co_await redis_.command(std::move(args));
     if (!r || r->is_error()) {
-        throw core::unavailable_error("redis: realtime push failed" + (r ? ": " + r->str : std::string()));
+        std::string what = "redis: realtime push failed";
+        if (r) {
+            what.append(": ").append(r->str);
+        }
+        throw core::unavailable_error(what);
     }
 }
 
 boost::asio::awaitable<position> feed::head() {
-    std::vector<std::string> args{"HMGET", cfg_.prefix + ":clock", "ms", "seq"};
+    std::vector<std::string> args{"HMGET", clock_key(), "ms", "seq"};
     auto r = co_await redis_.command(std::move(args));
     if (!r || r->is_error()) {
         throw core::unavailable_error("redis: realtime clock unreadable");
@@ -95,7 +99,9 @@ boost::asio::awaitable<position> feed::head() {
 boost::asio::awaitable<std::vector<std::pair<position, std::string>>> feed::since(const std::string& audience,
                                                                                   position after,
                                                                                   std::size_t max) {
-    auto r = co_await redis::xrange(redis_, key(audience), "(" + after.text(), "+", max);
+    std::string start = "(";  // after it, not from it
+    start.append(after.text());
+    auto r = co_await redis::xrange(redis_, key(audience), std::move(start), "+", max);
     if (!r) {
         throw core::unavailable_error("redis: realtime backlog unreadable");
     }

@@ -25,7 +25,11 @@ struct position {
     std::uint64_t ms = 0;
     std::uint64_t seq = 0;
     auto operator<=>(const position&) const = default;
-    std::string text() const { return std::to_string(ms) + "-" + std::to_string(seq); }
+    std::string text() const {
+        std::string out = std::to_string(ms);
+        out.append("-").append(std::to_string(seq));
+        return out;
+    }
     static std::optional<position> parse(std::string_view s);
 };
 
@@ -49,10 +53,22 @@ class feed {
                                                                                 std::size_t max);
 
     /// The pub/sub channel live messages go out on: "<audience>\n<position>\n<message>".
-    std::string channel() const { return cfg_.prefix + ":live"; }
+    std::string channel() const { return join(":live", {}); }
 
   private:
-    std::string key(const std::string& audience) const { return cfg_.prefix + ":a:" + audience; }
+    // prefix + a + b, appended piece by piece.
+    std::string join(std::string_view a, std::string_view b) const {
+        std::string out = cfg_.prefix;
+        out.append(a).append(b);
+        return out;
+    }
+    std::string key(const std::string& audience) const { return join(":a:", audience); }
+    std::string clock_key() const { return join(":clock", {}); }
+    std::string seen_key(const std::string& event_id, const std::string& audience) const {
+        std::string out = join(":seen:", event_id);
+        out.append(":").append(audience);
+        return out;
+    }
     redis::client& redis_;
     const config& cfg_;
 };

@@ -28,7 +28,10 @@ json::value ratio(long long part, long long whole) {
 std::string communities_array(const std::vector<std::int64_t>& ids) {
     std::string out = "{";
     for (std::size_t i = 0; i < ids.size(); ++i) {
-        out += (i ? "," : "") + std::to_string(ids[i]);
+        if (i > 0) {
+            out += ',';
+        }
+        out += std::to_string(ids[i]);
     }
     return out + "}";
 }
