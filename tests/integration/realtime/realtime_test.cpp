@@ -45,7 +45,7 @@ class realtime_fixture : public ::testing::Test {
             auto it = env.find(name);
             return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
         });
-        auto cfg = read_config(src);
+        cfg = read_config(src);
         src.reject_unknown();
         rt = std::make_unique<app>(io, cfg);
         rt->start();
@@ -53,6 +53,28 @@ class realtime_fixture : public ::testing::Test {
         server = std::make_unique<test::test_server>(io, routes.as_handler());
         boost::asio::co_spawn(io, rt->run(), [this](std::exception_ptr) { done.set_value(); });
     }
+
+    // A second realtime process on the same feed: its own listener, the same consumer group and channel.
+    struct second_process {
+        boost::asio::io_context io{2};
+        http::router routes;
+        std::unique_ptr<app> rt;
+        std::unique_ptr<test::test_server> server;
+        std::promise<void> done;
+        second_process(const config& cfg) {
+            rt = std::make_unique<app>(io, cfg);
+            rt->start();
+            rt->add_routes(routes);
+            server = std::make_unique<test::test_server>(io, routes.as_handler());
+            boost::asio::co_spawn(io, rt->run(), [this](std::exception_ptr) { done.set_value(); });
+        }
+        ~second_process() {
+            rt->stop();
+            done.get_future().wait_for(std::chrono::seconds(20));
+            server.reset();
+            rt.reset();
+        }
+    };
 
     ~realtime_fixture() override {
         rt->stop();
@@ -149,6 +171,7 @@ class realtime_fixture : public ::testing::Test {
     std::string schema = test::unique_schema("rt");
     std::string prefix = "carematch:rt:" + schema;
     std::string complaints_stream = "carematch:{complaints}:" + schema;
+    config cfg;
     auth::signing_key key = auth::generate_signing_key("rt1");
     boost::asio::io_context io{2};
     boost::asio::io_context client_io;
@@ -333,6 +356,30 @@ TEST_F(realtime_fixture, the_token_decides_who_connects_and_for_how_long) {
     auto brief = connect(token(family, auth::role::family, "", {}, std::chrono::seconds(1)));
     ASSERT_EQ(type_of(next(*brief)), "ready");
     EXPECT_EQ(brief->closed(), 4401);
+}
+
+// Two realtime processes share the work: whichever fans an event out, a family connected to either receives
+// it; no sticky routing.
+TEST_F(realtime_fixture, any_process_serves_any_user) {
+    second_process other(cfg);
+    const auto a = core::new_uuid(), b = core::new_uuid();
+    auto on_first = connect(token(a, auth::role::family));
+    auto on_second = std::make_unique<test::ws_client>(
+        other.server->port(), "/v1/ws", "carematch.v1, bearer." + token(b, auth::role::family));
+    ASSERT_EQ(type_of(next(*on_first)), "ready");
+    ASSERT_EQ(type_of(next(*on_second)), "ready");
+    for (int i = 0; i < 10; ++i) {  // the two consumers split these between them
+        for (const auto& family : {a, b}) {
+            publish(
+                street_stream("orders"),
+                "order.cancelled",
+                json::object{{"order_id", core::new_uuid()}, {"status", "cancelled"}, {"family_id", family}});
+        }
+    }
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_EQ(type_of(next(*on_first)), "order.status") << i;
+        EXPECT_EQ(type_of(next(*on_second)), "order.status") << i;
+    }
 }
 
 // A client that does not keep up is closed (1013) once its queue is full; another user is served meanwhile.
