@@ -55,13 +55,13 @@ void add(pqxx::work& tx, const service& s) {
         s.completed_at);
 }
 
-std::optional<service> find(pqxx::work& tx, const std::string& order_id) {
-    auto r = tx.exec_params(
-        "SELECT order_id::text, source, family_id::text, recipient_id::text, worker_id::text, org_id::text, "
-        "kind,"
-        " community_id, to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-        " FROM served WHERE order_id = $1::uuid",
-        order_id);
+namespace {
+
+const char* select_columns =
+    "SELECT order_id::text, source, family_id::text, recipient_id::text, worker_id::text, org_id::text, kind,"
+    " community_id, to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM served ";
+
+std::optional<service> first(const pqxx::result& r) {
     if (r.empty()) {
         return std::nullopt;
     }
@@ -76,6 +76,25 @@ std::optional<service> find(pqxx::work& tx, const std::string& order_id) {
     s.community_id = r[0][7].as<std::int64_t>();
     s.completed_at = r[0][8].as<std::string>();
     return s;
+}
+
+}  // namespace
+
+std::optional<service> find(pqxx::work& tx, const std::string& order_id) {
+    return first(tx.exec_params(std::string(select_columns) + "WHERE order_id = $1::uuid", order_id));
+}
+
+std::optional<service> latest_by(pqxx::work& tx,
+                                 const std::string& family_id,
+                                 const std::optional<std::string>& org_id,
+                                 const std::optional<std::string>& worker_id) {
+    return first(tx.exec_params(std::string(select_columns) +
+                                    "WHERE family_id = $1::uuid AND ($2::uuid IS NULL OR org_id = $2::uuid)"
+                                    " AND ($3::uuid IS NULL OR worker_id = $3::uuid)"
+                                    " ORDER BY completed_at DESC LIMIT 1",
+                                family_id,
+                                org_id,
+                                worker_id));
 }
 
 }  // namespace carematch::runtime::served

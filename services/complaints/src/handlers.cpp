@@ -177,7 +177,8 @@ awaitable<response> file(context& c, request& req) {
                 if (!parsed) {
                     return problem(req, parsed.error());
                 }
-                static const std::set<std::string> members{"order_id", "category", "text", "community_id"};
+                static const std::set<std::string> members{
+                    "order_id", "org_id", "worker_id", "category", "text", "community_id"};
                 for (const auto& [k, _] : *parsed) {
                     if (!members.contains(std::string(k))) {
                         return problem(
@@ -210,6 +211,31 @@ awaitable<response> file(context& c, request& req) {
                         return problem(req, invalid("order_id", "an order id"));
                     }
                     s = runtime::served::find(tx, std::string(order_v->as_string()));
+                }
+                // Or against an organisation or a worker rather than one order.
+                std::optional<std::string> org, worker;
+                for (auto [key, into] : {std::pair{"org_id", &org}, std::pair{"worker_id", &worker}}) {
+                    if (const auto* v = parsed->if_contains(key)) {
+                        if (!v->is_string() || !core::is_uuid(v->as_string())) {
+                            return problem(req, invalid(key, "an id"));
+                        }
+                        *into = std::string(v->as_string());
+                    }
+                }
+                if (order_v && (org || worker)) {
+                    return problem(req,
+                                   invalid("org_id", "an order, or an organisation or worker: not both"));
+                }
+                bool about_provider = false;
+                if ((org || worker) && caller.is(auth::role::family)) {
+                    // Only one that served this family (the read model from order.completed).
+                    s = runtime::served::latest_by(tx, caller.id, org, worker);
+                    if (!s) {
+                        return problem(req,
+                                       invalid(org ? "org_id" : "worker_id",
+                                               "an organisation or worker that served you"));
+                    }
+                    about_provider = true;
                 }
                 if (caller.is(auth::role::family)) {
                     // Only what the family was served (the read model from order.completed).
@@ -247,6 +273,15 @@ awaitable<response> file(context& c, request& req) {
                     t.order_id = s->order_id;
                     t.org_id = s->org_id;
                     t.worker_id = s->worker_id;
+                }
+                if (about_provider) {
+                    t.order_id.reset();  // about the organisation or worker, not one service
+                    if (!worker) {
+                        t.worker_id.reset();
+                    }
+                } else if (caller.is(auth::role::staff) && (org || worker)) {
+                    t.org_id = org;
+                    t.worker_id = worker;
                 }
                 const auto [sign, resolve] = c.dues(t.severity, now);
                 t.created_s = std::chrono::duration<double>(now.time_since_epoch()).count();
@@ -761,8 +796,9 @@ awaitable<response> change_severity(context& c, request& req) {
             return problem(req, core::errc::conflict, "the ticket has this severity already", "severity");
         }
         // The clocks run from the filing under the new severity; a breach already recorded stays recorded.
-        const auto filed = core::clock::time_point(
-            std::chrono::duration_cast<core::clock::time_point::duration>(std::chrono::duration<double>(t.created_s)));
+        const auto filed =
+            core::clock::time_point(std::chrono::duration_cast<core::clock::time_point::duration>(
+                std::chrono::duration<double>(t.created_s)));
         const auto [sign, resolve] = c.dues(sev, filed);
         auto secs = [](core::clock::time_point p) {
             return std::chrono::duration<double>(p.time_since_epoch()).count();
@@ -846,8 +882,9 @@ awaitable<response> ask_provider(context& c, request& req) {
             return problem(
                 req, core::errc::conflict, "the provider has not answered the last question yet", "state");
         }
-        const auto asked = core::clock::time_point(
-            std::chrono::duration_cast<core::clock::time_point::duration>(std::chrono::duration<double>(now)));
+        const auto asked =
+            core::clock::time_point(std::chrono::duration_cast<core::clock::time_point::duration>(
+                std::chrono::duration<double>(now)));
         const auto due = c.add_working_days(asked, c.cfg.provider_response_working_days);
         tx.exec_params(
             "UPDATE tickets SET provider_asked_at = to_timestamp($2::float8), provider_question = $3,"

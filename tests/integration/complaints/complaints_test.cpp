@@ -147,6 +147,13 @@ class complaints_fixture : public identity::test_support::identity_fixture {
         return r;
     }
 
+    std::string scalar_text(const std::string& sql) {
+        pqxx::connection c(test::db_url());
+        pqxx::work tx(c);
+        tx.exec("SET search_path TO " + schema_name);
+        return tx.exec(sql)[0][0].as<std::string>();
+    }
+
     long long scalar(const std::string& sql) {
         pqxx::connection c(test::db_url());
         pqxx::work tx(c);
@@ -416,6 +423,41 @@ TEST_F(complaints_fixture, severity_escalation_and_the_provider_s_own_clock) {
         scalar("SELECT count(*) FROM outbox WHERE event_type IN ('complaint.severity_changed',"
                " 'complaint.provider_asked', 'complaint.provider_overdue', 'complaint.provider_responded')"),
         4);
+}
+
+// A family may complain about an organisation or a worker that served it, not only about one order; about
+// nobody else.
+TEST_F(complaints_fixture, a_family_complains_about_an_organisation_or_worker_that_served_it) {
+    const auto fam = token(family_id, auth::role::family);
+    const auto order = completed(family_id, org_id);
+    const auto worker = scalar_text("SELECT worker_id::text FROM served WHERE order_id = '" + order + "'");
+    auto about_org = file(fam, json::object{{"org_id", org_id}, {"category", "fee"}, {"text", "多收费"}});
+    ASSERT_EQ(about_org.status, 201) << about_org.raw.body;
+    EXPECT_TRUE(about_org.body.at("order_id").is_null());
+    EXPECT_EQ(about_org.body.at("org_id").as_string(), org_id);
+    EXPECT_TRUE(about_org.body.at("worker_id").is_null());
+    EXPECT_EQ(about_org.body.at("community_id"), f.community);
+    auto about_worker =
+        file(fam, json::object{{"worker_id", worker}, {"category", "attitude"}, {"text", "态度差"}});
+    ASSERT_EQ(about_worker.status, 201) << about_worker.raw.body;
+    EXPECT_EQ(about_worker.body.at("worker_id").as_string(), worker);
+    EXPECT_EQ(about_worker.body.at("org_id").as_string(), org_id);
+    // Nobody that served this family, a malformed id, or an order and an organisation at once: 422.
+    auto stranger = file(fam, json::object{{"org_id", core::new_uuid()}, {"category", "fee"}, {"text", "x"}});
+    EXPECT_EQ(stranger.status, 422);
+    EXPECT_EQ(stranger.body.at("field"), "org_id");
+    EXPECT_EQ(file(fam, json::object{{"worker_id", "w-1"}, {"category", "fee"}, {"text", "x"}}).status, 422);
+    EXPECT_EQ(
+        file(fam, json::object{{"order_id", order}, {"org_id", org_id}, {"category", "fee"}, {"text", "x"}})
+            .status,
+        422);
+    // The organisation sees the complaint about it, without the family.
+    auto seen = call("GET",
+                     "/v1/complaints/" + std::string(about_org.body.at("id").as_string()),
+                     std::nullopt,
+                     token(core::new_uuid(), auth::role::provider, org_id));
+    EXPECT_EQ(seen.status, 200);
+    EXPECT_TRUE(seen.body.at("family_id").is_null());
 }
 
 TEST_F(complaints_fixture, a_bad_review_opens_one_rectification_ticket) {

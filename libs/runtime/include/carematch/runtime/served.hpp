@@ -32,4 +32,10 @@ void add(pqxx::work& tx, const service& s);
 
 std::optional<service> find(pqxx::work& tx, const std::string& order_id);
 
+/// The latest service `family_id` was served by that organisation and/or worker; nullopt when none.
+std::optional<service> latest_by(pqxx::work& tx,
+                                 const std::string& family_id,
+                                 const std::optional<std::string>& org_id,
+                                 const std::optional<std::string>& worker_id);
+
 }  // namespace carematch::runtime::served
