@@ -47,6 +47,7 @@ class all_in_one : public ::testing::Test {
             {"CAREMATCH_ALL_IN_ONE_ORDERS_CATALOG_FILE", source + "/config/catalog.json"},
             {"CAREMATCH_ALL_IN_ONE_PROVIDERS_CATALOG_FILE", source + "/config/catalog.json"},
             {"CAREMATCH_ALL_IN_ONE_PROVIDERS_SCHEMA", providers_schema},
+            {"CAREMATCH_ALL_IN_ONE_PROVIDERS_COMPLAINTS_STREAM", complaints_stream},
             {"CAREMATCH_ALL_IN_ONE_NURSERY_SCHEMA", nursery_schema},
             {"CAREMATCH_ALL_IN_ONE_NURSERY_REGIONS_FILE", region.path},
             {"CAREMATCH_ALL_IN_ONE_MATCHING_SCHEMA", matching_schema},

@@ -627,6 +627,35 @@ awaitable<response> resolve(context& c, request& req) {
             }
             refund = f->as_int64();
         }
+        // A suspension of the worker or organisation the ticket names, carried out by providers from the
+        // event.
+        std::optional<json::object> suspension;
+        if (const auto* sv = b.if_contains("suspend")) {
+            const auto* o = sv->if_object();
+            const auto* target = o ? o->if_contains("target") : nullptr;
+            const std::string what = target && target->is_string() ? std::string(target->as_string()) : "";
+            const auto& id = what == "worker" ? t.worker_id : t.org_id;
+            if ((what != "worker" && what != "org") || !id) {
+                return problem(
+                    req,
+                    invalid("suspend",
+                            "{\"target\": \"worker\" or \"org\", \"until\": …} of one the ticket names"));
+            }
+            const auto* until = o->if_contains("until");
+            const auto at =
+                until && until->is_string() ? core::parse_timestamp(until->as_string()) : std::nullopt;
+            if (!at || std::chrono::duration<double>(at->time_since_epoch()).count() <= now) {
+                return problem(req, invalid("suspend", "until: an ISO 8601 time in the future"));
+            }
+            if (outcome->as_string() == "not_upheld") {
+                return problem(req, invalid("suspend", "a complaint not upheld suspends nobody"));
+            }
+            suspension = json::object{{"target", what},
+                                      {"subject_id", *id},
+                                      {"until", until->as_string()},
+                                      {"reason", "complaint " + t.id},
+                                      {"actor_id", who.id}};
+        }
         tx.exec_params(
             "UPDATE tickets SET state = 'resolved', outcome = $2, measures = $3, refund_fen = $4,"
             " resolved_at = to_timestamp($5::float8), family_confirmed = false, version = version + 1"
@@ -645,6 +674,9 @@ awaitable<response> resolve(context& c, request& req) {
                     std::string(outcome->as_string()) + ": " + *measures,
                     false);
         publish(tx, c, "complaint.resolved", t, json::object{{"outcome", outcome->as_string()}});
+        if (suspension) {
+            publish(tx, c, "complaint.suspension_ordered", t, *suspension);
+        }
         return std::nullopt;
     };
     co_return co_await act(c, req, may::staff, std::move(step));

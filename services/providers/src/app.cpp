@@ -1,8 +1,11 @@
 // providers wiring: config, dependencies, catalog of credential needs, the presence sweeper.
 #include "context.hpp"
+#include "repository.hpp"
 
+#include <carematch/core/ids.hpp>
 #include <carematch/core/log.hpp>
 #include <carematch/db/migrate.hpp>
+#include <carematch/db/outbox.hpp>
 #include <carematch/events/consumer.hpp>
 #include <carematch/http/json.hpp>
 #include <carematch/runtime/scores.hpp>
@@ -11,6 +14,47 @@
 #include <boost/json.hpp>
 
 namespace carematch::providers {
+
+namespace {
+
+// A suspension staff ordered when resolving a complaint: applied as their own suspension would be (the
+// candidate reads leave suspended workers and organisations out at once), with its history and event.
+void apply_suspension(pqxx::work& tx, const std::string& schema, const std::string& payload) {
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(payload, ec);
+    if (ec || !doc.is_object()) {
+        return;
+    }
+    const auto& p = doc.as_object();
+    auto text = [&](const char* k) {
+        const auto* v = p.if_contains(k);
+        return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    const auto target = text("target"), id = text("subject_id"), until = text("until");
+    const auto reason = text("reason"), actor = text("actor_id");
+    if (!core::is_uuid(id) || until.empty()) {
+        return;
+    }
+    if (target == "worker" && repo::suspend(tx, id, until, reason)) {
+        repo::add_history(tx, id, "suspend", actor, "staff", reason);
+        db::enqueue_event(tx,
+                          schema,
+                          context::events_stream,
+                          "worker.suspended",
+                          boost::json::serialize(
+                              boost::json::object{{"worker_id", id}, {"until", until}, {"reason", reason}}));
+    } else if (target == "org" && repo::suspend_org(tx, id, until, reason)) {
+        repo::add_org_history(tx, id, "suspend", actor, "staff", reason);
+        db::enqueue_event(tx,
+                          schema,
+                          context::events_stream,
+                          "provider.suspended",
+                          boost::json::serialize(
+                              boost::json::object{{"org_id", id}, {"until", until}, {"reason", reason}}));
+    }
+}
+
+}  // namespace
 
 const std::vector<db::migration>& migrations();
 
@@ -21,6 +65,7 @@ config read_config(core::config_source& source) {
     c.catalog_file = source.get_string("providers.catalog_file", c.catalog_file);
     c.heartbeat_timeout = std::chrono::seconds(source.get_int("providers.heartbeat_timeout_s", 90, 10, 3600));
     c.ratings_stream = source.get_string("providers.ratings_stream", c.ratings_stream);
+    c.complaints_stream = source.get_string("providers.complaints_stream", c.complaints_stream);
     c.auth = auth::read_token_config(source);
     return c;
 }
@@ -53,13 +98,21 @@ void app::on_start() {
     // Organisations' public scores, shown with canteen search results.
     events::consumer_settings s;
     s.group = "providers";
-    s.streams = {c.cfg.ratings_stream};
-    events::handler h = [](pqxx::work& tx, const events::event& e) {
+    s.streams = {c.cfg.ratings_stream, c.cfg.complaints_stream};
+    events::handler h = [schema = c.cfg.schema](pqxx::work& tx, const events::event& e) {
         if (e.type == "rating.score_changed") {
             runtime::scores::apply(tx, e.payload);
+        } else if (e.type == "complaint.suspension_ordered") {
+            apply_suspension(tx, schema, e.payload);
         }
     };
-    add_consumer(c.make_consumer(std::move(s), std::move(h)));
+    auto consumer = c.make_consumer(std::move(s), std::move(h));
+    consumer_ = consumer.get();
+    add_consumer(std::move(consumer));
+}
+
+boost::asio::awaitable<std::size_t> app::consume_once() {
+    co_return co_await consumer_->run_once();
 }
 
 }  // namespace carematch::providers

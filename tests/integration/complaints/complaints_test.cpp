@@ -460,6 +460,43 @@ TEST_F(complaints_fixture, a_family_complains_about_an_organisation_or_worker_th
     EXPECT_TRUE(seen.body.at("family_id").is_null());
 }
 
+// Resolving with a suspension of the worker or organisation the ticket names orders it from providers by an
+// event; a suspension of nobody named, in the past, or for a complaint not upheld is refused.
+TEST_F(complaints_fixture, resolving_can_order_a_suspension_from_providers) {
+    const auto fam = token(family_id, auth::role::family);
+    auto filed =
+        file(fam,
+             json::object{
+                 {"order_id", completed(family_id, org_id)}, {"category", "safety"}, {"text", "动作粗暴"}});
+    ASSERT_EQ(filed.status, 201);
+    const std::string base = "/v1/complaints/" + std::string(filed.body.at("id").as_string());
+    const auto staff = token(core::new_uuid(), auth::role::staff, "", {f.community});
+    const auto version = call("GET", base, std::nullopt, staff).body.at("version").as_int64();
+    ASSERT_EQ(call("POST", base + "/claim", json::object{{"version", version}}, staff).status, 200);
+    auto resolve = [&](const char* outcome, json::object suspend) {
+        return call(
+            "POST",
+            base + "/resolve",
+            json::object{{"outcome", outcome}, {"measures", "暂停接单一周"}, {"suspend", std::move(suspend)}},
+            staff);
+    };
+    EXPECT_EQ(resolve("upheld", json::object{{"target", "nurse"}, {"until", "2099-01-01T00:00:00Z"}}).status,
+              422);
+    EXPECT_EQ(resolve("upheld", json::object{{"target", "worker"}, {"until", "2000-01-01T00:00:00Z"}}).status,
+              422);
+    EXPECT_EQ(
+        resolve("not_upheld", json::object{{"target", "worker"}, {"until", "2099-01-01T00:00:00Z"}}).status,
+        422);
+    EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE event_type = 'complaint.suspension_ordered'"), 0);
+    auto done = resolve("upheld", json::object{{"target", "worker"}, {"until", "2099-01-01T00:00:00Z"}});
+    ASSERT_EQ(done.status, 200) << done.raw.body;
+    const auto payload = json::parse(
+        scalar_text("SELECT payload FROM outbox WHERE event_type = 'complaint.suspension_ordered'"));
+    EXPECT_EQ(payload.at("target"), "worker");
+    EXPECT_EQ(payload.at("subject_id").as_string(), std::string(filed.body.at("worker_id").as_string()));
+    EXPECT_EQ(payload.at("until"), "2099-01-01T00:00:00Z");
+}
+
 TEST_F(complaints_fixture, a_bad_review_opens_one_rectification_ticket) {
     const std::string review = core::new_uuid();
     json::object bad{{"review_id", review},

@@ -22,6 +22,7 @@ class providers_fixture : public identity::test_support::identity_fixture {
             {"CAREMATCH_DB_URL", test::db_url()},
             {"CAREMATCH_REDIS_URL", test::required_env("CAREMATCH_TEST_REDIS_URL")},
             {"CAREMATCH_PROVIDERS_PROVIDERS_SCHEMA", providers_schema},
+            {"CAREMATCH_PROVIDERS_COMPLAINTS_STREAM", complaints_stream},
             {"CAREMATCH_PROVIDERS_CATALOG_FILE", std::string(CAREMATCH_SOURCE_DIR) + "/config/catalog.json"},
             {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
         };
@@ -44,6 +45,7 @@ class providers_fixture : public identity::test_support::identity_fixture {
             redis::client r(client_io, test::redis_settings());
             const std::string tag = "carematch:{region:" + std::to_string(community / 1000) + "}";
             std::vector<std::string> del{"DEL",
+                                         complaints_stream,
                                          tag + ":seen",
                                          tag + ":online:bath",
                                          tag + ":online:cleaning",
@@ -157,6 +159,7 @@ class providers_fixture : public identity::test_support::identity_fixture {
                      {"type", "health_certificate"}, {"number", "H-1"}, {"expires_on", "2099-01-01"}}}}};
     }
 
+    std::string complaints_stream = "carematch:{complaints}:providers-test-" + core::new_uuid();
     std::string providers_schema = test::unique_schema("providers");
     std::int64_t community = random_community();
     core::manual_clock clock{std::chrono::system_clock::now()};
@@ -251,6 +254,50 @@ TEST_F(providers_fixture, suspension_takes_a_worker_out_at_once_and_refuses_onli
     EXPECT_EQ(call("POST", "/v1/providers/me/online", here, w.access).status, 409);
     EXPECT_TRUE(
         call("GET", "/v1/providers/workers/" + wid, std::nullopt, w.access).body.at("suspended").as_bool());
+}
+
+// A suspension staff ordered when resolving a complaint reaches providers as an event and takes the worker
+// out as their own suspension would; a repeat of the event changes nothing more.
+TEST_F(providers_fixture, a_suspension_ordered_by_a_complaint_takes_the_worker_out) {
+    auto [p, w, wid] = provider_with_worker();
+    ASSERT_EQ(call("PUT", "/v1/providers/workers/" + wid, profile("2099-01-01"), p.access).status, 200);
+    ASSERT_EQ(
+        call("POST", "/v1/providers/me/online", json::object{{"lat", 39.9490}, {"lon", 116.4130}}, w.access)
+            .status,
+        200);
+    ASSERT_FALSE(candidates("bath").empty());
+    const auto event_id = core::new_uuid();
+    for (int i = 0; i < 2; ++i) {  // the relay may deliver it twice
+        test::run_coro(client_io, [&]() -> boost::asio::awaitable<void> {
+            redis::client r(client_io, test::redis_settings());
+            std::vector<std::string> add{"XADD",
+                                         complaints_stream,
+                                         "*",
+                                         "id",
+                                         event_id,
+                                         "type",
+                                         "complaint.suspension_ordered",
+                                         "payload",
+                                         json::serialize(json::object{{"ticket_id", core::new_uuid()},
+                                                                      {"target", "worker"},
+                                                                      {"subject_id", wid},
+                                                                      {"until", "2099-01-01T00:00:00Z"},
+                                                                      {"reason", "complaint t-1"},
+                                                                      {"actor_id", core::new_uuid()}}),
+                                         "occurred_at",
+                                         "2026-11-28T01:00:00Z"};
+            co_await r.command(std::move(add));
+        }());
+    }
+    std::size_t seen = 0;
+    for (int i = 0; i < 20 && seen < 2; ++i) {
+        seen += test::run_coro(client_io, providers->consume_once());
+    }
+    EXPECT_EQ(seen, 2u);
+    EXPECT_TRUE(candidates("bath").empty());
+    EXPECT_TRUE(
+        call("GET", "/v1/providers/workers/" + wid, std::nullopt, w.access).body.at("suspended").as_bool());
+    EXPECT_EQ(outbox_count("worker.suspended"), 1);
 }
 
 TEST_F(providers_fixture, an_organisation_writes_only_its_own_workers) {

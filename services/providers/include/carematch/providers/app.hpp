@@ -24,7 +24,9 @@ struct config {
     std::string catalog_file = "config/catalog.json";  // which credentials each kind's sub-types need
     std::chrono::seconds heartbeat_timeout{90};
     std::string ratings_stream = "carematch:{ratings}:events";  // organisations' scores for canteen search
-    auth::token_config auth;  // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
+    std::string complaints_stream =
+        "carematch:{complaints}:events";  // suspensions a resolved complaint ordered
+    auth::token_config auth;              // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
 };
 
 config read_config(core::config_source& source);
@@ -42,9 +44,13 @@ class app final : public runtime::service_with<context> {
     /// clock's now; returns how many. Runs every 10 s in the background.
     boost::asio::awaitable<std::size_t> sweep();
 
+    /// Handles the events waiting now (tests; in service the consumer runs by itself).
+    boost::asio::awaitable<std::size_t> consume_once();
+
   private:
     /// Fails fast on an unreadable catalog.
     void on_start() override;
+    events::consumer* consumer_ = nullptr;
 };
 
 /// The app from its config table (runtime::service_main).
