@@ -34,6 +34,7 @@ config read_config(core::config_source& source) {
     c.regions_file = source.get_string("supervision.regions_file", c.regions_file);
     c.ratings_stream = source.get_string("supervision.ratings_stream", c.ratings_stream);
     c.complaints_stream = source.get_string("supervision.complaints_stream", c.complaints_stream);
+    c.providers_stream = source.get_string("supervision.providers_stream", c.providers_stream);
     c.consumer_group = source.get_string("supervision.consumer_group", c.consumer_group);
     c.watch_score_below =
         static_cast<double>(source.get_int("supervision.watch_score_below_tenths", 35, 10, 50)) / 10.0;
@@ -81,6 +82,7 @@ void app::on_start() {
     }
     s.streams.push_back(c.cfg.ratings_stream);
     s.streams.push_back(c.cfg.complaints_stream);
+    s.streams.push_back(c.cfg.providers_stream);
     c.streams = s.streams;
     events::handler h = [](pqxx::work& tx, const events::event& e) { facts::apply(tx, e); };
     auto consumer = c.make_consumer(std::move(s), std::move(h));
@@ -238,7 +240,9 @@ void app::add_routes(http::router& r) {
         }
         std::function<void(pqxx::work&)> wipe = [](pqxx::work& tx) {
             tx.exec(
-                "TRUNCATE orders_seen, reviews_seen, tickets_seen, followups_seen, org_scores_seen, inbox");
+                "TRUNCATE orders_seen, reviews_seen, tickets_seen, followups_seen, org_scores_seen, "
+                "org_suspensions_seen,"
+                " inbox");
         };
         co_await c.pool.transact(std::move(wipe));
         for (const auto& stream : c.streams) {

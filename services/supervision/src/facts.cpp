@@ -198,6 +198,18 @@ void apply(pqxx::work& tx, const events::event& e) {
         rating_event(tx, e.type, q);
     } else if (e.type.starts_with("complaint.")) {
         complaint_event(tx, e.type, p, at);
+    } else if (e.type == "provider.suspended") {
+        const auto org = uuid(p, "org_id");
+        const auto until = text(p, "until");
+        if (org && until) {
+            tx.exec_params(
+                "INSERT INTO org_suspensions_seen (org_id, until, reason) VALUES ($1::uuid, $2::timestamptz, "
+                "$3)"
+                " ON CONFLICT (org_id) DO UPDATE SET until = excluded.until, reason = excluded.reason",
+                *org,
+                *until,
+                text(p, "reason").value_or(""));
+        }
     }
 }
 

@@ -252,13 +252,16 @@ json::array watchlist(pqxx::work& tx, const std::vector<std::int64_t>& communiti
         " (SELECT count(*) FROM tickets_seen t WHERE t.org_id = o.org_id AND t.filed_at > now() - interval "
         "'30 days'),"
         " (SELECT count(*) FROM reviews_seen r WHERE r.org_id = o.org_id AND r.level <= 2"
-        "   AND r.created_at > now() - interval '30 days')"
-        " FROM orgs o LEFT JOIN org_scores_seen s ON s.org_id = o.org_id";
+        "   AND r.created_at > now() - interval '30 days'),"
+        " to_char(x.until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        " FROM orgs o LEFT JOIN org_scores_seen s ON s.org_id = o.org_id"
+        " LEFT JOIN org_suspensions_seen x ON x.org_id = o.org_id AND x.until > now()";
     json::array out;
     for (const auto& r : tx.exec_params(sql, communities_array(communities))) {
         const bool low = !r[1].is_null() && r[1].as<double>() < below;
         const auto complaints = r[3].as<long long>();
-        if (!low && complaints == 0) {
+        const bool suspended = !r[5].is_null();
+        if (!low && complaints == 0 && !suspended) {
             continue;
         }
         json::array why;
@@ -268,12 +271,17 @@ json::array watchlist(pqxx::work& tx, const std::vector<std::int64_t>& communiti
         if (complaints > 0) {
             why.push_back("complaints_last_30_days");
         }
-        out.push_back(json::object{{"org_id", r[0].as<std::string>()},
-                                   {"score", maybe(r[1])},
-                                   {"reviews", r[2].is_null() ? 0 : r[2].as<long long>()},
-                                   {"complaints_30d", complaints},
-                                   {"bad_reviews_30d", r[4].as<long long>()},
-                                   {"reasons", std::move(why)}});
+        if (suspended) {
+            why.push_back("suspended");
+        }
+        out.push_back(json::object{
+            {"org_id", r[0].as<std::string>()},
+            {"score", maybe(r[1])},
+            {"reviews", r[2].is_null() ? 0 : r[2].as<long long>()},
+            {"complaints_30d", complaints},
+            {"bad_reviews_30d", r[4].as<long long>()},
+            {"suspended_until", r[5].is_null() ? json::value(nullptr) : json::value(r[5].as<std::string>())},
+            {"reasons", std::move(why)}});
     }
     return out;
 }

@@ -34,6 +34,7 @@ class supervision_fixture : public ::testing::Test {
             {"CAREMATCH_SUPERVISION_REGIONS_FILE", tree.path},
             {"CAREMATCH_SUPERVISION_RATINGS_STREAM", ratings_stream},
             {"CAREMATCH_SUPERVISION_COMPLAINTS_STREAM", complaints_stream},
+            {"CAREMATCH_SUPERVISION_PROVIDERS_STREAM", providers_stream},
             {"CAREMATCH_SUPERVISION_CONSUMER_GROUP", "supervision-" + schema},
         };
         core::config_source src(
@@ -53,8 +54,12 @@ class supervision_fixture : public ::testing::Test {
         sv.reset();
         test::run_coro(client_io, [&]() -> boost::asio::awaitable<void> {
             redis::client r(client_io, test::redis_settings());
-            std::vector<std::string> del{
-                "DEL", ratings_stream, complaints_stream, stream("orders"), stream("matching")};
+            std::vector<std::string> del{"DEL",
+                                         ratings_stream,
+                                         complaints_stream,
+                                         providers_stream,
+                                         stream("orders"),
+                                         stream("matching")};
             co_await r.command(std::move(del));
         }());
         pqxx::connection c(test::db_url());
@@ -214,6 +219,7 @@ class supervision_fixture : public ::testing::Test {
     std::string schema = test::unique_schema("sv");
     std::string ratings_stream = "carematch:{ratings}:sv-" + core::new_uuid();
     std::string complaints_stream = "carematch:{complaints}:sv-" + core::new_uuid();
+    std::string providers_stream = "carematch:{providers}:sv-" + core::new_uuid();
     std::string org = core::new_uuid();
     auth::signing_key key = auth::generate_signing_key("sv1");
     boost::asio::io_context io{2};
@@ -270,12 +276,19 @@ TEST_F(supervision_fixture, figures_of_a_known_day_per_day_and_in_total_and_agai
     EXPECT_NE(csv.body.find("\n2026-11-20,4,1,1,2,0,1,"), std::string::npos) << csv.body;
     EXPECT_NE(csv.body.find("\n2026-11-21,0,0,0,0,0,0,"), std::string::npos) << csv.body;
 
+    publish(providers_stream,
+            "provider.suspended",
+            "2026-11-21T01:00:00Z",
+            json::object{{"org_id", org}, {"until", "2099-01-01T00:00:00Z"}, {"reason", "complaint"}});
+    consume_all();
     auto watch = get("/v1/supervision/watchlist?community_id=" + std::to_string(tree.community), staff);
     ASSERT_EQ(watch.status, 200) << watch.body;
     auto items = json::parse(watch.body).at("items").as_array();
     ASSERT_EQ(items.size(), 1u);
     EXPECT_EQ(items[0].at("org_id").as_string(), org);
-    EXPECT_EQ(items[0].at("reasons"), (json::array{"score_below_threshold", "complaints_last_30_days"}));
+    EXPECT_EQ(items[0].at("reasons"),
+              (json::array{"score_below_threshold", "complaints_last_30_days", "suspended"}));
+    EXPECT_EQ(items[0].at("suspended_until"), "2099-01-01T00:00:00Z");
 
     // Read again from the streams: the same figures.
     const auto admin = token(auth::role::admin);

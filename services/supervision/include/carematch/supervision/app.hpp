@@ -25,6 +25,7 @@ struct config {
     std::string regions_file = "config/regions.json";  // the streets it reads; communities of each district
     std::string ratings_stream = "carematch:{ratings}:events";
     std::string complaints_stream = "carematch:{complaints}:events";
+    std::string providers_stream = "carematch:{providers}:events";  // suspensions
     std::string consumer_group = "supervision";
     double watch_score_below = 3.5;  // an organisation scored under this is on the watchlist
     int max_days = 366;              // the longest span one request may ask for
