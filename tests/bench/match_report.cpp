@@ -100,6 +100,69 @@ void report(std::uint64_t seed, bool travel_only) {
     }
 }
 
+// Supply short: priority elders who could be reached by some worker, and how many of them one tick's solve
+// serves (the service's figure: ≥ 99 % offered within one tick), against everyone else reachable.
+void short_supply(std::uint64_t seed) {
+    std::printf(
+        "\nSupply short: one tick's solve (optimal), 2,000 orders, priority = ability ≥ 3 or a priority "
+        "category\n\n| orders : workers | priority reachable | priority served in the tick | others "
+        "reachable | others served | priority left while a worker in reach served another |\n"
+        "|---|---|---|---|---|---|\n");
+    for (std::size_t workers : {200, 500, 1000, 1500}) {
+        std::size_t p_reach = 0, p_served = 0, o_reach = 0, o_served = 0, inversions = 0;
+        for (std::uint64_t k = 0; k < 5; ++k) {
+            m::city_settings s;
+            s.seed = seed + k;
+            s.orders = 2000;
+            s.workers = workers;
+            auto in = m::generate_city(s);
+            auto g = m::build_graph(in);
+            auto r = m::solve_optimal(in, g);
+            std::vector<bool> served(in.orders.size(), false);
+            std::unordered_map<std::uint32_t, std::size_t> index_of;
+            for (std::size_t i = 0; i < in.orders.size(); ++i) {
+                index_of[in.orders[i].id] = i;
+            }
+            // Which order each worker serves (by worker id).
+            std::unordered_map<std::uint32_t, std::size_t> serving;
+            for (const auto& a : r.assignments) {
+                served[index_of[a.order_id]] = true;
+                for (auto w : a.worker_ids) {
+                    serving[w] = index_of[a.order_id];
+                }
+            }
+            for (std::size_t i = 0; i < in.orders.size(); ++i) {
+                if (g.by_order[i].empty()) {
+                    continue;  // nobody could reach it this tick
+                }
+                auto& reach = is_priority(in.orders[i]) ? p_reach : o_reach;
+                auto& got = is_priority(in.orders[i]) ? p_served : o_served;
+                ++reach;
+                got += served[i] ? 1 : 0;
+                if (!served[i] && is_priority(in.orders[i])) {
+                    // A priority inversion: a worker who could reach it serves an order that is not a
+                    // priority.
+                    for (const auto& e : g.by_order[i]) {
+                        const auto w = in.workers[g.resources[e.resource].worker].id;
+                        if (auto it = serving.find(w);
+                            it != serving.end() && !is_priority(in.orders[it->second])) {
+                            ++inversions;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        std::printf("| %.0f : 1 | %zu | %.1f %% | %zu | %.1f %% | %zu |\n",
+                    2000.0 / static_cast<double>(workers),
+                    p_reach,
+                    p_reach ? 100.0 * static_cast<double>(p_served) / static_cast<double>(p_reach) : 100.0,
+                    o_reach,
+                    o_reach ? 100.0 * static_cast<double>(o_served) / static_cast<double>(o_reach) : 100.0,
+                    inversions);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -107,5 +170,6 @@ int main(int argc, char** argv) {
     std::printf("seed %llu; single-threaded\n", static_cast<unsigned long long>(seed));
     report(seed, false);
     report(seed, true);
+    short_supply(seed);
     return 0;
 }
