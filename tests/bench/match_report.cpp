@@ -108,7 +108,7 @@ void short_supply(std::uint64_t seed) {
         "category\n\n| orders : workers | priority reachable | priority served in the tick | others "
         "reachable | others served | priority left while a worker in reach served another |\n"
         "|---|---|---|---|---|---|\n");
-    for (std::size_t workers : {200, 500, 1000, 1500}) {
+    for (std::size_t workers : {200, 500, 1000, 2000}) {
         std::size_t p_reach = 0, p_served = 0, o_reach = 0, o_served = 0, inversions = 0;
         for (std::uint64_t k = 0; k < 5; ++k) {
             m::city_settings s;
