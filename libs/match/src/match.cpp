@@ -140,9 +140,11 @@ double cost(const weights& wt, const order& o, const worker& w) noexcept {
 }
 
 double unassigned_penalty(const weights& wt, const order& o) noexcept {
+    const bool priority = o.ability_level >= 3 || o.priority_categories > 0;
     return wt.unassigned_base + wt.priority_per_level * o.ability_level +
            wt.priority_per_category * o.priority_categories +
-           wt.priority_per_waited_minute * static_cast<double>(o.waited);
+           wt.priority_per_waited_minute * static_cast<double>(std::min(o.waited, wt.max_waited_minutes)) +
+           (priority ? wt.priority_bonus : 0.0);
 }
 
 // The spatial index a graph keeps: one grid of ~0.55 km cells per skill over the workers, the resources of

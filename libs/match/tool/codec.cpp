@@ -98,6 +98,10 @@ instance read_instance(const boost::json::value& v) {
         set("priority_per_level", in.w.priority_per_level);
         set("priority_per_category", in.w.priority_per_category);
         set("priority_per_waited_minute", in.w.priority_per_waited_minute);
+        set("priority_bonus", in.w.priority_bonus);
+        if (const auto* k = o.if_contains("max_waited_minutes")) {
+            in.w.max_waited_minutes = integer(*k, "max_waited_minutes");
+        }
         if (const auto* k = o.if_contains("edges_per_order")) {
             in.w.edges_per_order = static_cast<int>(integer(*k, "edges_per_order"));
         }

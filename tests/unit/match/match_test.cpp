@@ -80,6 +80,27 @@ TEST(match, priority_elder_wins_when_supply_is_short) {
     EXPECT_EQ(greedy.count(10), 1u);  // the baseline serves by arrival
 }
 
+// "Served first" holds against the other terms at their largest: an ordinary order that has waited for hours,
+// next door to the only worker, still yields that worker to a priority elder at the edge of the circle.
+TEST(match, a_priority_elder_comes_before_any_other_order_within_reach) {
+    auto in = scene();
+    in.workers = {caregiver(1, at(0, 0))};
+    auto waiting = cleaning_order(10, at(0.1, 0));
+    waiting.ability_level = 2;
+    waiting.waited = 300;                            // five hours
+    auto priority = cleaning_order(11, at(0, 2.2));  // about 12 minutes away
+    priority.ability_level = 3;
+    in.orders = {waiting, priority};
+    auto r = by_order(solve(in));
+    EXPECT_EQ(r.count(11), 1u);
+    EXPECT_EQ(r.count(10), 0u);
+    // Between two ordinary orders, waiting still counts.
+    priority.ability_level = 2;
+    in.orders = {waiting, priority};
+    r = by_order(solve(in));
+    EXPECT_EQ(r.count(10), 1u);
+}
+
 TEST(match, exclusions_hold) {
     auto in = scene();
     in.workers = {caregiver(1, at(0, 0)), caregiver(2, at(2, 0))};

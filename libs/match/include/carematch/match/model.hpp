@@ -91,9 +91,14 @@ struct weights {
     double unassigned_base = 60.0;            // leaving an order unserved costs at least this much…
     double priority_per_level = 15.0;         // …plus this per ability level…
     double priority_per_category = 10.0;      // …per priority category…
-    double priority_per_waited_minute = 0.5;  // …and per minute waited
-    int edges_per_order = 10;                 // k best feasible edges kept per order
-    std::vector<kind_profile> kinds;          // indexed by kind_id; missing kinds use the default profile
+    double priority_per_waited_minute = 0.5;  // …and per minute waited (counted up to max_waited_minutes)…
+    minutes max_waited_minutes = 120;
+    double priority_bonus =
+        100.0;  // …and a priority elder's order (ability ≥ 3 or a priority category) this much
+                // more: above any travel, waiting and bonus terms, so that where supply is
+                // short a priority elder is served before any other order within reach
+    int edges_per_order = 10;         // k best feasible edges kept per order
+    std::vector<kind_profile> kinds;  // indexed by kind_id; missing kinds use the default profile
 };
 
 struct instance {
