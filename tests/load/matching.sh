@@ -3,9 +3,12 @@
 # open-loop load of orders spread over 20 streets, each with online bathing caregivers. Orders go through the
 # API; the caregivers are written straight into providers' tables and presence (this measures matching, not
 # registration). Also prints how many orders were never offered and whether any order had two offers in flight.
-# Prints figures only.
+# With CAREMATCH_CHURN=1, two more matching processes share the streets and one of them is killed with SIGKILL
+# every 5 s (and started again), alternately; the end then also counts the pending entries left in the
+# matching consumer group. Prints figures only.
 #
-# Usage: tests/load/matching.sh [SECONDS, default 20] [ORDERS PER SECOND, default 200] [WORKERS PER STREET]
+# Usage: [CAREMATCH_CHURN=1] tests/load/matching.sh [SECONDS, default 20] [ORDERS PER SECOND, default 200]
+#        [WORKERS PER STREET]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-20}
@@ -17,12 +20,15 @@ source "$root/deploy/local/lib.sh"
 "$root/deploy/install-deps.sh"
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 (cd "$root" && cmake --preset release -DCAREMATCH_TESTS=ON >/dev/null)
-cmake --build "$root/build/release" --target carematch-all-in-one carematch-overload >/dev/null
+cmake --build "$root/build/release" --target carematch-all-in-one carematch-matching carematch-overload >/dev/null
+churn=${CAREMATCH_CHURN:-0}
 
 tmp=$(mktemp -d /tmp/carematch-matching-load.XXXXXX)
 chmod 755 "$tmp"
 pid=""
 cleanup() {
+    [[ -n ${killer:-} ]] && kill "$killer" 2>/dev/null || true
+    for f in "$tmp"/matching.*.pid; do [[ -f $f ]] && kill -9 "$(cat "$f")" 2>/dev/null || true; done
     [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
     cm_throwaway_stop "$tmp"
     rm -rf "$tmp"
@@ -99,6 +105,32 @@ now_ms=$(($(date +%s%N) / 1000000))
                  FROM providers.workers w JOIN providers.organisations o ON o.id = w.org_id" |
     redis-cli -h 127.0.0.1 -p "$redis_port" >/dev/null
 
+# Churn: two standalone matching processes join the one in all-in-one; one of them is killed every 5 s.
+start_matching() {
+    CAREMATCH_MATCHING_HTTP_PORT=0 CAREMATCH_MATCHING_LOG_LEVEL=error \
+        CAREMATCH_MATCHING_MATCHING_REGIONS_FILE="$tmp/regions.json" \
+        CAREMATCH_MATCHING_MATCHING_ORDERS_URL="$base" CAREMATCH_MATCHING_MATCHING_PROVIDERS_URL="$base" \
+        setsid "$root/build/release/services/matching/carematch-matching" "$root/config/matching.toml" \
+        >>"$tmp/matching.$1.log" 2>&1 </dev/null &
+    echo $! >"$tmp/matching.$1.pid"
+}
+killer=""
+kills=0
+if [[ $churn == 1 ]]; then
+    (cd "$root" && start_matching 1 && start_matching 2)
+    (
+        k=1
+        while true; do
+            sleep 5
+            kill -9 "$(cat "$tmp/matching.$k.pid")" 2>/dev/null || true
+            echo kill >>"$tmp/kills"
+            (cd "$root" && start_matching "$k")
+            k=$((3 - k))
+        done
+    ) &
+    killer=$!
+fi
+
 tool="$root/build/release/tests/load/carematch-overload"
 echo "# matching on all-in-one (release), $(nproc) cores: $rate orders/s for ${seconds}s over $streets streets," \
     "$per_street caregivers per street, tick 1 s"
@@ -106,10 +138,18 @@ each=$(awk -v r="$rate" -v n="$streets" 'BEGIN { printf "%.3f", r / n }')
 for i in $(seq 1 "$streets"); do
     "$tool" open 127.0.0.1 "$http_port" "$token" "${elders[$i]}" "$seconds" "$each" >"$tmp/load.$i" &
 done
-wait_for_load() { for j in $(jobs -p); do [[ $j == "$pid" ]] || wait "$j"; done; }
+wait_for_load() { for j in $(jobs -p); do [[ $j == "$pid" || $j == "$killer" ]] || wait "$j"; done; }
 wait_for_load
 [[ -n ${CAREMATCH_LOAD_DEBUG:-} ]] && { echo "elder 1: ${elders[1]}"; cat "$tmp/load.1"; tail -5 "$tmp/all-in-one.log"; }
-sleep 3  # the last orders' ticks
+if [[ $churn == 1 ]]; then
+    kill "$killer" 2>/dev/null || true
+    wait "$killer" 2>/dev/null || true
+    killer=""
+    echo "matching processes killed with SIGKILL during the load: $(wc -l <"$tmp/kills")"
+    sleep 12  # two lease periods: a street whose owner was killed last is taken over
+else
+    sleep 3  # the last orders' ticks
+fi
 [[ -n ${CAREMATCH_LOAD_DEBUG:-} ]] && cp "$tmp/all-in-one.log" /tmp/matching-load.log
 
 "${psql[@]}" -F ' ' <<'SQL'
@@ -130,3 +170,14 @@ SQL
                  WHERE state IN ('pending','live','accepting','declining','expiring') GROUP BY order_id HAVING count(*) > 1) x"
 grep -h goodput "$tmp"/load.* | awk '{ for (i = 1; i <= NF; ++i) if ($i ~ /^goodput=/) { split($i, a, "="); g += a[2] } }
     END { printf "orders_accepted_per_s=%.1f\n", g }'
+if [[ $churn == 1 ]]; then
+    pending=0
+    for i in $(seq 1 "$streets"); do
+        n=$(redis-cli -h 127.0.0.1 -p "$redis_port" XPENDING "carematch:{region:$((120100 + i))}:orders" matching |
+            head -1)
+        pending=$((pending + ${n:-0}))
+    done
+    echo "pending_entries_in_group_matching=$pending"
+    "${psql[@]}" -c "SELECT 'orders_assigned_twice=' || count(*) FROM (SELECT order_id FROM matching.assignments
+                     WHERE active GROUP BY order_id HAVING count(*) > 1) x"
+fi
