@@ -29,6 +29,7 @@ struct pool::impl {
     std::atomic<int> in_use{0};
     std::atomic<int> waiting{0};
     std::atomic<std::uint64_t> retries{0};
+    std::atomic<std::uint64_t> transactions{0};
     std::atomic<std::uint64_t> reconnects{0};
     std::atomic<std::uint64_t> shed{0};
 
@@ -84,6 +85,7 @@ struct pool::impl {
 
     // Runs body with the retry policy; returns the failure, if any. Runs on a pool thread.
     std::exception_ptr execute(const std::function<void(pqxx::work&)>& body, isolation level) {
+        ++transactions;
         constexpr int max_attempts = 8;
         auto backoff = std::chrono::milliseconds(20);
         for (int attempt = 1;; ++attempt) {
@@ -153,6 +155,7 @@ pool_stats pool::stats() const noexcept {
     s.in_use = impl_->in_use.load();
     s.waiting = impl_->waiting.load();
     s.retries = impl_->retries.load();
+    s.transactions = impl_->transactions.load();
     s.reconnects = impl_->reconnects.load();
     s.shed = impl_->shed.load();
     return s;

@@ -260,29 +260,35 @@ awaitable<response> place_order(context& c, request& req) {
         co_return auth::deny(authorized.error(), req.request_id);
     }
     const auth::caller& who = *authorized;
+    // What the body alone decides is answered before the key is claimed: a malformed or invalid body costs no
+    // transaction and leaves no key behind.
+    auto body = http::parse_json_body<place_body>(req);
+    if (!body) {
+        co_return problem(req, body.error());
+    }
+    if (body->start.has_value() != body->end.has_value()) {
+        co_return problem(req,
+                          invalid(body->start ? "end" : "start",
+                                  "give both start and end, or neither (as soon as possible)"));
+    }
+    if (body->notes && !core::plain_text(*body->notes, 500)) {
+        co_return problem(req, invalid("notes", "text of at most 500 characters, no control characters"));
+    }
+    if (who.is(auth::role::staff) != body->reason.has_value() ||
+        (body->reason && (body->reason->empty() || !core::plain_text(*body->reason, 200)))) {
+        co_return problem(
+            req,
+            invalid("reason",
+                    who.is(auth::role::staff) ? "staff ordering for an elder say why, 1 to 200 characters"
+                                              : "only staff ordering for an elder give a reason"));
+    }
     // The request owns its key while `work` runs and stores its definite answer with it. When a dependency
     // fails instead, the key is released and the exception reaches the dispatcher (503): a retry runs again.
     std::function<awaitable<response>(const runtime::idempotency_claim&)> work =
         [&](const runtime::idempotency_claim& claim) -> awaitable<response> {
         std::optional<response> answer;
-        auto body = http::parse_json_body<place_body>(req);
         std::optional<priced> p;
-        if (!body) {
-            answer = problem(req, body.error());
-        } else if (body->start.has_value() != body->end.has_value()) {
-            answer = problem(req,
-                             invalid(body->start ? "end" : "start",
-                                     "give both start and end, or neither (as soon as possible)"));
-        } else if (body->notes && !core::plain_text(*body->notes, 500)) {
-            answer = problem(req, invalid("notes", "text of at most 500 characters, no control characters"));
-        } else if (who.is(auth::role::staff) != body->reason.has_value() ||
-                   (body->reason && (body->reason->empty() || !core::plain_text(*body->reason, 200)))) {
-            answer = problem(
-                req,
-                invalid("reason",
-                        who.is(auth::role::staff) ? "staff ordering for an elder say why, 1 to 200 characters"
-                                                  : "only staff ordering for an elder give a reason"));
-        } else {
+        {
             p = co_await price_for(c, who, body->recipient_id, body->kind, body->sub_type, "order");
             if (p->failure) {
                 answer = problem(req, *p->failure);

@@ -310,6 +310,37 @@ TEST_F(orders_fixture, odd_windows_texts_keys_and_query_integers_are_refused_and
 
 // An elder without a smartphone orders by phone through community staff: staff of the elder's community place
 // the order with a reason; the order is the family's, and the family sees who placed it.
+// What the body alone decides is answered before the Idempotency-Key is claimed: a bad body costs no
+// transaction, and its key stays free for the corrected request.
+TEST_F(orders_fixture, a_bad_body_costs_no_transaction_and_leaves_its_key_free) {
+    auto [s, rid] = family_with_elder("13700000451", elder());
+    const std::string key = core::new_uuid();
+    auto send = [&](const std::string& body) {
+        http::outgoing o;
+        o.method = "POST";
+        o.target = "/v1/orders";
+        o.headers = {{"Content-Type", "application/json"},
+                     {"Authorization", "Bearer " + s.access},
+                     {"Idempotency-Key", key}};
+        o.body = body;
+        return test::run_coro(client_io, client.send("127.0.0.1", server->port(), o))->status;
+    };
+    const auto before = orders->pool().stats().transactions;
+    EXPECT_EQ(send("{\"recipient_id\": "), 400);  // not JSON
+    EXPECT_EQ(send(json::serialize(json::object{{"recipient_id", rid},
+                                                {"kind", "bath"},
+                                                {"sub_type", "home_bath"},
+                                                {"start", "2030-01-01T10:00:00+08:00"}})),
+              422);  // a start without an end
+    EXPECT_EQ(send(json::serialize(json::object{{"recipient_id", rid},
+                                                {"kind", "bath"},
+                                                {"sub_type", "home_bath"},
+                                                {"notes", std::string(501, 'x')}})),
+              422);
+    EXPECT_EQ(orders->pool().stats().transactions, before);
+    EXPECT_EQ(place(s, rid, key).status, 201);  // the key was never taken
+}
+
 TEST_F(orders_fixture, staff_order_for_an_elder_of_their_community_with_a_reason) {
     auto [family, rid] = family_with_elder("13700000601", elder());
     core::system_clock sys;

@@ -26,8 +26,9 @@ struct pool_stats {
     int in_use = 0;   // transactions running now
     int waiting = 0;  // transactions queued for a connection
     std::uint64_t retries = 0;
-    std::uint64_t reconnects = 0;  // broken connections dropped and replaced
-    std::uint64_t shed = 0;        // refused at once (queue full) or given up on (no connection in time)
+    std::uint64_t transactions = 0;  // run on a connection (a retried one once)
+    std::uint64_t reconnects = 0;    // broken connections dropped and replaced
+    std::uint64_t shed = 0;          // refused at once (queue full) or given up on (no connection in time)
 };
 
 /// `size` connections, each used by one of `size` threads; no io thread ever blocks on PostgreSQL. Every
