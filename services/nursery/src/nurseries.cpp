@@ -3,6 +3,7 @@
 #include "handlers.hpp"
 
 #include <carematch/core/ids.hpp>
+#include <carematch/db/outbox.hpp>
 #include <carematch/db/pool.hpp>
 #include <carematch/http/json.hpp>
 #include <carematch/http/peer.hpp>
@@ -206,6 +207,14 @@ awaitable<response> put_nursery(context& c, request& req) {
         } catch (const pqxx::check_violation&) {
             return std::nullopt;
         }
+        // Its places, for the figures of places per 1,000 residents.
+        db::enqueue_event(tx,
+                          c.cfg.schema,
+                          context::stream(n.community_id),
+                          "nursery.saved",
+                          json::serialize(json::object{{"nursery_id", n.id},
+                                                       {"community_id", n.community_id},
+                                                       {"licensed_places", n.licensed_places}}));
         return repo::find_nursery(tx, n.id);
     });
     if (!stored) {

@@ -65,6 +65,9 @@ void app::on_start() {
         }
         if (o.at("level").as_string() == "community") {
             communities.push_back(id);
+            if (const auto* r = o.if_contains("residents"); r != nullptr && r->is_int64()) {
+                c.residents[id] = r->as_int64();
+            }
         }
     }
     for (auto community : communities) {
@@ -79,6 +82,7 @@ void app::on_start() {
     for (auto street : c.streets) {
         s.streams.push_back(runtime::orders_stream(street));
         s.streams.push_back("carematch:{region:" + std::to_string(street) + "}:matching");
+        s.streams.push_back(runtime::nursery_stream(street));
     }
     s.streams.push_back(c.cfg.ratings_stream);
     s.streams.push_back(c.cfg.complaints_stream);
@@ -137,6 +141,12 @@ awaitable<response> answer_figures(context& c, const request& req, span s, json:
         co_return problem(req, core::errc::invalid_argument, "json or csv", "format");
     }
     std::function<json::object(pqxx::work&)> read = [s](pqxx::work& tx) { return figures(tx, s); };
+    std::int64_t residents = 0;
+    for (auto cm : s.communities) {
+        if (auto it = c.residents.find(cm); it != c.residents.end()) {
+            residents += it->second;
+        }
+    }
     auto f = co_await c.pool.transact(std::move(read));
     if (format == "csv") {
         response r;
@@ -147,6 +157,14 @@ awaitable<response> answer_figures(context& c, const request& req, span s, json:
     for (auto& [k, v] : f) {
         head[k] = v;
     }
+    // Places now against the policy's 4.5 per 1,000 residents (residents from the region tree).
+    auto& nursery = head["nursery"].as_object();
+    nursery["residents"] = residents;
+    const auto places = nursery.at("places").as_int64();
+    nursery["per_1000"] =
+        residents > 0 ? json::value(1000.0 * static_cast<double>(places) / static_cast<double>(residents))
+                      : json::value(nullptr);
+    nursery["target_per_1000"] = 4.5;
     co_return http::json_text_response(200, json::serialize(head));
 }
 
@@ -242,7 +260,7 @@ void app::add_routes(http::router& r) {
             tx.exec(
                 "TRUNCATE orders_seen, reviews_seen, tickets_seen, followups_seen, org_scores_seen, "
                 "org_suspensions_seen,"
-                " inbox");
+                " nurseries_seen, inbox");
         };
         co_await c.pool.transact(std::move(wipe));
         for (const auto& stream : c.streams) {

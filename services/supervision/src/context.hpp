@@ -17,7 +17,8 @@ struct context : runtime::deps {
     config cfg;
     std::vector<std::int64_t> streets;
     std::map<std::int64_t, std::vector<std::int64_t>> communities_of;  // district → its communities
-    std::vector<std::string> streams;                                  // what the consumer reads
+    std::map<std::int64_t, std::int64_t> residents;  // community → residents (region tree)
+    std::vector<std::string> streams;                // what the consumer reads
 };
 
 namespace facts {

@@ -198,6 +198,19 @@ void apply(pqxx::work& tx, const events::event& e) {
         rating_event(tx, e.type, q);
     } else if (e.type.starts_with("complaint.")) {
         complaint_event(tx, e.type, p, at);
+    } else if (e.type == "nursery.saved") {
+        const auto nursery = uuid(p, "nursery_id");
+        const auto community = number(p, "community_id");
+        const auto places = number(p, "licensed_places");
+        if (nursery && community && places && *places >= 0) {
+            tx.exec_params(
+                "INSERT INTO nurseries_seen (nursery_id, community_id, places) VALUES ($1::uuid, $2, $3)"
+                " ON CONFLICT (nursery_id) DO UPDATE SET community_id = excluded.community_id,"
+                " places = excluded.places",
+                *nursery,
+                *community,
+                *places);
+        }
     } else if (e.type == "provider.suspended") {
         const auto org = uuid(p, "org_id");
         const auto until = text(p, "until");

@@ -204,8 +204,16 @@ json::object figures(pqxx::work& tx, const span& s) {
     if (auto it = found.find(""); it != found.end()) {
         merge(total, it->second);
     }
-    return json::object{
-        {"from", s.from}, {"to", s.to}, {"total", std::move(total)}, {"days", std::move(days)}};
+    const auto places = tx.exec_params1(
+                              "SELECT coalesce(sum(places), 0)::bigint FROM nurseries_seen"
+                              " WHERE community_id = ANY($1::bigint[])",
+                              communities_array(s.communities))[0]
+                            .as<std::int64_t>();
+    return json::object{{"from", s.from},
+                        {"to", s.to},
+                        {"total", std::move(total)},
+                        {"days", std::move(days)},
+                        {"nursery", json::object{{"places", places}}}};
 }
 
 std::string figures_csv(const json::object& f) {

@@ -59,7 +59,8 @@ class supervision_fixture : public ::testing::Test {
                                          complaints_stream,
                                          providers_stream,
                                          stream("orders"),
-                                         stream("matching")};
+                                         stream("matching"),
+                                         stream("nursery")};
             co_await r.command(std::move(del));
         }());
         pqxx::connection c(test::db_url());
@@ -212,6 +213,14 @@ class supervision_fixture : public ::testing::Test {
             "complaint.resolved", t1, "urgent", "2026-11-20T10:00:00Z", json::object{{"outcome", "upheld"}});
         ticket("complaint.closed", t1, "urgent", "2026-11-20T12:00:00Z", json::object{{"review_id", bad}});
         ticket("complaint.filed", t2, "normal", "2026-11-20T08:00:00Z", {});
+        // A nursery of 30 places in the community (5,000 residents), saved twice: the latest places count.
+        const auto nursery = core::new_uuid();
+        for (int places : {20, 30}) {
+            publish(stream("nursery"),
+                    "nursery.saved",
+                    "2026-11-20T09:00:00Z",
+                    json::object{{"nursery_id", nursery}, {"community_id", c}, {"licensed_places", places}});
+        }
         consume_all();
     }
 
@@ -269,6 +278,10 @@ TEST_F(supervision_fixture, figures_of_a_known_day_per_day_and_in_total_and_agai
     EXPECT_EQ(next.at("complaints").at("backlog"), 1);
     EXPECT_EQ(f.at("total").at("orders").at("created"), 4);
     EXPECT_EQ(f.at("total").at("complaints").at("backlog"), 1);
+    EXPECT_EQ(f.at("nursery").at("places"), 30);
+    EXPECT_EQ(f.at("nursery").at("residents"), 5000);
+    EXPECT_NEAR(f.at("nursery").at("per_1000").as_double(), 6.0, 1e-9);
+    EXPECT_NEAR(f.at("nursery").at("target_per_1000").as_double(), 4.5, 1e-9);
 
     auto csv = get(target + "&format=csv", staff);
     ASSERT_EQ(csv.status, 200);
