@@ -10,6 +10,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-10}
 # shellcheck source=../../deploy/local/lib.sh
 source "$root/deploy/local/lib.sh"
+# shellcheck source=lib.sh
+source "$root/tests/load/lib.sh"
 "$root/deploy/install-deps.sh"
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 (cd "$root" && cmake --preset release -DCAREMATCH_TESTS=ON >/dev/null)
@@ -26,26 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 cm_throwaway_servers "$tmp"
-http_port=$(cm_free_port)
-admin_pw=$(head -c 12 /dev/urandom | base64 -w0 | tr -d '/+=')
-export CAREMATCH_DB_URL="postgresql://carematch@127.0.0.1:$pg_port/carematch"
-export CAREMATCH_REDIS_URL="redis://127.0.0.1:$redis_port"
-# One family places every order: per-caller budgets are not what this load measures.
-export CAREMATCH_LIMITS_AUTH_PER_MINUTE=0 CAREMATCH_LIMITS_WRITES_PER_MINUTE=0 CAREMATCH_LIMITS_READS_PER_MINUTE=0
-export CAREMATCH_AUTH_SIGNING_KEY="load1:$(head -c 32 /dev/urandom | base64 -w0)"
-export CAREMATCH_IDENTITY_DATA_KEY="$(head -c 32 /dev/urandom | base64 -w0)"
-export CAREMATCH_IDENTITY_BOOTSTRAP_ADMIN="13800000000:$admin_pw"
-export CAREMATCH_ALL_IN_ONE_HTTP_PORT=$http_port
-export CAREMATCH_ALL_IN_ONE_LOG_LEVEL=${CAREMATCH_ALL_IN_ONE_LOG_LEVEL:-error}
-(cd "$root" && exec build/release/services/all-in-one/carematch-all-in-one config/all-in-one.toml) \
-    >"$tmp/all-in-one.log" 2>&1 &
-pid=$!
-base="http://127.0.0.1:$http_port"
-for _ in $(seq 1 100); do
-    curl -sf "$base/readyz" >/dev/null 2>&1 && break
-    sleep 0.2
-done
-curl -sf "$base/readyz" >/dev/null || { tail -20 "$tmp/all-in-one.log" >&2; exit 1; }
+load_env
+load_start "$root" "$tmp"
 
 post() { curl -sS --fail-with-body -X POST "$base$1" -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} -d "$2" || { echo " (POST $1)" >&2; return 1; }; }
 post /v1/auth/register '{"phone":"13700000777","password":"load-password-1"}' >/dev/null
