@@ -331,6 +331,12 @@ awaitable<response> list(context& c, request& req) {
         }
         q.severity = *s;
     }
+    if (auto e = req.query_param("escalated")) {
+        if (*e != "true" && *e != "false") {
+            co_return problem(req, core::bad_query("escalated", "true or false"));
+        }
+        q.escalated = *e == "true";
+    }
     if (auto d = req.query_param("due_before")) {
         auto t = core::parse_timestamp(*d);
         if (!t) {

@@ -122,6 +122,7 @@ std::vector<ticket> list(pqxx::work& tx, const query& q) {
                  " AND ($2::uuid IS NULL OR family_id = $2::uuid) AND ($3::uuid IS NULL OR org_id = $3::uuid)"
                  " AND ($4::text IS NULL OR state = $4) AND ($5::text IS NULL OR severity = $5)"
                  " AND ($6::float8 IS NULL OR resolve_due < to_timestamp($6::float8))"
+                 " AND ($10::boolean IS NULL OR escalated = $10::boolean)"
                  " AND ($7::text IS NULL OR (" +
                  rank +
                  ", id) > ($7::text, $8::uuid))"
@@ -135,7 +136,8 @@ std::vector<ticket> list(pqxx::work& tx, const query& q) {
              q.due_before,
              after_rank,
              after_id,
-             q.limit)) {
+             q.limit,
+             q.escalated)) {
         out.push_back(read(r));
         out.back().rank = r[38].as<std::string>();
     }

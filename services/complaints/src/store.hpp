@@ -65,6 +65,7 @@ struct query {
     std::optional<std::string> state;
     std::optional<std::string> severity;
     std::optional<double> due_before;
+    std::optional<bool> escalated;  // the district's view: tickets escalated (by hand or by a breached clock)
     std::optional<std::pair<std::string, std::string>> after;  // cursor: "<rank>_<id>"
     int limit = 20;
 };

@@ -382,9 +382,14 @@ TEST_F(complaints_fixture, severity_escalation_and_the_provider_s_own_clock) {
             .status,
         409);
 
-    // Escalation by hand, once.
+    // Escalation by hand, once; the district's queue (staff holding its communities) lists the escalated
+    // ones.
+    const auto queue = "/v1/complaints?community_id=" + std::to_string(f.community) + "&escalated=true";
+    EXPECT_TRUE(call("GET", queue, std::nullopt, staff).body.at("items").as_array().empty());
     EXPECT_EQ(call("POST", base + "/escalate", json::object{{"reason", "需要区里协调"}}, staff).status, 200);
     EXPECT_EQ(call("POST", base + "/escalate", json::object{{"reason", "again"}}, staff).status, 409);
+    EXPECT_EQ(call("GET", queue, std::nullopt, staff).body.at("items").as_array().size(), 1u);
+    EXPECT_EQ(call("GET", queue.substr(0, queue.size() - 4) + "maybe", std::nullopt, staff).status, 400);
 
     // The provider is asked on Friday; two working days later (Monday is a holiday here) is Wednesday 10:00.
     EXPECT_EQ(call("POST", base + "/provider-response", json::object{{"response", "早"}}, provider).status,
