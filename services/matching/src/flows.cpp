@@ -148,9 +148,9 @@ namespace {
 // without a lookup.
 void publish(pqxx::work& tx, context& c, std::int64_t street, const char* type, json::object payload) {
     if (const auto* order = payload.if_contains("order_id"); order != nullptr && order->is_string()) {
-        auto f = tx.exec_params(
-            "SELECT family_id::text, community_id FROM open_orders WHERE order_id = $1::uuid",
-            std::string(order->as_string()));
+        auto f =
+            tx.exec_params("SELECT family_id::text, community_id FROM open_orders WHERE order_id = $1::uuid",
+                           std::string(order->as_string()));
         if (!f.empty() && !f[0][0].is_null()) {
             payload["family_id"] = f[0][0].as<std::string>();
         }
