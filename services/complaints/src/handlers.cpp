@@ -29,13 +29,8 @@ using http::response;
 
 namespace {
 
-response problem(const request& req, const core::problem& p) {
-    return http::problem_response(p, req.request_id);
-}
-response problem(const request& req, core::errc e, std::string detail = {}, std::string field = {}) {
-    return problem(req, core::make_problem(e, std::move(detail), std::move(field)));
-}
 using core::invalid;
+using http::problem;
 
 double now_s(const context& c) {
     return std::chrono::duration<double>(c.clock.now().time_since_epoch()).count();

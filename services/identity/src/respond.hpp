@@ -8,16 +8,7 @@
 
 namespace carematch::identity::handlers {
 
-inline http::response problem(const http::request& req, const core::problem& p) {
-    return http::problem_response(p, req.request_id);
-}
-
-inline http::response problem(const http::request& req,
-                              core::errc e,
-                              std::string detail = {},
-                              std::string field = {}) {
-    return problem(req, core::make_problem(e, std::move(detail), std::move(field)));
-}
+using http::problem;
 
 inline http::response no_content() {
     http::response r;

@@ -28,9 +28,7 @@ BOOST_DESCRIBE_STRUCT(decline_body, (), (reason))
 
 namespace {
 
-response problem(const request& req, core::errc e, std::string detail, std::string field = {}) {
-    return http::problem_response(core::make_problem(e, std::move(detail), std::move(field)), req.request_id);
-}
+using http::problem;
 
 json::object offer_json(const store::offer& f, const store::open_order& o) {
     json::object j;

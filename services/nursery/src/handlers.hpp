@@ -21,11 +21,8 @@ using boost::asio::awaitable;
 using http::request;
 using http::response;
 
-template <class... Args>
-response problem(const request& req, Args&&... args) {
-    return http::problem_response(req, std::forward<Args>(args)...);
-}
 using core::invalid;
+using http::problem;
 /// 400 for a date that is malformed or in the past (the rule for dates).
 core::problem bad_date(const char* field, std::string detail);
 /// Whether the caller speaks for the nursery: its organisation's account or one of its workers.

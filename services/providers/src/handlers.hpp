@@ -34,12 +34,9 @@ using http::request;
 using http::response;
 
 // ---- shared helpers ----
-template <class... Args>
-response problem(const request& req, Args&&... args) {
-    return http::problem_response(req, std::forward<Args>(args)...);
-}
 using core::in_china;
 using core::invalid;
+using http::problem;
 bool iso_date(const std::string& s);
 /// True while a suspension that ends at `until` (ISO 8601 with a zone) lasts at `now`.
 bool suspended_at(const std::optional<std::string>& until, core::clock::time_point now);

@@ -30,13 +30,8 @@ using http::response;
 
 namespace {
 
-response problem(const request& req, const core::problem& p) {
-    return http::problem_response(p, req.request_id);
-}
-response problem(const request& req, core::errc e, std::string detail = {}, std::string field = {}) {
-    return problem(req, core::make_problem(e, std::move(detail), std::move(field)));
-}
 using core::invalid;
+using http::problem;
 
 constexpr std::array<const char*, 5> level_names = {"非常不满意", "不满意", "基本满意", "满意", "非常满意"};
 

@@ -96,9 +96,7 @@ void app::on_start() {
 
 namespace {
 
-response problem(const request& req, core::errc e, std::string detail = {}, std::string field = {}) {
-    return http::problem_response(req, e, std::move(detail), std::move(field));
-}
+using http::problem;
 
 // The span asked for: from/to as local days (default the last 7 days to today), at most max_days.
 std::variant<span, response> span_of(const context& c,

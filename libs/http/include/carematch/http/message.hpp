@@ -98,6 +98,13 @@ inline response problem_response(const request& req,
     return problem_response(req, e, std::move(detail), std::move(field));
 }
 
+/// What handlers answer a refusal with: problem_response(req, …) under one short name (a core::problem, an
+/// errc with detail and field, or an outcome code).
+template <class... Args>
+response problem(const request& req, Args&&... args) {
+    return problem_response(req, std::forward<Args>(args)...);
+}
+
 /// Shorthand: a problem with `status`, its standard title, `detail` and optional `field`.
 response problem_response(int status, std::string detail, std::string field = {});
 
