@@ -37,12 +37,14 @@ void apply_suspension(pqxx::work& tx, const std::string& schema, const std::stri
     }
     if (target == "worker" && repo::suspend(tx, id, until, reason)) {
         repo::add_history(tx, id, "suspend", actor, "staff", reason);
-        db::enqueue_event(tx,
-                          schema,
-                          context::events_stream,
-                          "worker.suspended",
-                          boost::json::serialize(
-                              boost::json::object{{"worker_id", id}, {"until", until}, {"reason", reason}}));
+        const auto w = repo::find_worker(tx, id);
+        db::enqueue_event(
+            tx,
+            schema,
+            context::events_stream,
+            "worker.suspended",
+            boost::json::serialize(boost::json::object{
+                {"worker_id", id}, {"org_id", w ? w->org_id : ""}, {"until", until}, {"reason", reason}}));
     } else if (target == "org" && repo::suspend_org(tx, id, until, reason)) {
         repo::add_org_history(tx, id, "suspend", actor, "staff", reason);
         db::enqueue_event(tx,

@@ -197,6 +197,19 @@ json::object worker_event(const std::string& worker_id) {
     return json::object{{"worker_id", worker_id}};
 }
 
+// What others keep of a worker after a change of profile: the organisation, its community, and each
+// credential's type and expiry (never its number), so that supervision can watch credentials run out.
+json::object worker_fact(const repo::worker_row& w) {
+    json::array creds;
+    for (const auto& cr : w.credentials) {
+        creds.push_back(json::object{{"type", cr.type}, {"expires_on", cr.expires_on}});
+    }
+    return json::object{{"worker_id", w.id},
+                        {"org_id", w.org_id},
+                        {"community_id", w.community_id},
+                        {"credentials", std::move(creds)}};
+}
+
 // "HH:MM" → minutes of the day; "24:00" ends a day.
 std::optional<int> minutes_of(const std::string& s) {
     if (s.size() != 5 || s[2] != ':' || !std::isdigit(static_cast<unsigned char>(s[0])) ||
@@ -338,8 +351,9 @@ awaitable<response> put_worker(context& c, request& req) {
             return core::errc::invalid_argument;
         }
         repo::add_history(tx, id, "profile", who->id, "provider", "");
-        publish(c, tx, "worker.updated", worker_event(id));
-        return *repo::find_worker(tx, id);
+        auto saved = *repo::find_worker(tx, id);
+        publish(c, tx, "worker.updated", worker_fact(saved));
+        return saved;
     });
     if (!stored) {
         if (stored.error() == core::errc::conflict) {
@@ -451,6 +465,7 @@ awaitable<response> suspend_worker(context& c, request& req) {
         }
         repo::add_history(tx, s.id, "suspend", s.who.id, std::string(auth::to_string(s.who.role)), s.reason);
         auto payload = worker_event(s.id);
+        payload["org_id"] = w->org_id;
         payload["until"] = s.until;
         publish(c, tx, "worker.suspended", payload);
         return w->community_id;
@@ -513,7 +528,7 @@ awaitable<response> put_availability(context& c, request& req) {
             return core::errc::invalid_argument;  // e.g. a date the calendar does not have
         }
         repo::add_history(tx, id, "availability", who->id, std::string(auth::to_string(who->role)), "");
-        publish(c, tx, "worker.updated", worker_event(id));
+        publish(c, tx, "worker.updated", worker_fact(*w));
         return repo::get_availability(tx, id);
     });
     if (!stored) {

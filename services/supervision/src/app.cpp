@@ -241,8 +241,9 @@ void app::add_routes(http::router& r) {
             co_return problem(req, core::errc::forbidden, "a community outside your scope", "community_id");
         }
         const double below = c.cfg.watch_score_below;
+        const int offset = static_cast<int>(c.service_settings.local.utc_offset().count());
         std::function<json::array(pqxx::work&)> read = [&](pqxx::work& tx) {
-            return watchlist(tx, {*community}, below);
+            return watchlist(tx, {*community}, below, offset);
         };
         auto items = co_await c.pool.transact(std::move(read));
         co_return http::json_text_response(
@@ -258,7 +259,7 @@ void app::add_routes(http::router& r) {
             tx.exec(
                 "TRUNCATE orders_seen, reviews_seen, tickets_seen, followups_seen, org_scores_seen, "
                 "org_suspensions_seen,"
-                " nurseries_seen, inbox");
+                " nurseries_seen, workers_seen, credentials_seen, inbox");
         };
         co_await c.pool.transact(std::move(wipe));
         for (const auto& stream : c.streams) {

@@ -180,6 +180,59 @@ void complaint_event(pqxx::work& tx, const std::string& type, const json::object
     }
 }
 
+// A worker's organisation and credentials (worker.updated carries them all: the set replaces what was kept),
+// or a suspension. Events without the organisation (older producers) are not kept.
+void worker_event(pqxx::work& tx, const std::string& type, const json::object& p) {
+    const auto worker = uuid(p, "worker_id");
+    const auto org = uuid(p, "org_id");
+    if (!worker || !org) {
+        return;
+    }
+    if (type == "worker.suspended") {
+        const auto until = text(p, "until");
+        if (!until) {
+            return;
+        }
+        tx.exec_params(
+            "INSERT INTO workers_seen (worker_id, org_id, suspended_until) VALUES ($1::uuid, $2::uuid, "
+            "$3::timestamptz)"
+            " ON CONFLICT (worker_id) DO UPDATE SET org_id = excluded.org_id,"
+            " suspended_until = excluded.suspended_until",
+            *worker,
+            *org,
+            *until);
+        return;
+    }
+    const auto* creds = p.if_contains("credentials");
+    if (creds == nullptr || !creds->is_array()) {
+        return;
+    }
+    const auto community = number(p, "community_id");
+    tx.exec_params(
+        "INSERT INTO workers_seen (worker_id, org_id, community_id) VALUES ($1::uuid, $2::uuid, $3)"
+        " ON CONFLICT (worker_id) DO UPDATE SET org_id = excluded.org_id,"
+        " community_id = coalesce(excluded.community_id, workers_seen.community_id)",
+        *worker,
+        *org,
+        community && *community > 0 ? community : std::nullopt);
+    tx.exec_params("DELETE FROM credentials_seen WHERE worker_id = $1::uuid", *worker);
+    for (const auto& cv : creds->as_array()) {
+        if (!cv.is_object()) {
+            continue;
+        }
+        const auto type_ = text(cv.as_object(), "type");
+        const auto expires = text(cv.as_object(), "expires_on");
+        if (type_ && expires) {
+            tx.exec_params(
+                "INSERT INTO credentials_seen (worker_id, type, expires_on) VALUES ($1::uuid, $2, $3::date)"
+                " ON CONFLICT (worker_id, type) DO UPDATE SET expires_on = excluded.expires_on",
+                *worker,
+                *type_,
+                *expires);
+        }
+    }
+}
+
 }  // namespace
 
 void apply(pqxx::work& tx, const events::event& e) {
@@ -211,6 +264,8 @@ void apply(pqxx::work& tx, const events::event& e) {
                 *community,
                 *places);
         }
+    } else if (e.type == "worker.updated" || e.type == "worker.suspended") {
+        worker_event(tx, e.type, p);
     } else if (e.type == "provider.suspended") {
         const auto org = uuid(p, "org_id");
         const auto until = text(p, "until");

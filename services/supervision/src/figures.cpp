@@ -250,28 +250,40 @@ std::string figures_csv(const json::object& f) {
     return out.str();
 }
 
-json::array watchlist(pqxx::work& tx, const std::vector<std::int64_t>& communities, double below) {
+json::array watchlist(pqxx::work& tx,
+                      const std::vector<std::int64_t>& communities,
+                      double below,
+                      int utc_offset_minutes) {
     const std::string sql =
         "WITH orgs AS (SELECT org_id FROM reviews_seen WHERE community_id = ANY($1::bigint[]) AND org_id IS "
         "NOT NULL"
-        " UNION SELECT org_id FROM tickets_seen WHERE community_id = ANY($1::bigint[]) AND org_id IS NOT "
-        "NULL)"
+        " UNION SELECT org_id FROM tickets_seen WHERE community_id = ANY($1::bigint[]) AND org_id IS NOT NULL"
+        " UNION SELECT org_id FROM workers_seen WHERE community_id = ANY($1::bigint[])),"
+        " today AS (SELECT ((now() AT TIME ZONE 'UTC') + make_interval(mins => $2::int))::date AS d)"
         " SELECT o.org_id::text, s.score, s.count,"
         " (SELECT count(*) FROM tickets_seen t WHERE t.org_id = o.org_id AND t.filed_at > now() - interval "
         "'30 days'),"
         " (SELECT count(*) FROM reviews_seen r WHERE r.org_id = o.org_id AND r.level <= 2"
         "   AND r.created_at > now() - interval '30 days'),"
-        " to_char(x.until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        " to_char(x.until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        " (SELECT count(*) FROM workers_seen w WHERE w.org_id = o.org_id AND w.suspended_until > now()),"
+        " (SELECT count(*) FROM credentials_seen c JOIN workers_seen w USING (worker_id), today"
+        "   WHERE w.org_id = o.org_id AND c.expires_on < today.d),"
+        " (SELECT count(*) FROM credentials_seen c JOIN workers_seen w USING (worker_id), today"
+        "   WHERE w.org_id = o.org_id AND c.expires_on >= today.d AND c.expires_on < today.d + 30),"
+        " (SELECT to_char(min(c.expires_on), 'YYYY-MM-DD') FROM credentials_seen c JOIN workers_seen w"
+        "   USING (worker_id), today WHERE w.org_id = o.org_id AND c.expires_on >= today.d)"
         " FROM orgs o LEFT JOIN org_scores_seen s ON s.org_id = o.org_id"
-        " LEFT JOIN org_suspensions_seen x ON x.org_id = o.org_id AND x.until > now()";
+        " LEFT JOIN org_suspensions_seen x ON x.org_id = o.org_id AND x.until > now()"
+        " ORDER BY o.org_id";
     json::array out;
-    for (const auto& r : tx.exec_params(sql, communities_array(communities))) {
+    for (const auto& r : tx.exec_params(sql, communities_array(communities), utc_offset_minutes)) {
         const bool low = !r[1].is_null() && r[1].as<double>() < below;
         const auto complaints = r[3].as<long long>();
         const bool suspended = !r[5].is_null();
-        if (!low && complaints == 0 && !suspended) {
-            continue;
-        }
+        const auto workers_suspended = r[6].as<long long>();
+        const auto expired = r[7].as<long long>();
+        const auto expiring = r[8].as<long long>();
         json::array why;
         if (low) {
             why.push_back("score_below_threshold");
@@ -282,6 +294,18 @@ json::array watchlist(pqxx::work& tx, const std::vector<std::int64_t>& communiti
         if (suspended) {
             why.push_back("suspended");
         }
+        if (workers_suspended > 0) {
+            why.push_back("workers_suspended");
+        }
+        if (expired > 0) {
+            why.push_back("credentials_expired");
+        }
+        if (expiring > 0) {
+            why.push_back("credentials_expiring_30_days");
+        }
+        if (why.empty()) {
+            continue;
+        }
         out.push_back(json::object{
             {"org_id", r[0].as<std::string>()},
             {"score", maybe(r[1])},
@@ -289,6 +313,11 @@ json::array watchlist(pqxx::work& tx, const std::vector<std::int64_t>& communiti
             {"complaints_30d", complaints},
             {"bad_reviews_30d", r[4].as<long long>()},
             {"suspended_until", r[5].is_null() ? json::value(nullptr) : json::value(r[5].as<std::string>())},
+            {"workers_suspended", workers_suspended},
+            {"credentials_expired", expired},
+            {"credentials_expiring_30d", expiring},
+            {"next_credential_expiry",
+             r[9].is_null() ? json::value(nullptr) : json::value(r[9].as<std::string>())},
             {"reasons", std::move(why)}});
     }
     return out;

@@ -25,7 +25,12 @@ boost::json::object figures(pqxx::work& tx, const span& s);
 /// One CSV row per day of `figures`.
 std::string figures_csv(const boost::json::object& figures);
 
-/// Organisations seen in these communities scored under `below` or complained about in the last 30 days.
-boost::json::array watchlist(pqxx::work& tx, const std::vector<std::int64_t>& communities, double below);
+/// Organisations seen in these communities (reviews, tickets, workers) scored under `below`, complained about
+/// in the last 30 days, suspended, with workers suspended, or with credentials expired or expiring within 30
+/// local days.
+boost::json::array watchlist(pqxx::work& tx,
+                             const std::vector<std::int64_t>& communities,
+                             double below,
+                             int utc_offset_minutes);
 
 }  // namespace carematch::supervision

@@ -171,6 +171,23 @@ TEST_F(providers_fixture, an_expired_credential_keeps_a_worker_out_of_that_kinds
     auto put = call("PUT", "/v1/providers/workers/" + wid, profile("2020-01-01"), p.access);
     ASSERT_EQ(put.status, 200) << put.raw.body;
     EXPECT_EQ(put.body.at("eligible_kinds"), (json::array{"cleaning"}));
+    {
+        // The event tells others the organisation, community and each credential's expiry, never its number.
+        pqxx::connection cn(test::db_url());
+        pqxx::work tx(cn);
+        auto row = tx.exec_params1("SELECT payload::text FROM " + providers_schema +
+                                   ".outbox WHERE event_type = 'worker.updated' ORDER BY id DESC LIMIT 1");
+        auto fact = json::parse(row[0].as<std::string>()).as_object();
+        EXPECT_EQ(fact.at("worker_id").as_string(), wid);
+        EXPECT_EQ(fact.at("org_id").as_string(), org_of(p));
+        EXPECT_EQ(fact.at("community_id"), community);
+        bool bath = false;
+        for (const auto& cr : fact.at("credentials").as_array()) {
+            EXPECT_FALSE(cr.as_object().contains("number"));
+            bath = bath || (cr.at("type") == "bathing_certificate" && cr.at("expires_on") == "2020-01-01");
+        }
+        EXPECT_TRUE(bath) << json::serialize(fact);
+    }
     auto online =
         call("POST", "/v1/providers/me/online", json::object{{"lat", 39.9490}, {"lon", 116.4130}}, w.access);
     ASSERT_EQ(online.status, 200) << online.raw.body;

@@ -16,6 +16,8 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include <chrono>
+#include <cstdio>
 #include <map>
 
 namespace carematch::supervision {
@@ -303,6 +305,68 @@ TEST_F(supervision_fixture, figures_of_a_known_day_per_day_and_in_total_and_agai
               (json::array{"score_below_threshold", "complaints_last_30_days", "suspended"}));
     EXPECT_EQ(items[0].at("suspended_until"), "2099-01-01T00:00:00Z");
 
+    // Another organisation, known only from its workers: one credential expired, one running out in 10 days,
+    // a worker suspended; a third with a credential good for a year stays off the list.
+    const auto day_from_now = [](int days) {
+        const auto local = std::chrono::system_clock::now() + std::chrono::hours(8) + std::chrono::days(days);
+        const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(local)};
+        char buf[16];
+        std::snprintf(buf,
+                      sizeof buf,
+                      "%04d-%02u-%02u",
+                      static_cast<int>(ymd.year()),
+                      static_cast<unsigned>(ymd.month()),
+                      static_cast<unsigned>(ymd.day()));
+        return std::string(buf);
+    };
+    const auto org2 = core::new_uuid(), org3 = core::new_uuid();
+    const auto w1 = core::new_uuid(), w2 = core::new_uuid(), w3 = core::new_uuid();
+    auto worker = [&](const std::string& id, const std::string& o, json::array creds) {
+        publish(
+            providers_stream,
+            "worker.updated",
+            "2026-11-21T02:00:00Z",
+            json::object{
+                {"worker_id", id}, {"org_id", o}, {"community_id", tree.community}, {"credentials", creds}});
+    };
+    worker(w1,
+           org2,
+           json::array{json::object{{"type", "health_certificate"}, {"expires_on", day_from_now(-5)}},
+                       json::object{{"type", "bathing_certificate"}, {"expires_on", day_from_now(400)}}});
+    worker(w2,
+           org2,
+           json::array{json::object{{"type", "health_certificate"}, {"expires_on", day_from_now(10)}}});
+    worker(w3,
+           org3,
+           json::array{json::object{{"type", "health_certificate"}, {"expires_on", day_from_now(365)}}});
+    publish(providers_stream,
+            "worker.suspended",
+            "2026-11-21T03:00:00Z",
+            json::object{
+                {"worker_id", w2}, {"org_id", org2}, {"until", "2099-01-01T00:00:00Z"}, {"reason", "x"}});
+    // w1 renews the expired certificate: what a later worker.updated says replaces what was kept.
+    worker(w1,
+           org2,
+           json::array{json::object{{"type", "health_certificate"}, {"expires_on", day_from_now(200)}},
+                       json::object{{"type", "bathing_certificate"}, {"expires_on", day_from_now(400)}}});
+    worker(w1,
+           org2,
+           json::array{json::object{{"type", "health_certificate"}, {"expires_on", day_from_now(-5)}},
+                       json::object{{"type", "bathing_certificate"}, {"expires_on", day_from_now(400)}}});
+    consume_all();
+    watch = get("/v1/supervision/watchlist?community_id=" + std::to_string(tree.community), staff);
+    ASSERT_EQ(watch.status, 200) << watch.body;
+    items = json::parse(watch.body).at("items").as_array();
+    ASSERT_EQ(items.size(), 2u) << watch.body;
+    const auto& by_workers = items[0].at("org_id").as_string() == org2 ? items[0] : items[1];
+    EXPECT_EQ(by_workers.at("org_id").as_string(), org2);
+    EXPECT_EQ(by_workers.at("reasons"),
+              (json::array{"workers_suspended", "credentials_expired", "credentials_expiring_30_days"}));
+    EXPECT_EQ(by_workers.at("workers_suspended"), 1);
+    EXPECT_EQ(by_workers.at("credentials_expired"), 1);
+    EXPECT_EQ(by_workers.at("credentials_expiring_30d"), 1);
+    EXPECT_EQ(by_workers.at("next_credential_expiry").as_string(), day_from_now(10));
+
     // Read again from the streams: the same figures.
     const auto admin = token(auth::role::admin);
     EXPECT_EQ(get("/v1/supervision/rebuild", staff, "POST").status, 403);
@@ -312,6 +376,8 @@ TEST_F(supervision_fixture, figures_of_a_known_day_per_day_and_in_total_and_agai
     idle_passes = 0;
     consume_all();
     EXPECT_EQ(get(target, staff).body, r.body);
+    EXPECT_EQ(get("/v1/supervision/watchlist?community_id=" + std::to_string(tree.community), staff).body,
+              watch.body);
 }
 
 // Staff read their communities (and a district whose every community they hold); others get 403; bad spans
