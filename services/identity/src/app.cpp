@@ -97,6 +97,7 @@ void app::on_start() {
                                  "admin",
                                  "",
                                  "active",
+                                 {},
                                  {}};
             (void)repo::insert_user(tx, admin);
             repo::audit(tx, {"bootstrap", "system", "create_admin", "user", admin.id, "bootstrap", ""});

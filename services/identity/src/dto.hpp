@@ -53,10 +53,11 @@ struct staff_body {
     std::string phone;
     std::string password;
     std::string role;
-    std::vector<std::int64_t> communities;
+    std::optional<std::vector<std::int64_t>> communities;
+    std::optional<std::vector<std::int64_t>> districts;  // district staff: every community under them
     std::optional<std::string> display_name;
 };
-BOOST_DESCRIBE_STRUCT(staff_body, (), (phone, password, role, communities, display_name))
+BOOST_DESCRIBE_STRUCT(staff_body, (), (phone, password, role, communities, districts, display_name))
 
 struct region_body {
     std::int64_t id = 0;

@@ -27,6 +27,8 @@ namespace json = boost::json;
 using http::request;
 using http::response;
 
+constexpr std::size_t kMaxScope = 500;  // communities in one staff member's scope
+
 auth::caller caller_of(const repo::user_row& u) {
     auth::caller who;
     who.id = u.id;
@@ -47,6 +49,9 @@ json::object user_json(const repo::user_row& u) {
                    {"display_name", u.display_name},
                    {"status", u.status},
                    {"communities", std::move(comms)}};
+    if (!u.districts.empty()) {
+        o["districts"] = json::value_from(u.districts);
+    }
     o["org_id"] = u.org_id.empty() ? json::value(nullptr) : json::value(u.org_id);
     return o;
 }
@@ -136,7 +141,7 @@ awaitable<response> register_family(context& c, request& req) {
     }
     // Hash first: GCC 12 miscompiles a co_await inside an aggregate initialiser.
     std::string password_hash = co_await c.hasher.hash(body->password);
-    repo::user_row u{core::new_uuid(), body->phone, "family", password_hash, name, "", "active", {}};
+    repo::user_row u{core::new_uuid(), body->phone, "family", password_hash, name, "", "active", {}, {}};
     auto inserted = co_await c.pool.transact([&](pqxx::work& tx) {
         auto r = repo::insert_user(tx, u);
         if (r) {
@@ -170,6 +175,7 @@ awaitable<response> register_provider(context& c, request& req) {
                      body->org_name,
                      core::new_uuid(),
                      "active",
+                     {},
                      {}};
     auto inserted = co_await c.pool.transact([&](pqxx::work& tx) {
         auto r = repo::insert_user(tx, u);
@@ -353,6 +359,7 @@ awaitable<response> create_worker(context& c, request& req) {
                      body->display_name,
                      provider->org_id,
                      "active",
+                     {},
                      {}};
     auto inserted = co_await c.pool.transact([&](pqxx::work& tx) {
         auto r = repo::insert_user(tx, u);
@@ -383,8 +390,14 @@ awaitable<response> create_staff_or_admin(context& c, request& req) {
     if (body->role != "staff" && body->role != "admin") {
         co_return problem(req, invalid("role", "must be staff or admin"));
     }
-    if ((body->role == "staff") != !body->communities.empty() || body->communities.size() > 200) {
-        co_return problem(req, invalid("communities", "staff need 1 to 200 communities; admins none"));
+    const auto communities = body->communities.value_or(std::vector<std::int64_t>{});
+    const auto districts = body->districts.value_or(std::vector<std::int64_t>{});
+    if ((body->role == "staff") != (!communities.empty() || !districts.empty()) || communities.size() > 200 ||
+        districts.size() > 5) {
+        co_return problem(
+            req,
+            invalid("communities",
+                    "staff need 1 to 200 communities or 1 to 5 districts (district staff); admins none"));
     }
     std::string name = body->display_name.value_or("");
     if (auto p = check_text(name, 50, false, "display_name")) {
@@ -393,12 +406,22 @@ awaitable<response> create_staff_or_admin(context& c, request& req) {
     // Hash first: GCC 12 miscompiles a co_await inside an aggregate initialiser.
     std::string password_hash = co_await c.hasher.hash(body->password);
     repo::user_row u{
-        core::new_uuid(), body->phone, body->role, password_hash, name, "", "active", body->communities};
+        core::new_uuid(), body->phone, body->role, password_hash, name, "", "active", communities, districts};
     auto inserted = co_await c.pool.transact([&](pqxx::work& tx) -> core::result<void> {
         for (auto id : u.communities) {
             if (!repo::is_community(tx, id)) {
                 return core::errc::not_found;
             }
+        }
+        for (auto id : u.districts) {
+            if (!repo::is_district(tx, id)) {
+                return core::errc::invalid_argument;
+            }
+        }
+        // The scope travels in every token: a bound keeps a token under the services' 16 KiB header limit.
+        if (!u.districts.empty() &&
+            repo::communities_under(tx, u.districts) + u.communities.size() > kMaxScope) {
+            return core::errc::precondition_failed;
         }
         auto r = repo::insert_user(tx, u);
         if (r) {
@@ -409,6 +432,13 @@ awaitable<response> create_staff_or_admin(context& c, request& req) {
     if (!inserted) {
         if (inserted.error() == core::errc::not_found) {
             co_return problem(req, invalid("communities", "every id must name a community"));
+        }
+        if (inserted.error() == core::errc::invalid_argument) {
+            co_return problem(req, invalid("districts", "every id must name a district"));
+        }
+        if (inserted.error() == core::errc::precondition_failed) {
+            co_return problem(req,
+                              invalid("districts", "more than 500 communities in scope; list communities"));
         }
         co_return problem(req, core::errc::conflict, "this phone number is already registered", "phone");
     }

@@ -11,13 +11,15 @@ namespace {
 
 constexpr const char* user_columns =
     "id::text, coalesce(phone, ''), role, password_hash, display_name, coalesce(org_id::text, ''), status,"
-    " array_to_json(communities)::text";
+    " array_to_json(ARRAY(SELECT unnest(communities) UNION SELECT c.id FROM regions c JOIN regions st ON"
+    " st.id = c.parent_id WHERE c.level = 'community' AND st.parent_id = ANY(districts) ORDER BY 1))::text,"
+    " array_to_json(districts)::text";
 
 constexpr const char* sql_user_by_phone = "SELECT {cols} FROM users WHERE phone = $1";
 constexpr const char* sql_user_by_id = "SELECT {cols} FROM users WHERE id = $1::uuid";
 constexpr const char* sql_insert_user =
-    "INSERT INTO users (id, phone, role, password_hash, display_name, org_id, status, communities)"
-    " VALUES ($1::uuid, $2, $3, $4, $5, nullif($6, '')::uuid, $7, $8::bigint[])";
+    "INSERT INTO users (id, phone, role, password_hash, display_name, org_id, status, communities, districts)"
+    " VALUES ($1::uuid, $2, $3, $4, $5, nullif($6, '')::uuid, $7, $8::bigint[], $9::bigint[])";
 constexpr const char* sql_set_password =
     "UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1::uuid";
 
@@ -117,7 +119,8 @@ user_row read_user(const pqxx::row& r) {
                     r[4].as<std::string>(),
                     r[5].as<std::string>(),
                     r[6].as<std::string>(),
-                    json_ints(r[7].as<std::string>())};
+                    json_ints(r[7].as<std::string>()),
+                    json_ints(r[8].as<std::string>())};
 }
 
 template <class T>
@@ -185,7 +188,8 @@ core::result<void> insert_user(pqxx::work& tx, const user_row& u) {
                         u.display_name,
                         u.org_id,
                         u.status,
-                        db::int_array(u.communities));
+                        db::int_array(u.communities),
+                        db::int_array(u.districts));
         sub.commit();
     } catch (const pqxx::sql_error& e) {
         if (db::is_conflict(e)) {
@@ -289,6 +293,19 @@ core::result<void> update_region(pqxx::work& tx,
 
 bool is_community(pqxx::work& tx, std::int64_t id) {
     return !tx.exec_params(sql_is_community, id).empty();
+}
+
+bool is_district(pqxx::work& tx, std::int64_t id) {
+    return !tx.exec_params("SELECT 1 FROM regions WHERE id = $1 AND level = 'district'", id).empty();
+}
+
+long long communities_under(pqxx::work& tx, const std::vector<std::int64_t>& districts) {
+    return tx
+        .exec_params1(
+            "SELECT count(*) FROM regions c JOIN regions st ON st.id = c.parent_id"
+            " WHERE c.level = 'community' AND st.parent_id = ANY($1::bigint[])",
+            db::int_array(districts))[0]
+        .as<long long>();
 }
 
 void insert_recipient(pqxx::work& tx, const recipient_row& r) {

@@ -21,7 +21,8 @@ struct user_row {
     std::string display_name;
     std::string org_id;  // empty when none
     std::string status;
-    std::vector<std::int64_t> communities;
+    std::vector<std::int64_t> communities;  // read back: the whole scope, the districts' communities included
+    std::vector<std::int64_t> districts;    // staff assigned whole districts
 };
 
 /// Sets search_path to the service's schema for this transaction.
@@ -75,6 +76,9 @@ core::result<void> update_region(pqxx::work& tx,
                                  const std::optional<std::string>& name,
                                  std::optional<std::int64_t> residents);
 bool is_community(pqxx::work& tx, std::int64_t id);
+bool is_district(pqxx::work& tx, std::int64_t id);
+/// How many communities lie under these districts.
+long long communities_under(pqxx::work& tx, const std::vector<std::int64_t>& districts);
 
 // ---- recipients ----
 struct recipient_row {

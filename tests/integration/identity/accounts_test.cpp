@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 
 #include <future>
+#include <set>
 
 namespace carematch::identity {
 namespace {
@@ -295,6 +296,64 @@ TEST_F(identity_fixture, a_hundred_concurrent_logins_do_not_stall_healthz) {
     // Each login hashes with argon2id on the hasher's two threads (about a second for all of them); /healthz,
     // asked after all 100, was answered while most were still waiting.
     EXPECT_LT(done_when_healthz_answered, 50);
+}
+
+TEST_F(identity_fixture, district_staff_hold_every_community_of_their_district_even_one_added_later) {
+    auto adm = admin();
+    auto created = call("POST",
+                        "/v1/admin/users",
+                        json::object{{"phone", "13500000301"},
+                                     {"password", "staff-password"},
+                                     {"role", "staff"},
+                                     {"districts", json::array{110100}}},
+                        adm.access);
+    ASSERT_EQ(created.status, 201) << created.raw.body;
+    EXPECT_EQ(created.body.at("districts"), (json::array{110100}));
+    auto scope = [&] {
+        auto me = call("GET", "/v1/auth/me", std::nullopt, login("13500000301", "staff-password").access);
+        std::set<std::int64_t> out;
+        for (const auto& id : me.body.at("communities").as_array()) {
+            out.insert(id.as_int64());
+        }
+        return out;
+    };
+    auto before = scope();
+    EXPECT_TRUE(before.contains(110101001));
+    EXPECT_TRUE(before.contains(110104005));
+    EXPECT_EQ(static_cast<long long>(before.size()),
+              scalar("SELECT count(*) FROM regions c JOIN regions s ON s.id = c.parent_id"
+                     " WHERE c.level = 'community' AND s.parent_id = 110100"));
+    auto district_staff = login("13500000301", "staff-password");
+    EXPECT_EQ(
+        call("GET", "/v1/recipients?community_id=110104005", std::nullopt, district_staff.access).status,
+        200);
+    ASSERT_EQ(call("POST",
+                   "/v1/regions",
+                   json::object{{"id", 110101301},
+                                {"parent_id", 110101},
+                                {"level", "community"},
+                                {"name", "新建社区"},
+                                {"residents", 100}},
+                   adm.access)
+                  .status,
+              201);
+    EXPECT_TRUE(scope().contains(110101301));  // at the next token
+
+    const std::pair<json::object, const char*> bad[] = {
+        {json::object{{"role", "staff"}, {"districts", json::array{110101}}}, "districts"},  // a street
+        {json::object{{"role", "staff"}, {"districts", json::array{}}}, "communities"},
+        {json::object{{"role", "admin"}, {"districts", json::array{110100}}}, "communities"},
+        {json::object{{"role", "staff"}, {"districts", json::array{1, 2, 3, 4, 5, 6}}}, "communities"},
+    };
+    const long long users = scalar("SELECT count(*) FROM users");
+    for (auto [body, field] : bad) {
+        body["phone"] = "13500000302";
+        body["password"] = "staff-password";
+        auto r = call("POST", "/v1/admin/users", body, adm.access);
+        EXPECT_EQ(r.status, 422) << json::serialize(body);
+        EXPECT_EQ(r.body.at("field").as_string(), field) << r.raw.body;
+    }
+    EXPECT_EQ(scalar("SELECT count(*) FROM users"), users);
 }
 
 }  // namespace
