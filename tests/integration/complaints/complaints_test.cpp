@@ -235,6 +235,82 @@ TEST_F(complaints_fixture, a_family_files_about_what_it_was_served_with_clocks_i
     EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE event_type = 'complaint.escalated'"), 1);
 }
 
+// The 401 and 403 cells of the endpoints × roles table in services/complaints/README.md, walked on one open
+// ticket of the family's; the ticket is unchanged after all of them. (The 2xx cells are the flows above.)
+TEST_F(complaints_fixture, endpoints_by_roles_table_refusals_hold_cell_by_cell) {
+    const auto fam = token(family_id, auth::role::family);
+    const auto order = completed(family_id, org_id);
+    auto filed = file(fam, json::object{{"order_id", order}, {"category", "quality"}, {"text", "饭菜凉了"}});
+    ASSERT_EQ(filed.status, 201) << filed.raw.body;
+    const std::string id(filed.body.at("id").as_string());
+    const std::string base = "/v1/complaints/" + id;
+
+    enum col { anonymous, family, provider, worker, staff, admin, service, n_cols };
+    const std::string tokens[n_cols] = {"",
+                                        fam,
+                                        token(core::new_uuid(), auth::role::provider, org_id),
+                                        token(core::new_uuid(), auth::role::worker, org_id),
+                                        token(core::new_uuid(), auth::role::staff, "", {f.community}),
+                                        token(core::new_uuid(), auth::role::admin),
+                                        auth::token_issuer(key, {}, clock).issue_service("orders")};
+    constexpr int walked_elsewhere = 0;
+    struct row {
+        const char* method;
+        std::string path;
+        json::object body;
+        std::array<int, n_cols> expected;
+    };
+    const int x = walked_elsewhere;
+    const std::array<int, n_cols> staff_only{401, 403, 403, 403, x, 403, 401};
+    const std::vector<row> table{
+        {"POST",
+         "/v1/complaints",
+         json::object{{"community_id", f.community}, {"category", "quality"}, {"text", "电话投诉"}},
+         {401, x, 403, 403, x, 403, 401}},
+        {"GET", "/v1/complaints", {}, {401, x, x, 403, x, x, 401}},
+        {"GET", base, {}, {401, x, x, 403, x, x, 401}},
+        {"POST", base + "/claim", json::object{{"version", 1}}, staff_only},
+        {"POST", base + "/release", {}, staff_only},
+        {"POST",
+         base + "/transfer",
+         json::object{{"community_id", f.community + 1}, {"reason", "r"}},
+         staff_only},
+        {"POST", base + "/notes", json::object{{"text", "x"}}, {401, x, 403, 403, x, 403, 401}},
+        {"POST", base + "/resolve", json::object{{"outcome", "upheld"}}, staff_only},
+        {"POST", base + "/confirm", {}, {401, x, 403, 403, 403, 403, 401}},
+        {"POST", base + "/reopen", json::object{{"reason", "r"}}, {401, x, 403, 403, 403, 403, 401}},
+        {"POST", base + "/return-visit", json::object{{"satisfaction", 5}}, staff_only},
+        {"POST", base + "/close", {}, staff_only},
+        {"POST", base + "/severity", json::object{{"severity", "high"}, {"reason", "r"}}, staff_only},
+        {"POST", base + "/escalate", json::object{{"reason", "r"}}, staff_only},
+        {"POST", base + "/ask-provider", json::object{{"question", "q"}}, staff_only},
+        {"POST",
+         base + "/provider-response",
+         json::object{{"response", "r"}},
+         {401, 403, x, 403, 403, 403, 401}},
+    };
+    const auto version = scalar("SELECT version FROM tickets");
+    const auto tickets = scalar("SELECT count(*) FROM tickets");
+    const auto timeline = scalar("SELECT count(*) FROM timeline");
+    for (const auto& r : table) {
+        for (int c = 0; c < n_cols; ++c) {
+            if (r.expected[c] == walked_elsewhere) {
+                continue;
+            }
+            auto got =
+                call(r.method,
+                     r.path,
+                     std::string_view(r.method) == "GET" ? std::nullopt : std::optional<json::value>(r.body),
+                     tokens[c]);
+            EXPECT_EQ(got.status, r.expected[c])
+                << r.method << " " << r.path << " as " << c << ": " << got.raw.body;
+        }
+    }
+    EXPECT_EQ(scalar("SELECT version FROM tickets"), version);
+    EXPECT_EQ(scalar("SELECT count(*) FROM tickets"), tickets);
+    EXPECT_EQ(scalar("SELECT count(*) FROM timeline"), timeline);
+}
+
 TEST_F(complaints_fixture, one_of_twenty_staff_claims_a_ticket) {
     const auto order = completed(family_id, org_id);
     auto filed = file(token(family_id, auth::role::family),
