@@ -220,13 +220,17 @@ void service::add_task(std::string name,
     std::function<asio::awaitable<void>()> loop = [this, name, interval, fn]() -> asio::awaitable<void> {
         asio::steady_timer timer(co_await asio::this_coro::executor);
         while (!deps_->stopping) {
+            // At a fixed rate: the next run starts `interval` after this one started, so a run's own length
+            // does not stretch the period (a matching tick of 300 ms still ticks every second); a run that
+            // overruns is followed by the next at once, never by a burst of missed ones.
+            const auto started = std::chrono::steady_clock::now();
             try {
                 co_await fn();
             } catch (const std::exception& e) {
                 core::log::warn("periodic task failed",
                                 {{"service", name_}, {"task", name}, {"error", e.what()}});
             }
-            timer.expires_after(interval);
+            timer.expires_at(std::max(started + interval, std::chrono::steady_clock::now()));
             co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
         }
     };

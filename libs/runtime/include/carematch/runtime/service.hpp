@@ -91,7 +91,8 @@ class service {
     /// The service's own gauges (called by add_gauges); `label` is `{service="<name>"}`.
     virtual void add_own_gauges(observability::metrics& /*m*/, const std::string& /*label*/) {}
 
-    /// Runs `task` now and then every `interval` until stop(); a failure is logged as `name` and the task
+    /// Runs `task` now and then every `interval` (from one run's start to the next's) until stop(); a run
+    /// longer than `interval` is followed by the next at once. A failure is logged as `name` and the task
     /// runs again at the next interval.
     void add_task(std::string name,
                   std::chrono::steady_clock::duration interval,
