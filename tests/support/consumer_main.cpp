@@ -1,7 +1,8 @@
 // A bare event consumer as its own process, so that a test can kill it (SIGKILL) in the middle of a batch:
 //   carematch-test-consumer <postgresql url> <redis url> <schema> <stream> <group> <consumer>
 // Its handler records each event's effect in <schema>.effects (no unique constraint: the inbox alone must
-// keep effects to one per event) and takes a few milliseconds, so that a kill lands between events.
+// keep effects to one per event) and takes a few milliseconds; at its 120th event (the third read of 50,
+// whose transaction holds 19 effects) it stops for a minute, so that a kill surely lands inside a read batch.
 #include <carematch/core/config.hpp>
 #include <carematch/db/pool.hpp>
 #include <carematch/events/consumer.hpp>
@@ -10,8 +11,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 int main(int argc, char** argv) {
     using namespace carematch;
@@ -34,6 +37,10 @@ int main(int argc, char** argv) {
                        schema,
                        s,
                        [](pqxx::work& tx, const events::event& e) {
+                           static int calls = 0;
+                           if (++calls == 120) {
+                               std::this_thread::sleep_for(std::chrono::minutes(1));  // killed meanwhile
+                           }
                            tx.exec_params(
                                "INSERT INTO effects (event_id) SELECT $1::uuid FROM pg_sleep(0.002)", e.id);
                        });

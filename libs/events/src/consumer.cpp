@@ -13,6 +13,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <mutex>
 
 namespace carematch::events {
@@ -148,15 +149,59 @@ struct consumer::impl {
         co_return outcome::failed;
     }
 
+    // Handles a read's entries in one transaction (each claimed in the inbox, then handled, in stream order),
+    // so that a busy stream costs one commit per read rather than one per event. False when any entry is
+    // malformed or any handler throws: nothing was committed, and the entries are handled one by one.
+    asio::awaitable<bool> handle_together(const std::vector<event>& events) {
+        if (ah || events.size() < 2 ||
+            std::any_of(events.begin(), events.end(), [](const event& e) { return !core::is_uuid(e.id); })) {
+            co_return false;
+        }
+        const std::string claim = "INSERT INTO " + table("inbox") +
+                                  " (event_id, stream, event_type) VALUES ($1::uuid, $2, $3)"
+                                  " ON CONFLICT (event_id) DO NOTHING";
+        std::size_t fresh = 0;
+        try {
+            fresh = co_await pool.transact([&](pqxx::work& tx) {
+                std::size_t n = 0;
+                for (const auto& e : events) {
+                    if (tx.exec_params(claim, e.id, e.stream, e.type).affected_rows() != 0) {
+                        h(tx, e);
+                        ++n;
+                    }
+                }
+                return n;
+            });
+        } catch (const core::unavailable_error&) {
+            throw;  // the database is gone: not the events' fault
+        } catch (const pqxx::broken_connection&) {
+            throw;
+        } catch (const std::exception&) {
+            co_return false;  // one of them failed: find out which, one by one
+        }
+        handled += fresh;
+        duplicates += events.size() - fresh;
+        co_return true;
+    }
+
     asio::awaitable<std::size_t> handle_all(const std::string& stream,
                                             const std::vector<redis::stream_entry>& entries) {
         std::vector<std::string> done;
+        std::vector<event> events;
         for (const auto& entry : entries) {
-            if (entry.id.empty()) {
-                continue;  // an entry trimmed away while pending
+            if (!entry.id.empty()) {  // else an entry trimmed away while pending
+                events.push_back(to_event(stream, entry));
             }
-            if (co_await handle(to_event(stream, entry)) != outcome::failed) {
-                done.push_back(entry.id);
+        }
+        if (co_await handle_together(events)) {
+            for (const auto& e : events) {
+                done.push_back(e.entry_id);
+            }
+        } else {
+            for (const auto& e : events) {
+                if (co_await handle(e) != outcome::failed) {
+                    done.push_back(e.entry_id);
+                }
             }
         }
         if (!done.empty()) {
@@ -229,6 +274,29 @@ asio::awaitable<std::size_t> consumer::run_once() {
     if (!fresh) {
         i->groups_ready = false;
         throw core::unavailable_error("redis: XREADGROUP failed");
+    }
+    // Every stream's new entries in one transaction when they all go through; else stream by stream.
+    std::vector<event> all;
+    for (const auto& batch : *fresh) {
+        for (const auto& entry : batch.entries) {
+            if (!entry.id.empty()) {
+                all.push_back(impl::to_event(batch.stream, entry));
+            }
+        }
+    }
+    if (fresh->size() > 1 && co_await i->handle_together(all)) {
+        for (const auto& batch : *fresh) {
+            std::vector<std::string> ids;
+            for (const auto& entry : batch.entries) {
+                if (!entry.id.empty()) {
+                    ids.push_back(entry.id);
+                }
+            }
+            if (!ids.empty() && !co_await redis::xack(i->redis, batch.stream, i->s.group, std::move(ids))) {
+                throw core::unavailable_error("redis: acknowledgement failed");
+            }
+        }
+        co_return n + all.size();
     }
     for (const auto& batch : *fresh) {
         n += co_await i->handle_all(batch.stream, batch.entries);

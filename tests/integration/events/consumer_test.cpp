@@ -103,7 +103,19 @@ TEST_F(consumer_test, a_consumer_killed_mid_batch_leaves_every_effect_exactly_on
         _exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (scalar("SELECT count(*) FROM effects") < 75 && std::chrono::steady_clock::now() < deadline) {
+    // Killed while it holds a read batch: it committed two reads (one transaction each) and stops inside the
+    // third, whose last entry is the stream's 150th; the greatest pending entry says it has read that far.
+    std::vector<std::string> first_150{"XRANGE", stream, "-", "+", "COUNT", "150"};
+    const auto entries = test::run_coro(io, redis.command(std::move(first_150)));
+    ASSERT_TRUE(entries && entries->elements.size() == 150u);
+    const std::string third_read_ends = entries->elements.back().elements.at(0).str;
+    auto greatest_pending = [&] {
+        std::vector<std::string> args{"XPENDING", stream, group};
+        auto r = test::run_coro(io, redis.command(std::move(args)));
+        return r && r->elements.size() > 2 ? r->elements[2].str : std::string();
+    };
+    while ((scalar("SELECT count(*) FROM effects") < 100 || greatest_pending() != third_read_ends) &&
+           std::chrono::steady_clock::now() < deadline) {
         int status = 0;
         ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "the consumer process ended on its own";
     }
@@ -111,9 +123,8 @@ TEST_F(consumer_test, a_consumer_killed_mid_batch_leaves_every_effect_exactly_on
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     const long long at_kill = scalar("SELECT count(*) FROM effects");
-    EXPECT_GE(at_kill, 75);
-    EXPECT_LT(at_kill, n);    // killed in the middle
-    EXPECT_GT(pending(), 0);  // its read but unacknowledged batch
+    EXPECT_EQ(at_kill, 100);   // two reads committed; nothing of the third
+    EXPECT_EQ(pending(), 50);  // its read but unacknowledged batch
 
     consumer next(io, pool, test::redis_settings(), schema, settings("heir"), &consumer_test::record);
     for (int pass = 0; pass < 200 && (scalar("SELECT count(*) FROM inbox") < n || pending() > 0); ++pass) {
@@ -143,6 +154,18 @@ TEST_F(consumer_test, a_repeated_event_is_acknowledged_and_changes_nothing) {
     EXPECT_EQ(c.lag().at(stream), 0);
 }
 
+TEST_F(consumer_test, the_entries_of_one_read_are_handled_in_one_transaction) {
+    publish(50);
+    consumer c(io, pool, test::redis_settings(), schema, settings("one"), &consumer_test::record);
+    const auto before = pool.stats().transactions;
+    EXPECT_EQ(test::run_coro(io, c.run_once()), 50u);
+    EXPECT_EQ(pool.stats().transactions - before, 1u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM effects"), 50);
+    EXPECT_EQ(scalar("SELECT count(*) FROM inbox"), 50);
+    EXPECT_EQ(c.stats().handled, 50u);
+    EXPECT_EQ(pending(), 0);
+}
+
 TEST_F(consumer_test, a_failing_event_is_retried_then_dead_lettered_without_blocking_the_others) {
     publish(2, "order.created");
     const auto poison = publish(1, "order.poison");
@@ -161,7 +184,9 @@ TEST_F(consumer_test, a_failing_event_is_retried_then_dead_lettered_without_bloc
     for (int pass = 0; pass < 20 && c.stats().dead_lettered == 0; ++pass) {
         test::run_coro(io, c.run_once());
     }
-    EXPECT_EQ(poison_tries, 3);
+    // Three recorded failures, and one more try: the first read tries its five entries in one transaction
+    // before it takes them one by one.
+    EXPECT_EQ(poison_tries, 4);
     EXPECT_EQ(c.stats().dead_lettered, 1u);
     EXPECT_EQ(scalar("SELECT count(*) FROM effects"), 4);  // the others, and nothing of the poison
     EXPECT_EQ(scalar("SELECT count(*) FROM event_failures WHERE dead AND failures = 3 AND event_id = '" +
