@@ -86,9 +86,13 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         "'')";
     const std::string last_sql = "SELECT last_ms, last_seq FROM " + positions + " WHERE stream = $1";
     const std::string give_sql = "UPDATE " + table + " SET stream_id = $2 WHERE id = $1";
-    const std::string moved_sql =
+    const std::string give_all_sql =
+        "UPDATE " + table +
+        " AS o SET stream_id = v.sid FROM unnest($1::bigint[], $2::text[]) AS v(id, sid)"
+        " WHERE o.id = v.id";
+    const std::string moved_all_sql =
         "INSERT INTO " + positions +
-        " AS p (stream, last_ms, last_seq) VALUES ($1, $2, $3)"
+        " AS p (stream, last_ms, last_seq) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[])"
         " ON CONFLICT (stream) DO UPDATE SET last_ms = excluded.last_ms, last_seq = excluded.last_seq"
         " WHERE (p.last_ms, p.last_seq) < (excluded.last_ms, excluded.last_seq)";
     const auto batch = static_cast<long long>(settings_.batch);
@@ -110,6 +114,8 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         // Entry ids for the rows that have none yet, in claim order, above the last id given on each stream.
         std::map<std::string, stream_pos> last;
         long long now_ms = -1;
+        std::vector<std::int64_t> given_rows;
+        std::vector<std::string> given_ids;
         for (auto& r : out) {
             if (!r.stream_id.empty()) {
                 continue;
@@ -133,10 +139,20 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
                 ++p.seq;
             }
             r.stream_id = std::to_string(p.ms) + "-" + std::to_string(p.seq);
-            tx.exec_params(give_sql, r.id, r.stream_id);
+            given_rows.push_back(r.id);
+            given_ids.push_back(r.stream_id);
         }
-        for (const auto& [stream, p] : last) {
-            tx.exec_params(moved_sql, stream, p.ms, p.seq);
+        // One statement each for the ids given and the streams' last ids, however many rows and streams.
+        if (!given_rows.empty()) {
+            tx.exec_params(give_all_sql, int_array(given_rows), text_array(given_ids));
+            std::vector<std::string> streams;
+            std::vector<std::int64_t> ms, seq;
+            for (const auto& [stream, p] : last) {
+                streams.push_back(stream);
+                ms.push_back(p.ms);
+                seq.push_back(p.seq);
+            }
+            tx.exec_params(moved_all_sql, text_array(streams), int_array(ms), int_array(seq));
         }
         return out;
     });
@@ -151,8 +167,26 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
             streams.push_back(r.stream);
         }
     }
+    // Only Redis coming back (which drops every connection) loses entries: a stream checked on this relay's
+    // present connection need not be checked again, so a busy relay does not pay a check per stream and pass.
+    // A PING first makes sure the connection is the present one (it reconnects when Redis went away).
+    std::vector<std::string> ping{"PING"};
+    if (!co_await redis_.command(std::move(ping))) {
+        throw core::unavailable_error("redis: PING failed");
+    }
+    const auto connection = redis_.connects();
+    auto checked = [&](const std::string& stream) {
+        std::lock_guard lock(checked_mutex_);
+        auto it = checked_.find(stream);
+        return connection > 0 && it != checked_.end() && it->second == connection;
+    };
     for (const auto& stream : streams) {
+        if (checked(stream)) {
+            continue;
+        }
         co_await redrive_stream(stream);
+        std::lock_guard lock(checked_mutex_);
+        checked_[stream] = connection;
     }
     const std::string renew_sql =
         "UPDATE " + table +
@@ -229,10 +263,11 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
             at = std::max(at, *p);
         }
     }
-    const std::string watermark_sql =
+    const std::string watermark_all_sql =
         "UPDATE " + positions +
-        " SET published_ms = $2, published_seq = $3"
-        " WHERE stream = $1 AND (published_ms, published_seq) < ($2::bigint, $3::bigint)";
+        " AS p SET published_ms = v.ms, published_seq = v.seq"
+        " FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(stream, ms, seq)"
+        " WHERE p.stream = v.stream AND (p.published_ms, p.published_seq) < (v.ms, v.seq)";
     const std::string published_ids = int_array(published);
     const std::string left_ids = int_array(left);
     const std::string mark_sql = "UPDATE " + table + " SET published_at = now() WHERE id = ANY($1::bigint[])";
@@ -246,9 +281,17 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
                 tx.exec_params(give_sql, r.id, r.stream_id);
             }
         }
-        for (const auto& [stream, p] : in_stream) {
-            tx.exec_params(moved_sql, stream, p.ms, p.seq);
-            tx.exec_params(watermark_sql, stream, p.ms, p.seq);
+        if (!in_stream.empty()) {
+            std::vector<std::string> streams;
+            std::vector<std::int64_t> ms, seq;
+            for (const auto& [stream, p] : in_stream) {
+                streams.push_back(stream);
+                ms.push_back(p.ms);
+                seq.push_back(p.seq);
+            }
+            const auto s = text_array(streams), m = int_array(ms), q = int_array(seq);
+            tx.exec_params(moved_all_sql, s, m, q);
+            tx.exec_params(watermark_all_sql, s, m, q);
         }
     });
     co_return published.size();
@@ -363,7 +406,7 @@ asio::awaitable<void> outbox_relay::run() {
         } catch (const std::exception& e) {
             core::log::warn("outbox relay pass failed", {{"schema", schema_}, {"error", e.what()}});
         }
-        if (n < settings_.batch) {
+        if (n == 0) {  // while events flow, the next pass starts at once
             timer.expires_after(settings_.poll_interval);
             co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
         }

@@ -10,6 +10,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -68,7 +71,7 @@ class outbox_relay {
     /// the retention window. Returns how many events it published again.
     boost::asio::awaitable<std::size_t> redrive_once();
 
-    /// Calls run_once until stop(), waiting poll_interval whenever nothing was left to publish, and
+    /// Calls run_once until stop(), waiting poll_interval whenever a pass found nothing to publish, and
     /// redrive_once every redrive_interval.
     boost::asio::awaitable<void> run();
 
@@ -83,6 +86,10 @@ class outbox_relay {
     std::string schema_;
     relay_settings settings_;
     std::atomic<bool> stopping_{false};
+    // The streams checked for lost entries, with the Redis connection (redis::client::connects) they were
+    // checked on.
+    std::mutex checked_mutex_;
+    std::map<std::string, std::uint64_t> checked_;
 };
 
 }  // namespace carematch::db
