@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/describe.hpp>
+#include <boost/json/array.hpp>
 
 #include <optional>
 #include <string>
@@ -50,5 +51,12 @@ struct internal_transition_body {
     std::optional<std::string> reason;
 };
 BOOST_DESCRIBE_STRUCT(internal_transition_body, (), (to, worker_id, org_id, attempt, reason))
+
+// Many transitions in one call (matching tells orders a street's offers of one tick at once): {"items": [each
+// an internal_transition_body with its "order_id"]}.
+struct internal_transitions_body {
+    boost::json::array items;
+};
+BOOST_DESCRIBE_STRUCT(internal_transitions_body, (), (items))
 
 }  // namespace carematch::orders

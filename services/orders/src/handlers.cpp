@@ -738,6 +738,68 @@ awaitable<response> new_service_code(context& c, request& req) {
     co_return http::json_text_response(200, json::serialize(order_json(*result.second, view::family)));
 }
 
+namespace {
+
+// What the body of a transition alone decides: nullopt when it may be tried, else the field and why.
+std::optional<std::pair<const char*, const char*>> check_transition(const internal_transition_body& b) {
+    auto to = parse_status(b.to);
+    if (!to || !(to == status::matching || to == status::offered || to == status::assigned ||
+                 to == status::expired || to == status::failed)) {
+        return std::pair{"to", "matching, offered, assigned, expired or failed"};
+    }
+    if ((to == status::offered) != b.worker_id.has_value() || (b.worker_id && !core::is_uuid(*b.worker_id)) ||
+        (b.org_id && !core::is_uuid(*b.org_id))) {
+        return std::pair{"worker_id", "an offer names a worker (and its org); nothing else does"};
+    }
+    // Accept, decline and expiry all end an offer: each carries the offer's attempt (fencing token), and the
+    // first to land moves the attempt on, so exactly one of them wins.
+    if ((to == status::assigned || to == status::matching || to == status::expired) && !b.attempt) {
+        return std::pair{"attempt", "this transition carries the order's attempt (fencing token)"};
+    }
+    return std::nullopt;
+}
+
+// Applies one checked transition in `tx`: the order as it now is, or nullopt when the order is not in a state
+// that allows it (or the attempt moved).
+std::optional<repo::order_row> transition_in(context& c,
+                                             pqxx::work& tx,
+                                             const std::string& id,
+                                             const internal_transition_body& b,
+                                             const std::string& actor) {
+    const auto to = *parse_status(b.to);
+    repo::transition_change change;
+    change.worker_id = b.worker_id;
+    change.org_id = b.org_id;
+    change.bump_attempt = to == status::offered;
+    change.clear_worker = to == status::matching || to == status::expired;
+    auto updated = repo::transition(tx, id, sources_of(to), to, b.attempt, change);
+    if (!updated) {
+        // A repeat of a transition that already landed (its answer was lost) gets the same answer: the order
+        // is where that transition put it, with the attempt it moved on to (and the offer's worker).
+        auto now = repo::find_order(tx, id);
+        const bool moved = to == status::offered || to == status::assigned || to == status::matching;
+        const bool repeat = now && now->status == b.to && b.attempt &&
+                            (to == status::expired || (moved && now->attempt == *b.attempt + 1)) &&
+                            (to != status::offered || now->worker_id == b.worker_id);
+        return repeat ? now : std::nullopt;
+    }
+    repo::add_history(tx, id, std::nullopt, b.to, actor, "service", b.reason.value_or(""));
+    if (to == status::expired || to == status::failed) {
+        json::object payload{{"order_id", id},
+                             {"status", b.to},
+                             {"family_id", updated->family_id},
+                             {"community_id", updated->community_id}};
+        db::enqueue_event(tx,
+                          c.cfg.schema,
+                          "carematch:{region:" + std::to_string(updated->community_id / 1000) + "}:orders",
+                          to == status::expired ? "order.expired" : "order.failed",
+                          json::serialize(payload));
+    }
+    return updated;
+}
+
+}  // namespace
+
 awaitable<response> internal_transition(context& c, request& req) {
     auto authorized = auth::authorize(req, c.verifier, {auth::role::service}, true);
     if (!authorized) {
@@ -751,57 +813,11 @@ awaitable<response> internal_transition(context& c, request& req) {
     if (!body) {
         co_return problem(req, body.error());
     }
-    auto to = parse_status(body->to);
-    if (!to || !(to == status::matching || to == status::offered || to == status::assigned ||
-                 to == status::expired || to == status::failed)) {
-        co_return problem(req, invalid("to", "matching, offered, assigned, expired or failed"));
+    if (auto bad = check_transition(*body)) {
+        co_return problem(req, invalid(bad->first, bad->second));
     }
-    if ((to == status::offered) != body->worker_id.has_value() ||
-        (body->worker_id && !core::is_uuid(*body->worker_id)) ||
-        (body->org_id && !core::is_uuid(*body->org_id))) {
-        co_return problem(req,
-                          invalid("worker_id", "an offer names a worker (and its org); nothing else does"));
-    }
-    // Accept, decline and expiry all end an offer: each carries the offer's attempt (fencing token), and the
-    // first to land moves the attempt on, so exactly one of them wins.
-    if ((to == status::assigned || to == status::matching || to == status::expired) && !body->attempt) {
-        co_return problem(req,
-                          invalid("attempt", "this transition carries the order's attempt (fencing token)"));
-    }
-    auto result = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<repo::order_row> {
-        repo::transition_change change;
-        change.worker_id = body->worker_id;
-        change.org_id = body->org_id;
-        change.bump_attempt = to == status::offered;
-        change.clear_worker = to == status::matching || to == status::expired;
-        auto updated = repo::transition(tx, id, sources_of(*to), *to, body->attempt, change);
-        if (!updated) {
-            // A repeat of a transition that already landed (its answer was lost) gets the same answer: the
-            // order is where that transition put it, with the attempt it moved on to (and the offer's
-            // worker).
-            auto now = repo::find_order(tx, id);
-            const bool moved = *to == status::offered || *to == status::assigned || *to == status::matching;
-            const bool repeat = now && now->status == body->to && body->attempt &&
-                                (*to == status::expired || (moved && now->attempt == *body->attempt + 1)) &&
-                                (*to != status::offered || now->worker_id == body->worker_id);
-            return repeat ? now : std::nullopt;
-        }
-        repo::add_history(
-            tx, id, std::nullopt, body->to, authorized->id, "service", body->reason.value_or(""));
-        if (to == status::expired || to == status::failed) {
-            json::object payload{{"order_id", id},
-                                 {"status", body->to},
-                                 {"family_id", updated->family_id},
-                                 {"community_id", updated->community_id}};
-            db::enqueue_event(
-                tx,
-                c.cfg.schema,
-                "carematch:{region:" + std::to_string(updated->community_id / 1000) + "}:orders",
-                to == status::expired ? "order.expired" : "order.failed",
-                json::serialize(payload));
-        }
-        return updated;
-    });
+    auto result = co_await c.pool.transact(
+        [&](pqxx::work& tx) { return transition_in(c, tx, id, *body, authorized->id); });
     if (!result) {
         co_return problem(
             req,
@@ -812,6 +828,73 @@ awaitable<response> internal_transition(context& c, request& req) {
     auto answer = order_json(*result, view::staff);
     answer["attempt"] = result->attempt;  // what the next transition out of this state presents
     co_return http::json_text_response(200, json::serialize(answer));
+}
+
+// Up to 500 transitions in one transaction, each with its own outcome as the one-order call would answer it:
+// {"items": [{"order_id", "status": 200 | 404 | 409, "attempt"}]} in the order asked. A body with any item
+// malformed is refused whole (422 naming the item), and changes nothing.
+awaitable<response> internal_transitions(context& c, request& req) {
+    auto authorized = auth::authorize(req, c.verifier, {auth::role::service}, true);
+    if (!authorized) {
+        co_return auth::deny(authorized.error(), req.request_id);
+    }
+    auto body = http::parse_json_object(req);
+    if (!body) {
+        co_return problem(req, body.error());
+    }
+    if (auto k = http::unknown_key<internal_transitions_body>(*body); !k.empty()) {
+        co_return problem(req, invalid(k.c_str(), "unknown field"));
+    }
+    const auto* list = body->if_contains("items");
+    if (list == nullptr || !list->is_array() || list->as_array().empty() || list->as_array().size() > 500) {
+        co_return problem(req, invalid("items", "1 to 500 transitions"));
+    }
+    std::vector<std::string> order_ids;
+    std::vector<internal_transition_body> checked;
+    for (std::size_t i = 0; i < list->as_array().size(); ++i) {
+        const std::string at = "items[" + std::to_string(i) + "]";
+        const auto& v = list->as_array()[i];
+        const auto* item = v.if_object();
+        const auto* order_id = item != nullptr ? item->if_contains("order_id") : nullptr;
+        if (order_id == nullptr || !order_id->is_string() || !core::is_uuid(order_id->as_string())) {
+            co_return problem(req, invalid((at + ".order_id").c_str(), "an order id"));
+        }
+        json::object rest = *item;
+        rest.erase("order_id");
+        if (auto k = http::unknown_key<internal_transition_body>(rest); !k.empty()) {
+            co_return problem(req, invalid((at + "." + k).c_str(), "unknown field"));
+        }
+        for (const char* optional : {"worker_id", "org_id", "attempt", "reason"}) {
+            if (!rest.contains(optional)) {
+                rest[optional] = nullptr;  // Boost 1.81 wants every described member present
+            }
+        }
+        auto one = json::try_value_to<internal_transition_body>(json::value(std::move(rest)));
+        if (!one) {
+            co_return problem(
+                req, invalid(at.c_str(), "to, and worker_id, org_id, attempt, reason of their types"));
+        }
+        if (auto bad = check_transition(*one)) {
+            co_return problem(req, invalid((at + "." + bad->first).c_str(), bad->second));
+        }
+        order_ids.emplace_back(order_id->as_string());
+        checked.push_back(std::move(*one));
+    }
+    std::function<json::array(pqxx::work&)> run = [&](pqxx::work& tx) {
+        json::array out;
+        for (std::size_t i = 0; i < checked.size(); ++i) {
+            const auto& id = order_ids[i];
+            auto done = transition_in(c, tx, id, checked[i], authorized->id);
+            json::object item{{"order_id", id}, {"status", done ? 200 : 409}};
+            if (done) {
+                item["attempt"] = done->attempt;
+            }
+            out.push_back(std::move(item));
+        }
+        return out;
+    };
+    auto items = co_await c.pool.transact(std::move(run));
+    co_return http::json_text_response(200, json::serialize(json::object{{"items", std::move(items)}}));
 }
 
 awaitable<response> internal_waiting(context& c, request& req) {

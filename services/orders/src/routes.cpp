@@ -15,6 +15,7 @@ awaitable<http::response> start_travel(context& c, http::request& req);
 awaitable<http::response> check_in(context& c, http::request& req);
 awaitable<http::response> complete(context& c, http::request& req);
 awaitable<http::response> internal_transition(context& c, http::request& req);
+awaitable<http::response> internal_transitions(context& c, http::request& req);
 awaitable<http::response> internal_waiting(context& c, http::request& req);
 awaitable<http::response> new_service_code(context& c, http::request& req);
 }  // namespace handlers
@@ -35,6 +36,7 @@ void app::add_routes(http::router& r) {
     r.add("POST", "/v1/orders/{id}/complete", bind(&h::complete));
     r.add("POST", "/v1/orders/{id}/service-code", bind(&h::new_service_code));
     r.add("POST", "/v1/internal/orders/{id}/transition", bind(&h::internal_transition));
+    r.add("POST", "/v1/internal/orders/transitions", bind(&h::internal_transitions));
     r.add("GET", "/v1/internal/orders/waiting", bind(&h::internal_waiting));
 }
 

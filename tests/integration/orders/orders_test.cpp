@@ -569,6 +569,74 @@ TEST_F(orders_fixture, an_offer_has_exactly_one_outcome_when_accept_decline_and_
     }
 }
 
+// Many transitions in one call: each answered as the one-order call would, in one transaction; a malformed
+// item refuses the whole call, and only services may call it.
+TEST_F(orders_fixture, a_batch_of_transitions_answers_each_as_the_single_call_would) {
+    auto [s, rid] = family_with_elder("13700000621", elder());
+    const std::string svc = service_token();
+    const std::string worker = core::new_uuid();
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {
+        auto placed = place(s, rid, "batch-" + std::to_string(i));
+        ASSERT_EQ(placed.status, 201);
+        ids.emplace_back(placed.body.at("id").as_string());
+    }
+    auto to_matching = [&](const std::string& id, int attempt) {
+        return json::object{{"order_id", id}, {"to", "matching"}, {"attempt", attempt}};
+    };
+    const json::object good{{"items", json::array{to_matching(ids[0], 0), to_matching(ids[1], 0)}}};
+    // Refused whole: a malformed item, no items, another role.
+    const auto history = orders_scalar("SELECT count(*) FROM order_history");
+    auto bad = call("POST",
+                    "/v1/internal/orders/transitions",
+                    json::object{{"items",
+                                  json::array{to_matching(ids[0], 0),
+                                              json::object{{"order_id", ids[1]}, {"to", "assigned"}}}}},
+                    svc);
+    EXPECT_EQ(bad.status, 422);
+    EXPECT_EQ(bad.body.at("field").as_string(), "items[1].attempt");
+    EXPECT_EQ(
+        call("POST", "/v1/internal/orders/transitions", json::object{{"items", json::array{}}}, svc).status,
+        422);
+    EXPECT_EQ(call("POST", "/v1/internal/orders/transitions", good, s.access).status, 403);
+    EXPECT_EQ(call("POST", "/v1/internal/orders/transitions", good).status, 401);
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM order_history"), history);
+
+    auto r = call("POST", "/v1/internal/orders/transitions", good, svc);
+    ASSERT_EQ(r.status, 200) << r.raw.body;
+    ASSERT_EQ(r.body.at("items").as_array().size(), 2u);
+    EXPECT_EQ(r.body.at("items").at(0).at("status"), 200);
+    EXPECT_EQ(r.body.at("items").at(0).at("order_id").as_string(), ids[0]);
+    // Offer the first; the second is offered with a stale attempt in the same call only after it moved on;
+    // the third is not in matching: 409 for it, and the others still land.
+    const auto offer = [&](const std::string& id) {
+        return json::object{{"order_id", id}, {"to", "offered"}, {"worker_id", worker}, {"attempt", 0}};
+    };
+    auto mixed =
+        call("POST",
+             "/v1/internal/orders/transitions",
+             json::object{{"items", json::array{offer(ids[0]), to_matching(ids[2], 5), offer(ids[1])}}},
+             svc);
+    ASSERT_EQ(mixed.status, 200) << mixed.raw.body;
+    const auto& items = mixed.body.at("items").as_array();
+    EXPECT_EQ(items.at(0).at("status"), 200);
+    EXPECT_EQ(items.at(0).at("attempt"), 1);
+    EXPECT_EQ(items.at(1).at("status"), 409);
+    EXPECT_EQ(items.at(2).at("status"), 200);
+    EXPECT_EQ(call("GET", "/v1/orders/" + ids[0], std::nullopt, s.access).body.at("status").as_string(),
+              "offered");
+    EXPECT_EQ(call("GET", "/v1/orders/" + ids[2], std::nullopt, s.access).body.at("status").as_string(),
+              "created");
+    // The same call again (its answer lost) gets the same answers for the offers.
+    auto again = call("POST",
+                      "/v1/internal/orders/transitions",
+                      json::object{{"items", json::array{offer(ids[0]), offer(ids[1])}}},
+                      svc);
+    ASSERT_EQ(again.status, 200);
+    EXPECT_EQ(again.body.at("items").at(0).at("status"), 200);
+    EXPECT_EQ(again.body.at("items").at(1).at("status"), 200);
+}
+
 TEST_F(orders_fixture, cancelling_costs_nothing_before_assignment_and_a_fifth_after) {
     auto [s, rid] = family_with_elder("13700000601", elder());
     auto a = place(s, rid, "a");
