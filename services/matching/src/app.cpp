@@ -86,6 +86,7 @@ config read_config(core::config_source& source) {
     c.consumer_group = source.get_string("matching.consumer_group", c.consumer_group);
     c.ratings_stream = source.get_string("matching.ratings_stream", c.ratings_stream);
     c.tick = std::chrono::milliseconds(source.get_int("matching.tick_ms", 1000, 50, 60000));
+    c.tick_slots = static_cast<int>(source.get_int("matching.tick_slots", 10, 1, 100));
     c.lease = std::chrono::milliseconds(source.get_int("matching.lease_ms", 5000, 500, 600000));
     c.offer_expiry = std::chrono::seconds(source.get_int("matching.offer_expiry_s", 60, 5, 3600));
     c.offer_expiry_by_kind = per_kind<std::chrono::seconds>(
@@ -187,10 +188,10 @@ app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
     auto& c = ctx();
     add_peer("orders", c.cfg.orders);
     add_peer("providers", c.cfg.providers);
-    std::function<boost::asio::awaitable<void>()> tick_task = [this]() -> boost::asio::awaitable<void> {
-        (void)co_await tick();
+    std::function<boost::asio::awaitable<void>()> ticks = [this]() -> boost::asio::awaitable<void> {
+        co_await run_ticks();
     };
-    add_task("tick", c.cfg.tick, std::move(tick_task));
+    add_loop("tick", std::move(ticks));
     std::function<boost::asio::awaitable<void>()> expire_task = [this]() -> boost::asio::awaitable<void> {
         (void)co_await expire();
     };

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,17 @@ struct context : runtime::deps {
         std::lock_guard lock(owned_mutex);
         owned = std::move(now);
     }
+    /// Marks `street` as being solved; false when it still is (from an earlier slot).
+    bool begin_solving(std::int64_t street) {
+        std::lock_guard lock(owned_mutex);
+        return solving.insert(street).second;
+    }
+    void end_solving(std::int64_t street) {
+        std::lock_guard lock(owned_mutex);
+        solving.erase(street);
+    }
     mutable std::mutex owned_mutex;
+    std::set<std::int64_t> solving;
     std::vector<std::pair<std::int64_t, std::int64_t>> owned;
 
     const catalog_entry* find(const std::string& kind, const std::string& sub_type) const;

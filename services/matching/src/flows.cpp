@@ -172,98 +172,97 @@ json::object offer_event(const store::offer& o) {
 
 }  // namespace
 
-boost::asio::awaitable<std::optional<std::string>> apply(context& c, const store::offer& o) {
-    const int attempt = o.attempt.value_or(0);
-    orders_reply reply;
+namespace {
+
+// The transition in orders that an offer in a transitional state stands for: {to, reason}; empty when final.
+std::pair<std::string, std::string> transition_of(const store::offer& o) {
     if (o.state == "pending") {
-        reply =
-            co_await tell_orders(c, o.order_id, "offered", attempt, "offer " + o.id, o.worker_id, o.org_id);
-    } else if (o.state == "accepting") {
-        reply = co_await tell_orders(c, o.order_id, "assigned", attempt, "accepted offer " + o.id);
-    } else if (o.state == "declining") {
-        reply = co_await tell_orders(c, o.order_id, "matching", attempt, "declined: " + o.reason);
-    } else if (o.state == "expiring") {
-        reply = co_await tell_orders(c, o.order_id, "matching", attempt, "offer expired");
-    } else {
-        co_return o.state;  // already final
+        return {"offered", "offer " + o.id};
     }
-    if (reply.outcome == told::unavailable) {
-        co_return std::nullopt;
+    if (o.state == "accepting") {
+        return {"assigned", "accepted offer " + o.id};
     }
+    if (o.state == "declining") {
+        return {"matching", "declined: " + o.reason};
+    }
+    if (o.state == "expiring") {
+        return {"matching", "offer expired"};
+    }
+    return {};
+}
+
+// Records what orders said about one offer's transition: the offer's final state, or "" when someone else
+// recorded it meanwhile. `first_offer_after` gets order → first offer, seconds, when this was the first.
+std::string record(pqxx::work& tx,
+                   context& c,
+                   const store::offer& o,
+                   const orders_reply& reply,
+                   double now,
+                   std::optional<double>& first_offer_after) {
     const bool applied = reply.outcome == told::applied;
-    const double now = now_s(c);
-    std::optional<double> first_offer_after;  // order → its first offer, seconds
-    std::function<std::string(pqxx::work&)> record = [&](pqxx::work& tx) -> std::string {
-        const std::vector<std::string> from{o.state};
-        if (o.state == "declining" || o.state == "expiring") {
-            store::exclude(tx, o.order_id, o.worker_id, o.state == "declining" ? "declined" : "expired");
-        }
-        if (!applied) {
-            // Orders moved on without us (a cancellation, a deadline, another process): the reconciler reads
-            // the truth again.
-            if (!store::move_offer(tx, o.id, from, "void", std::nullopt, std::nullopt, std::nullopt)) {
-                return "";
-            }
-            if (o.state == "accepting") {
-                store::release(tx, o.order_id);
-            }
-            store::set_state(tx, o.order_id, "stale", std::nullopt);
-            return "void";
-        }
-        if (o.state == "pending") {
-            auto live = store::move_offer(
-                tx, o.id, from, "live", std::nullopt, std::nullopt, std::nullopt, reply.attempt);
-            if (!live) {
-                return "";
-            }
-            store::set_state(tx, o.order_id, "offered", reply.attempt);
-            auto order = store::find_order(tx, o.order_id);
-            auto first = tx.exec_params(
-                "UPDATE open_orders SET first_offer_at = to_timestamp($2) WHERE order_id = $1::uuid"
-                " AND first_offer_at IS NULL RETURNING extract(epoch FROM created_at)::float8",
-                o.order_id,
-                now);
-            if (!first.empty()) {
-                first_offer_after = now - first[0][0].as<double>();
-            }
-            auto e = offer_event(o);
-            e["attempt"] = reply.attempt;
-            e["expires_at"] = iso(o.expires_at);
-            e["kind"] = order ? order->kind : "";
-            publish(tx, c, o.street, "order.offered", e);
-            return "live";
-        }
-        if (o.state == "accepting") {
-            if (!store::move_offer(
-                    tx, o.id, from, "accepted", std::nullopt, std::nullopt, std::nullopt, reply.attempt)) {
-                return "";
-            }
-            store::set_state(tx, o.order_id, "assigned", reply.attempt);
-            publish(tx, c, o.street, "order.assigned", offer_event(o));
-            return "accepted";
-        }
-        const std::string final_state = o.state == "declining" ? "declined" : "expired";
-        if (!store::move_offer(
-                tx, o.id, from, final_state, std::nullopt, std::nullopt, std::nullopt, reply.attempt)) {
+    const std::vector<std::string> from{o.state};
+    if (o.state == "declining" || o.state == "expiring") {
+        store::exclude(tx, o.order_id, o.worker_id, o.state == "declining" ? "declined" : "expired");
+    }
+    if (!applied) {
+        // Orders moved on without us (a cancellation, a deadline, another process): the reconciler reads the
+        // truth again.
+        if (!store::move_offer(tx, o.id, from, "void", std::nullopt, std::nullopt, std::nullopt)) {
             return "";
         }
-        store::set_state(tx, o.order_id, "waiting", reply.attempt);
-        auto e = offer_event(o);
-        if (o.state == "declining") {
-            e["reason"] = o.reason;
+        if (o.state == "accepting") {
+            store::release(tx, o.order_id);
         }
-        publish(tx, c, o.street, o.state == "declining" ? "offer.declined" : "offer.expired", e);
-        return final_state;
-    };
-    auto final_state = co_await c.pool.transact(std::move(record));
-    if (final_state.empty()) {
-        // Someone else recorded it meanwhile (repair and a retried request): read what it is now.
-        std::function<std::optional<store::offer>(pqxx::work&)> read = [&](pqxx::work& tx) {
-            return store::find_offer(tx, o.id);
-        };
-        auto now_offer = co_await c.pool.transact(std::move(read));
-        co_return now_offer ? std::optional<std::string>(now_offer->state) : std::nullopt;
+        store::set_state(tx, o.order_id, "stale", std::nullopt);
+        return "void";
     }
+    if (o.state == "pending") {
+        auto live = store::move_offer(
+            tx, o.id, from, "live", std::nullopt, std::nullopt, std::nullopt, reply.attempt);
+        if (!live) {
+            return "";
+        }
+        store::set_state(tx, o.order_id, "offered", reply.attempt);
+        auto order = store::find_order(tx, o.order_id);
+        auto first = tx.exec_params(
+            "UPDATE open_orders SET first_offer_at = to_timestamp($2) WHERE order_id = $1::uuid"
+            " AND first_offer_at IS NULL RETURNING extract(epoch FROM created_at)::float8",
+            o.order_id,
+            now);
+        if (!first.empty()) {
+            first_offer_after = now - first[0][0].as<double>();
+        }
+        auto e = offer_event(o);
+        e["attempt"] = reply.attempt;
+        e["expires_at"] = iso(o.expires_at);
+        e["kind"] = order ? order->kind : "";
+        publish(tx, c, o.street, "order.offered", e);
+        return "live";
+    }
+    if (o.state == "accepting") {
+        if (!store::move_offer(
+                tx, o.id, from, "accepted", std::nullopt, std::nullopt, std::nullopt, reply.attempt)) {
+            return "";
+        }
+        store::set_state(tx, o.order_id, "assigned", reply.attempt);
+        publish(tx, c, o.street, "order.assigned", offer_event(o));
+        return "accepted";
+    }
+    const std::string final_state = o.state == "declining" ? "declined" : "expired";
+    if (!store::move_offer(
+            tx, o.id, from, final_state, std::nullopt, std::nullopt, std::nullopt, reply.attempt)) {
+        return "";
+    }
+    store::set_state(tx, o.order_id, "waiting", reply.attempt);
+    auto e = offer_event(o);
+    if (o.state == "declining") {
+        e["reason"] = o.reason;
+    }
+    publish(tx, c, o.street, o.state == "declining" ? "offer.declined" : "offer.expired", e);
+    return final_state;
+}
+
+void count(context& c, const std::string& final_state, const std::optional<double>& first_offer_after) {
     if (final_state == "live") {
         c.count.offers.fetch_add(1);
         if (first_offer_after) {
@@ -276,7 +275,136 @@ boost::asio::awaitable<std::optional<std::string>> apply(context& c, const store
     } else if (final_state == "expired") {
         c.count.expiries.fetch_add(1);
     }
+}
+
+// Many transitions in one call to orders, each answered as the one-order call would; all unavailable when the
+// call fails.
+boost::asio::awaitable<std::vector<orders_reply>> tell_orders_all(context& c,
+                                                                  const std::vector<store::offer>& offers) {
+    std::vector<orders_reply> replies(offers.size());
+    json::array items;
+    for (const auto& o : offers) {
+        const auto [to, reason] = transition_of(o);
+        json::object item =
+            json::parse(transition_body(to,
+                                        o.attempt.value_or(0),
+                                        reason,
+                                        o.state == "pending" ? std::optional(o.worker_id) : std::nullopt,
+                                        o.state == "pending" ? std::optional(o.org_id) : std::nullopt))
+                .as_object();
+        item["order_id"] = o.order_id;
+        items.push_back(std::move(item));
+    }
+    http::outgoing req;
+    req.method = "POST";
+    req.target = "/v1/internal/orders/transitions";
+    req.headers.emplace_back("Authorization", "Bearer " + c.issuer->issue_service("matching"));
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = json::serialize(json::object{{"items", std::move(items)}});
+    auto res = co_await c.peers.send(c.cfg.orders.host, c.cfg.orders.port, std::move(req));
+    if (!res || res->status != 200) {
+        if (res) {
+            core::log::warn("orders refused matching's batch", {{"status", res->status}});
+        }
+        co_return replies;
+    }
+    boost::system::error_code ec;
+    auto v = json::parse(res->body, ec);
+    const auto* got = !ec && v.is_object() ? v.as_object().if_contains("items") : nullptr;
+    if (got == nullptr || !got->is_array() || got->as_array().size() != offers.size()) {
+        co_return replies;
+    }
+    for (std::size_t i = 0; i < offers.size(); ++i) {
+        const auto& item = got->as_array()[i];
+        if (!item.is_object()) {
+            continue;
+        }
+        const auto* status = item.as_object().if_contains("status");
+        const auto* attempt = item.as_object().if_contains("attempt");
+        if (status != nullptr && status->is_int64() && status->as_int64() == 200 && attempt != nullptr &&
+            attempt->is_int64()) {
+            replies[i].outcome = told::applied;
+            replies[i].attempt = static_cast<int>(attempt->as_int64());
+        } else if (status != nullptr && status->is_int64() && status->as_int64() < 500) {
+            replies[i].outcome = told::refused;
+        }
+    }
+    co_return replies;
+}
+
+}  // namespace
+
+boost::asio::awaitable<std::optional<std::string>> apply(context& c, const store::offer& o) {
+    const auto [to, reason] = transition_of(o);
+    if (to.empty()) {
+        co_return o.state;  // already final
+    }
+    const bool names_worker = o.state == "pending";
+    const auto reply = co_await tell_orders(c,
+                                            o.order_id,
+                                            to,
+                                            o.attempt.value_or(0),
+                                            reason,
+                                            names_worker ? std::optional(o.worker_id) : std::nullopt,
+                                            names_worker ? std::optional(o.org_id) : std::nullopt);
+    if (reply.outcome == told::unavailable) {
+        co_return std::nullopt;
+    }
+    const double now = now_s(c);
+    std::optional<double> first_offer_after;
+    std::function<std::string(pqxx::work&)> write = [&](pqxx::work& tx) {
+        first_offer_after.reset();
+        return record(tx, c, o, reply, now, first_offer_after);
+    };
+    auto final_state = co_await c.pool.transact(std::move(write));
+    if (final_state.empty()) {
+        // Someone else recorded it meanwhile (repair and a retried request): read what it is now.
+        std::function<std::optional<store::offer>(pqxx::work&)> read = [&](pqxx::work& tx) {
+            return store::find_offer(tx, o.id);
+        };
+        auto now_offer = co_await c.pool.transact(std::move(read));
+        co_return now_offer ? std::optional<std::string>(now_offer->state) : std::nullopt;
+    }
+    count(c, final_state, first_offer_after);
     co_return final_state;
+}
+
+boost::asio::awaitable<std::vector<std::optional<std::string>>> apply_all(
+    context& c, const std::vector<store::offer>& offers) {
+    std::vector<std::optional<std::string>> out(offers.size());
+    std::vector<store::offer> todo;
+    std::vector<std::size_t> at;
+    for (std::size_t i = 0; i < offers.size(); ++i) {
+        if (transition_of(offers[i]).first.empty()) {
+            out[i] = offers[i].state;
+        } else {
+            todo.push_back(offers[i]);
+            at.push_back(i);
+        }
+    }
+    if (todo.empty()) {
+        co_return out;
+    }
+    const auto replies = co_await tell_orders_all(c, todo);
+    const double now = now_s(c);
+    std::vector<std::string> finals(todo.size());
+    std::vector<std::optional<double>> firsts(todo.size());
+    std::function<void(pqxx::work&)> write = [&](pqxx::work& tx) {
+        for (std::size_t k = 0; k < todo.size(); ++k) {
+            firsts[k].reset();
+            finals[k] = replies[k].outcome == told::unavailable
+                            ? std::string()
+                            : record(tx, c, todo[k], replies[k], now, firsts[k]);
+        }
+    };
+    co_await c.pool.transact(std::move(write));
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+        if (!finals[k].empty()) {
+            count(c, finals[k], firsts[k]);
+            out[at[k]] = finals[k];
+        }
+    }
+    co_return out;
 }
 
 }  // namespace carematch::matching

@@ -39,4 +39,10 @@ boost::asio::awaitable<void> run_all(std::vector<std::function<boost::asio::awai
 /// when orders could not be reached (the offer stays as it was; repair tries again).
 boost::asio::awaitable<std::optional<std::string>> apply(context& c, const store::offer& o);
 
+/// apply() for many offers with one call to orders and one transaction here (a street's offers of one tick).
+/// Each offer's final state, or nullopt for one orders could not be told about or that someone else recorded
+/// meanwhile (repair looks at it again).
+boost::asio::awaitable<std::vector<std::optional<std::string>>> apply_all(
+    context& c, const std::vector<store::offer>& offers);
+
 }  // namespace carematch::matching

@@ -11,6 +11,11 @@
 #include <carematch/http/peer.hpp>
 #include <carematch/match/match.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -281,13 +286,43 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
     };
     co_await c.pool.transact(std::move(write));
     c.count.refused_by_fence.fetch_add(result.assignments.size() - pendings.size());
+    // Told to orders in one call, recorded in one transaction.
+    std::size_t live = 0;
+    for (const auto& state : co_await apply_all(c, pendings)) {
+        live += state && *state == "live" ? 1 : 0;
+    }
+    co_return live;
+}
+
+}  // namespace
+
+namespace {
+
+boost::asio::awaitable<void> sync_leases(context& c) {
+    const auto lease_ms = static_cast<std::int64_t>(c.cfg.lease.count());
+    std::function<std::vector<store::lease>(pqxx::work&)> sync = [&](pqxx::work& tx) {
+        return store::sync_leases(tx, c.owner, c.streets, lease_ms);
+    };
+    auto leases = co_await c.pool.transact(std::move(sync));
+    std::vector<std::pair<std::int64_t, std::int64_t>> owned;
+    for (const auto& l : leases) {
+        owned.emplace_back(l.street, l.token);
+    }
+    c.set_owned(owned);
+}
+
+// Solves these streets at once: one street's peer calls do not wait for another's.
+boost::asio::awaitable<std::size_t> solve_streets(
+    context& c, std::vector<std::pair<std::int64_t, std::int64_t>> streets) {
     auto offered = std::make_shared<std::atomic<std::size_t>>(0);
     std::vector<std::function<boost::asio::awaitable<void>()>> jobs;
-    for (const auto& p : pendings) {
-        jobs.emplace_back([&c, p, offered]() -> boost::asio::awaitable<void> {
-            auto state = co_await apply(c, p);
-            if (state && *state == "live") {
-                offered->fetch_add(1);
+    for (const auto& [street, token] : streets) {
+        jobs.emplace_back([&c, street = street, token = token, offered]() -> boost::asio::awaitable<void> {
+            try {
+                offered->fetch_add(co_await solve_street(c, street, token));
+            } catch (const std::exception& e) {
+                core::log::error("matching: a street's tick failed",
+                                 {{"street", street}, {"error", e.what()}});
             }
         });
     }
@@ -299,34 +334,65 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
 
 boost::asio::awaitable<pass_stats> app::tick() {
     auto& c = ctx();
-    const auto lease_ms = static_cast<std::int64_t>(c.cfg.lease.count());
-    std::function<std::vector<store::lease>(pqxx::work&)> sync = [&](pqxx::work& tx) {
-        return store::sync_leases(tx, c.owner, c.streets, lease_ms);
-    };
-    auto leases = co_await c.pool.transact(std::move(sync));
-    std::vector<std::pair<std::int64_t, std::int64_t>> owned;
-    for (const auto& l : leases) {
-        owned.emplace_back(l.street, l.token);
-    }
-    c.set_owned(owned);
+    co_await sync_leases(c);
+    auto owned = c.owned_streets();
     pass_stats s;
     s.streets = owned.size();
-    // Every owned street at once: one street's peer calls do not wait for another's.
-    auto offered = std::make_shared<std::atomic<std::size_t>>(0);
-    std::vector<std::function<boost::asio::awaitable<void>()>> jobs;
-    for (const auto& [street, token] : owned) {
-        jobs.emplace_back([&c, street = street, token = token, offered]() -> boost::asio::awaitable<void> {
-            try {
-                offered->fetch_add(co_await solve_street(c, street, token));
-            } catch (const std::exception& e) {
-                core::log::error("matching: a street's tick failed",
-                                 {{"street", street}, {"error", e.what()}});
-            }
-        });
-    }
-    co_await run_all(std::move(jobs));
-    s.offered = offered->load();
+    s.offered = co_await solve_streets(c, std::move(owned));
     co_return s;
+}
+
+boost::asio::awaitable<void> app::run_ticks() {
+    auto& c = ctx();
+    auto ex = co_await boost::asio::this_coro::executor;
+    boost::asio::steady_timer timer(ex);
+    const auto slots = static_cast<std::size_t>(c.cfg.tick_slots);
+    const auto step = std::chrono::duration_cast<std::chrono::steady_clock::duration>(c.cfg.tick) /
+                      static_cast<long>(slots);
+    auto running = std::make_shared<std::atomic<std::size_t>>(0);
+    auto next = std::chrono::steady_clock::now();
+    for (std::size_t slot = 0; !c.stopping; slot = (slot + 1) % slots) {
+        try {
+            if (slot == 0) {
+                co_await sync_leases(c);
+            }
+            const auto owned = c.owned_streets();
+            for (std::size_t i = slot; i < owned.size(); i += slots) {
+                const auto [street, token] = owned[i];
+                if (!c.begin_solving(street)) {
+                    continue;  // its last solve has not finished: the next slot of this street will see
+                }
+                running->fetch_add(1);
+                boost::asio::co_spawn(
+                    ex,
+                    [&c, street = street, token = token]() -> boost::asio::awaitable<void> {
+                        (void)co_await solve_street(c, street, token);
+                    },
+                    [&c, street = street, running](std::exception_ptr e) {
+                        if (e) {
+                            try {
+                                std::rethrow_exception(e);
+                            } catch (const std::exception& x) {
+                                core::log::error("matching: a street's tick failed",
+                                                 {{"street", street}, {"error", x.what()}});
+                            }
+                        }
+                        c.end_solving(street);
+                        running->fetch_sub(1);
+                    });
+            }
+        } catch (const std::exception& e) {
+            core::log::warn("matching: a tick slot failed", {{"error", e.what()}});
+        }
+        next += step;
+        timer.expires_at(std::max(next, std::chrono::steady_clock::now()));
+        co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
+    // Stopping: the streets' solves still running hold references to the context; wait them out.
+    while (running->load() > 0) {
+        timer.expires_after(std::chrono::milliseconds(10));
+        co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
 }
 
 boost::asio::awaitable<pass_stats> app::expire() {

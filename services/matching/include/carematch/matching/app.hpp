@@ -31,6 +31,9 @@ struct config {
     std::string consumer_group = "matching";
     std::string ratings_stream = "carematch:{ratings}:events";  // where rating.score_changed arrives
     std::chrono::milliseconds tick{1000};
+    // The owned streets are solved in this many groups spread over the tick (each street still once a tick),
+    // so that the streets' reads, solves and writes do not all land at one instant.
+    int tick_slots = 10;
     std::chrono::milliseconds lease{5000};  // a street whose owner stopped renewing is taken over after this
     std::chrono::seconds offer_expiry{60};
     std::map<std::string, std::chrono::seconds> offer_expiry_by_kind;  // matching.offer_expiry_by_kind
@@ -65,6 +68,11 @@ class app final : public runtime::service_with<context> {
 
     /// Takes, renews and gives up street leases; then, for every street it owns, offers what it can.
     boost::asio::awaitable<pass_stats> tick();
+    /// The service's tick: every tick ÷ tick_slots one slot starts (slot 0 takes and renews the leases
+    /// first), and the owned streets at positions slot, slot + tick_slots, … are solved, each street once a
+    /// tick. A slot's streets are solved without holding the next slot back; a street still being solved is
+    /// skipped. Returns when the service stops and every street's solve has finished.
+    boost::asio::awaitable<void> run_ticks();
     /// Live offers past their expiry, and waiting orders past their deadline.
     boost::asio::awaitable<pass_stats> expire();
     /// Outcomes begun but not applied in orders (a crash, a lost reply) are applied again.
