@@ -1,4 +1,6 @@
 // Outbox writes and the relay that moves them to Redis Streams.
+#include "outbox_wake.hpp"
+
 #include <carematch/core/ids.hpp>
 #include <carematch/core/log.hpp>
 #include <carematch/db/migrate.hpp>
@@ -6,7 +8,10 @@
 #include <carematch/redis/commands.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -20,6 +25,67 @@ namespace carematch::db {
 
 namespace asio = boost::asio;
 
+// A relay sleeps between passes only while nothing new is committed: a transaction of this process that
+// enqueued an event wakes the relays of its schema as it commits (other processes' events wait for the poll).
+struct outbox_relay::wake_point {
+    explicit wake_point(asio::any_io_executor ex) : strand(asio::make_strand(ex)) {}
+    asio::strand<asio::any_io_executor> strand;
+    std::optional<asio::steady_timer> timer;  // touched on the strand only
+    bool woken = false;
+};
+
+namespace {
+
+thread_local std::vector<std::string> t_enqueued;  // schemas the open transaction of this thread enqueued for
+
+std::mutex wake_mutex;
+std::multimap<std::string, std::weak_ptr<outbox_relay::wake_point>> wake_points;
+
+void wake(const std::shared_ptr<outbox_relay::wake_point>& w) {
+    asio::post(w->strand, [w] {
+        w->woken = true;
+        if (w->timer) {
+            w->timer->cancel();
+        }
+    });
+}
+
+}  // namespace
+
+namespace detail {
+
+void transaction_began() noexcept {
+    t_enqueued.clear();
+}
+
+void transaction_committed() noexcept {
+    if (t_enqueued.empty()) {
+        return;
+    }
+    try {
+        std::vector<std::shared_ptr<outbox_relay::wake_point>> to_wake;
+        {
+            std::lock_guard lock(wake_mutex);
+            for (const auto& schema : t_enqueued) {
+                auto [from, to] = wake_points.equal_range(schema);
+                for (auto it = from; it != to; ++it) {
+                    if (auto w = it->second.lock()) {
+                        to_wake.push_back(std::move(w));
+                    }
+                }
+            }
+        }
+        for (const auto& w : to_wake) {
+            wake(w);
+        }
+    } catch (...) {
+        // The commit stands; the relay finds the events at its next poll.
+    }
+    t_enqueued.clear();
+}
+
+}  // namespace detail
+
 std::string enqueue_event(pqxx::work& tx,
                           const std::string& schema,
                           std::string_view stream,
@@ -32,6 +98,9 @@ std::string enqueue_event(pqxx::work& tx,
                    std::string(stream),
                    std::string(event_type),
                    std::string(payload_json));
+    if (std::find(t_enqueued.begin(), t_enqueued.end(), schema) == t_enqueued.end()) {
+        t_enqueued.push_back(schema);
+    }
     return id;
 }
 
@@ -84,7 +153,10 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         " RETURNING id, event_id::text, stream, event_type, payload::text,"
         " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), coalesce(stream_id, "
         "'')";
-    const std::string last_sql = "SELECT last_ms, last_seq FROM " + positions + " WHERE stream = $1";
+    const std::string last_sql =
+        "SELECT stream, last_ms, last_seq, NULL::bigint FROM " + positions +
+        " WHERE stream = ANY($1::text[])"
+        " UNION ALL SELECT NULL, NULL, NULL, (extract(epoch FROM clock_timestamp()) * 1000)::bigint";
     const std::string give_sql = "UPDATE " + table + " SET stream_id = $2 WHERE id = $1";
     const std::string give_all_sql =
         "UPDATE " + table +
@@ -114,23 +186,34 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         // Entry ids for the rows that have none yet, in claim order, above the last id given on each stream.
         std::map<std::string, stream_pos> last;
         long long now_ms = -1;
+        // The last id given on each stream of the batch (and the clock), in one statement.
+        std::vector<std::string> fresh_streams;
+        for (const auto& r : out) {
+            if (r.stream_id.empty() &&
+                std::find(fresh_streams.begin(), fresh_streams.end(), r.stream) == fresh_streams.end()) {
+                fresh_streams.push_back(r.stream);
+            }
+        }
+        std::map<std::string, stream_pos> known;
+        if (!fresh_streams.empty()) {
+            for (const auto& k : tx.exec_params(last_sql, text_array(fresh_streams))) {
+                if (k[0].is_null()) {
+                    now_ms = k[3].as<long long>();
+                } else {
+                    known[k[0].as<std::string>()] = {k[1].as<long long>(), k[2].as<long long>()};
+                }
+            }
+        }
         std::vector<std::int64_t> given_rows;
         std::vector<std::string> given_ids;
         for (auto& r : out) {
             if (!r.stream_id.empty()) {
                 continue;
             }
-            if (now_ms < 0) {
-                now_ms = tx.exec("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")[0][0]
-                             .as<long long>();
-            }
             auto it = last.find(r.stream);
             if (it == last.end()) {
-                stream_pos p;
-                if (auto found = tx.exec_params(last_sql, r.stream); !found.empty()) {
-                    p = {found[0][0].as<long long>(), found[0][1].as<long long>()};
-                }
-                it = last.emplace(r.stream, p).first;
+                auto k = known.find(r.stream);
+                it = last.emplace(r.stream, k == known.end() ? stream_pos{} : k->second).first;
             }
             stream_pos& p = it->second;
             if (now_ms > p.ms) {
@@ -393,7 +476,30 @@ asio::awaitable<std::size_t> outbox_relay::redrive_once() {
 }
 
 asio::awaitable<void> outbox_relay::run() {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto w = std::make_shared<wake_point>(co_await asio::this_coro::executor);
+    {
+        std::lock_guard lock(wake_mutex);
+        wake_points.emplace(schema_, w);
+    }
+    std::exception_ptr failed;
+    try {
+        co_await asio::co_spawn(w->strand, run_on(w), asio::use_awaitable);
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    {
+        std::lock_guard lock(wake_mutex);
+        for (auto it = wake_points.begin(); it != wake_points.end();) {
+            it = it->second.lock() == w || it->second.expired() ? wake_points.erase(it) : std::next(it);
+        }
+    }
+    if (failed) {
+        std::rethrow_exception(failed);
+    }
+}
+
+// On the wake point's strand: its timer and flag are touched only there.
+asio::awaitable<void> outbox_relay::run_on(std::shared_ptr<wake_point> w) {
     auto next_redrive = std::chrono::steady_clock::now() + settings_.redrive_interval;
     while (!stopping_) {
         std::size_t n = 0;
@@ -406,10 +512,12 @@ asio::awaitable<void> outbox_relay::run() {
         } catch (const std::exception& e) {
             core::log::warn("outbox relay pass failed", {{"schema", schema_}, {"error", e.what()}});
         }
-        if (n == 0) {  // while events flow, the next pass starts at once
-            timer.expires_after(settings_.poll_interval);
-            co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (n == 0 && !w->woken) {  // while events flow, the next pass starts at once
+            w->timer.emplace(w->strand, settings_.poll_interval);
+            co_await w->timer->async_wait(asio::as_tuple(asio::use_awaitable));
+            w->timer.reset();
         }
+        w->woken = false;
     }
 }
 

@@ -1,4 +1,6 @@
 // The connection pool: a thread pool of `size` threads sharing `size` connections, with retry policy.
+#include "outbox_wake.hpp"
+
 #include <carematch/core/error.hpp>
 #include <carematch/core/log.hpp>
 #include <carematch/db/pool.hpp>
@@ -99,8 +101,10 @@ struct pool::impl {
                 } else if (level == isolation::repeatable_read) {
                     tx.exec0("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
                 }
+                detail::transaction_began();
                 body(tx);
                 tx.commit();
+                detail::transaction_committed();
                 release(std::move(conn));
                 return nullptr;
             } catch (const pqxx::in_doubt_error&) {

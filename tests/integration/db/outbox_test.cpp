@@ -6,6 +6,11 @@
 #include <carematch/redis/client.hpp>
 #include <carematch/redis/commands.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
 namespace carematch::db {
@@ -67,6 +72,45 @@ TEST_F(outbox_test, committed_event_is_published_once_rolled_back_never) {
             .as<long long>();
     }));
     EXPECT_EQ(unpublished, 0);
+}
+
+// A relay asleep between polls is woken by a commit of this process that enqueued an event for its schema:
+// with a poll of a minute, the event is in the stream at once.
+TEST_F(outbox_test, a_commit_wakes_the_sleeping_relay_of_its_schema) {
+    relay_settings slow;
+    slow.poll_interval = std::chrono::minutes(1);
+    outbox_relay relay(db, redis, schema, slow);
+    std::size_t seen = 0;
+    auto scenario = [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        asio::co_spawn(ex, relay.run(), asio::detached);
+        asio::steady_timer pause(ex);
+        // Lets the relay's first pass find nothing and go to sleep (were it slower, the event would be found
+        // by that pass: the test cannot pass wrongly, only less sharply); then an event commits.
+        pause.expires_after(std::chrono::milliseconds(100));
+        co_await pause.async_wait(asio::use_awaitable);
+        co_await db.transact([&](pqxx::work& tx) {
+            enqueue_event(tx, schema, stream, "order.created", R"({"order_id":"o-9"})");
+        });
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < deadline) {
+            std::vector<std::string> args{"XLEN", stream};
+            auto r = co_await redis.command(std::move(args));
+            seen = r ? static_cast<std::size_t>(r->integer) : 0;
+            if (seen > 0) {
+                break;
+            }
+            pause.expires_after(std::chrono::milliseconds(10));
+            co_await pause.async_wait(asio::use_awaitable);
+        }
+        relay.stop();
+        // Wake it once more so that its loop sees stop() instead of sleeping out its minute.
+        co_await db.transact([&](pqxx::work& tx) {
+            enqueue_event(tx, schema, stream, "order.created", R"({"order_id":"o-10"})");
+        });
+    };
+    test::run_coro(io, scenario());
+    EXPECT_EQ(seen, 1u);
 }
 
 TEST_F(outbox_test, events_are_published_in_commit_order_across_batches) {

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -71,13 +72,18 @@ class outbox_relay {
     /// the retention window. Returns how many events it published again.
     boost::asio::awaitable<std::size_t> redrive_once();
 
-    /// Calls run_once until stop(), waiting poll_interval whenever a pass found nothing to publish, and
+    /// Calls run_once until stop(), waiting poll_interval whenever a pass found nothing to publish (or until
+    /// a transaction of this process that enqueued an event for this schema commits), and
     /// redrive_once every redrive_interval.
     boost::asio::awaitable<void> run();
 
     void stop() noexcept { stopping_ = true; }
 
+    struct wake_point;  // how a commit that enqueued events wakes the relay (outbox.cpp)
+
   private:
+    boost::asio::awaitable<void> run_on(std::shared_ptr<wake_point> wake);
+
     /// Re-drives `stream` when it lost entries (see redrive_once); returns how many were published again.
     boost::asio::awaitable<std::size_t> redrive_stream(const std::string& stream);
 
