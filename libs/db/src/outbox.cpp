@@ -254,7 +254,8 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
     // present connection need not be checked again, so a busy relay does not pay a check per stream and pass.
     // A PING first makes sure the connection is the present one (it reconnects when Redis went away).
     std::vector<std::string> ping{"PING"};
-    if (!co_await redis_.command(std::move(ping))) {
+    const auto pong = co_await redis_.command(std::move(ping));
+    if (!pong) {
         throw core::unavailable_error("redis: PING failed");
     }
     const auto connection = redis_.connects();

@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 
 namespace carematch::events {
@@ -162,7 +163,8 @@ struct consumer::impl {
                                   " ON CONFLICT (event_id) DO NOTHING";
         std::size_t fresh = 0;
         try {
-            fresh = co_await pool.transact([&](pqxx::work& tx) {
+            // Named: GCC 12 may destroy a closure temporary of a co_await expression twice.
+            std::function<std::size_t(pqxx::work&)> all = [&](pqxx::work& tx) {
                 std::size_t n = 0;
                 for (const auto& e : events) {
                     if (tx.exec_params(claim, e.id, e.stream, e.type).affected_rows() != 0) {
@@ -171,7 +173,8 @@ struct consumer::impl {
                     }
                 }
                 return n;
-            });
+            };
+            fresh = co_await pool.transact(std::move(all));
         } catch (const core::unavailable_error&) {
             throw;  // the database is gone: not the events' fault
         } catch (const pqxx::broken_connection&) {
@@ -193,7 +196,8 @@ struct consumer::impl {
                 events.push_back(to_event(stream, entry));
             }
         }
-        if (co_await handle_together(events)) {
+        const bool together = co_await handle_together(events);
+        if (together) {
             for (const auto& e : events) {
                 done.push_back(e.entry_id);
             }
@@ -284,7 +288,12 @@ asio::awaitable<std::size_t> consumer::run_once() {
             }
         }
     }
-    if (fresh->size() > 1 && co_await i->handle_together(all)) {
+    // (co_await outside conditions: GCC 12 mishandles it inside && and range-for.)
+    bool together = false;
+    if (fresh->size() > 1) {
+        together = co_await i->handle_together(all);
+    }
+    if (together) {
         for (const auto& batch : *fresh) {
             std::vector<std::string> ids;
             for (const auto& entry : batch.entries) {
@@ -292,7 +301,11 @@ asio::awaitable<std::size_t> consumer::run_once() {
                     ids.push_back(entry.id);
                 }
             }
-            if (!ids.empty() && !co_await redis::xack(i->redis, batch.stream, i->s.group, std::move(ids))) {
+            if (ids.empty()) {
+                continue;
+            }
+            auto acked = co_await redis::xack(i->redis, batch.stream, i->s.group, std::move(ids));
+            if (!acked) {
                 throw core::unavailable_error("redis: acknowledgement failed");
             }
         }

@@ -288,7 +288,8 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
     c.count.refused_by_fence.fetch_add(result.assignments.size() - pendings.size());
     // Told to orders in one call, recorded in one transaction.
     std::size_t live = 0;
-    for (const auto& state : co_await apply_all(c, pendings)) {
+    const auto states = co_await apply_all(c, pendings);  // named: GCC 12 and co_await in a range-for
+    for (const auto& state : states) {
         live += state && *state == "live" ? 1 : 0;
     }
     co_return live;
