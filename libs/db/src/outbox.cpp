@@ -484,7 +484,8 @@ asio::awaitable<void> outbox_relay::run() {
     }
     std::exception_ptr failed;
     try {
-        co_await asio::co_spawn(w->strand, run_on(w), asio::use_awaitable);
+        auto on_strand = run_on(w);  // named: GCC 12 and temporaries in a co_await expression
+        co_await asio::co_spawn(w->strand, std::move(on_strand), asio::use_awaitable);
     } catch (...) {
         failed = std::current_exception();
     }

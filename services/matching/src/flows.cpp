@@ -284,14 +284,16 @@ boost::asio::awaitable<std::vector<orders_reply>> tell_orders_all(context& c,
     std::vector<orders_reply> replies(offers.size());
     json::array items;
     for (const auto& o : offers) {
-        const auto [to, reason] = transition_of(o);
-        json::object item =
-            json::parse(transition_body(to,
-                                        o.attempt.value_or(0),
-                                        reason,
-                                        o.state == "pending" ? std::optional(o.worker_id) : std::nullopt,
-                                        o.state == "pending" ? std::optional(o.org_id) : std::nullopt))
-                .as_object();
+        const std::pair<std::string, std::string> transition = transition_of(o);
+        std::optional<std::string> worker;
+        std::optional<std::string> org;
+        if (o.state == "pending") {
+            worker = o.worker_id;
+            org = o.org_id;
+        }
+        const std::string text =
+            transition_body(transition.first, o.attempt.value_or(0), transition.second, worker, org);
+        json::object item = json::parse(text).as_object();
         item["order_id"] = o.order_id;
         items.push_back(std::move(item));
     }
@@ -335,18 +337,21 @@ boost::asio::awaitable<std::vector<orders_reply>> tell_orders_all(context& c,
 }  // namespace
 
 boost::asio::awaitable<std::optional<std::string>> apply(context& c, const store::offer& o) {
-    const auto [to, reason] = transition_of(o);
-    if (to.empty()) {
+    // Named locals, no structured bindings and no temporaries in the co_await: GCC 12 destroys such
+    // temporaries twice (a double free under load).
+    const std::pair<std::string, std::string> transition = transition_of(o);
+    if (transition.first.empty()) {
         co_return o.state;  // already final
     }
-    const bool names_worker = o.state == "pending";
-    const auto reply = co_await tell_orders(c,
-                                            o.order_id,
-                                            to,
-                                            o.attempt.value_or(0),
-                                            reason,
-                                            names_worker ? std::optional(o.worker_id) : std::nullopt,
-                                            names_worker ? std::optional(o.org_id) : std::nullopt);
+    std::optional<std::string> worker;
+    std::optional<std::string> org;
+    if (o.state == "pending") {
+        worker = o.worker_id;
+        org = o.org_id;
+    }
+    const int attempt = o.attempt.value_or(0);
+    const auto reply =
+        co_await tell_orders(c, o.order_id, transition.first, attempt, transition.second, worker, org);
     if (reply.outcome == told::unavailable) {
         co_return std::nullopt;
     }

@@ -359,7 +359,8 @@ boost::asio::awaitable<void> app::run_ticks() {
             }
             const auto owned = c.owned_streets();
             for (std::size_t i = slot; i < owned.size(); i += slots) {
-                const auto [street, token] = owned[i];
+                const std::int64_t street = owned[i].first;  // no structured bindings in coroutines (GCC 12)
+                const std::int64_t token = owned[i].second;
                 if (!c.begin_solving(street)) {
                     continue;  // its last solve has not finished: the next slot of this street will see
                 }
