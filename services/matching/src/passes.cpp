@@ -22,8 +22,10 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <set>
+#include <tuple>
 
 namespace carematch::matching {
 
@@ -70,6 +72,33 @@ std::vector<candidate> parse_candidates(const json::object& body) {
             }
         }
         out.push_back(std::move(c));
+    }
+    return out;
+}
+
+// A canteen whose workers deliver meals: where it cooks, how far it delivers, its meals per slot.
+struct canteen {
+    double lat = 0;
+    double lon = 0;
+    double radius_km = 0;
+    std::map<std::string, int> meals;
+};
+
+std::map<std::string, canteen> parse_canteens(const json::object& body) {
+    std::map<std::string, canteen> out;
+    const auto* all = body.if_contains("canteens");
+    if (all == nullptr || !all->is_object()) {
+        return out;
+    }
+    for (const auto& [org, v] : all->as_object()) {
+        canteen k;
+        k.lat = v.at("lat").to_number<double>();
+        k.lon = v.at("lon").to_number<double>();
+        k.radius_km = v.at("delivery_radius_km").to_number<double>();
+        for (const auto& [slot, n] : v.at("meals").as_object()) {
+            k.meals[std::string(slot)] = static_cast<int>(n.to_number<std::int64_t>());
+        }
+        out.emplace(std::string(org), std::move(k));
     }
     return out;
 }
@@ -129,8 +158,10 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
         co_return 0;
     }
     std::vector<candidate> workers;
+    std::map<std::string, canteen> canteens;
     try {
         workers = parse_candidates(*body);
+        canteens = parse_canteens(*body);
     } catch (const std::exception& e) {
         core::log::error("matching: malformed candidates", {{"street", street}, {"error", e.what()}});
         co_return 0;
@@ -147,6 +178,42 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
         return store::facts(tx, orders, worker_ids, day_start);
     };
     auto facts = co_await c.pool.transact(std::move(read_facts));
+
+    // Meals: an order's canteen must serve its slot, deliver to it, and have meals left for that slot of the
+    // order's local day (held: offers in flight and assignments).
+    const double offset_s = 60.0 * static_cast<double>(c.service_settings.local.utc_offset().count());
+    auto meal_day = [&](const store::open_order& o) {
+        return std::floor((o.window_start + offset_s) / 86400.0) * 86400.0 - offset_s;
+    };
+    std::map<std::tuple<std::string, std::string, double>, int> meals_left;
+    for (const auto& o : orders) {
+        if (o.kind != "meal") {
+            continue;
+        }
+        for (const auto& [org, k] : canteens) {
+            if (auto m = k.meals.find(o.sub_type); m != k.meals.end()) {
+                meals_left.emplace(std::tuple{org, o.sub_type, meal_day(o)}, m->second);
+            }
+        }
+    }
+    if (!meals_left.empty()) {
+        std::function<void(pqxx::work&)> read_meals = [&](pqxx::work& tx) {
+            for (auto& [key, left] : meals_left) {
+                left = canteens.at(std::get<0>(key)).meals.at(std::get<1>(key)) -
+                       store::meals_held(tx, std::get<0>(key), std::get<1>(key), std::get<2>(key));
+            }
+        };
+        co_await c.pool.transact(std::move(read_meals));
+    }
+    auto can_deliver = [&](const store::open_order& o, const candidate& w) {
+        auto k = canteens.find(w.org_id);
+        if (k == canteens.end() || !o.lat || !o.lon) {
+            return false;
+        }
+        auto left = meals_left.find(std::tuple{w.org_id, o.sub_type, meal_day(o)});
+        return left != meals_left.end() && left->second > 0 &&
+               match::haversine_km({k->second.lat, k->second.lon}, {*o.lat, *o.lon}) <= k->second.radius_km;
+    };
 
     // The instance libs/match solves.
     match::instance in;
@@ -222,6 +289,13 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
                 mo.excluded.push_back(it->second);
             }
         }
+        if (o.kind == "meal") {
+            for (std::uint32_t k = 0; k < used.size(); ++k) {
+                if (!can_deliver(o, *used[k])) {
+                    mo.excluded.push_back(k);
+                }
+            }
+        }
         for (const auto& w : facts.preferred[o.recipient_id]) {
             if (auto it = worker_index.find(w); it != worker_index.end()) {
                 mo.preferred.push_back(it->second);
@@ -267,6 +341,11 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
             n.travel_min = a.travel_minutes;
             n.now = now;
             n.expires_at = now + static_cast<double>(c.offer_expiry(o.kind).count());
+            if (o.kind == "meal" &&
+                !store::hold_meal(
+                    tx, w.org_id, o.sub_type, meal_day(o), canteens.at(w.org_id).meals.at(o.sub_type))) {
+                continue;  // the canteen's last meals of the slot went to other orders meanwhile
+            }
             if (!store::insert_offer(tx, n, c.owner, token, c.cfg.max_live_offers)) {
                 continue;  // the lease moved on, or the order or worker changed meanwhile
             }

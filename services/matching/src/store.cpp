@@ -126,6 +126,32 @@ std::optional<std::string> close_order(pqxx::work& tx, const std::string& order_
     return r.empty() ? std::nullopt : std::optional<std::string>(r[0][0].as<std::string>());
 }
 
+int meals_held(pqxx::work& tx, const std::string& org, const std::string& slot, double day_start) {
+    return tx
+        .exec_params1(
+            "SELECT count(*) FROM open_orders o WHERE o.kind = 'meal' AND o.sub_type = $2"
+            " AND o.window_start >= to_timestamp($3) AND o.window_start < to_timestamp($3) + interval '1 day'"
+            " AND (EXISTS (SELECT 1 FROM offers f WHERE f.order_id = o.order_id AND f.org_id = $1::uuid"
+            "              AND f.state IN " +
+                in_flight +
+                ")"
+                "      OR EXISTS (SELECT 1 FROM assignments a WHERE a.order_id = o.order_id AND a.org_id = "
+                "$1::uuid"
+                "              AND a.active))",
+            org,
+            slot,
+            day_start)[0]
+        .as<int>();
+}
+
+bool hold_meal(
+    pqxx::work& tx, const std::string& org, const std::string& slot, double day_start, int capacity) {
+    tx.exec_params(
+        "SELECT pg_advisory_xact_lock(hashtext($1))",
+        "carematch.meals." + org + "." + slot + "." + std::to_string(static_cast<long long>(day_start)));
+    return meals_held(tx, org, slot, day_start) < capacity;
+}
+
 std::optional<open_order> find_order(pqxx::work& tx, const std::string& order_id) {
     auto r = tx.exec_params(
         std::string("SELECT ") + order_columns + " FROM open_orders WHERE order_id = $1::uuid", order_id);

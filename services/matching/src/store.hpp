@@ -77,6 +77,15 @@ struct worker_facts {
     std::map<std::string, double> score;                                 // worker → rating score
     std::map<std::string, int> jobs_today;
 };
+/// Meals canteen `org` holds for `slot` (lunch, dinner, …) of the local day starting at `day_start` (epoch s):
+/// meal orders of that slot and day with an offer of its workers in flight or an active assignment.
+int meals_held(pqxx::work& tx, const std::string& org, const std::string& slot, double day_start);
+/// Takes one meal of that slot and day for a new offer when fewer than `capacity` are held: serialised per
+/// canteen, slot and day by a transaction lock, so that concurrent streets cannot both take the last meal.
+/// Call it in the transaction that then writes the offer.
+bool hold_meal(
+    pqxx::work& tx, const std::string& org, const std::string& slot, double day_start, int capacity);
+
 worker_facts facts(pqxx::work& tx,
                    const std::vector<open_order>& orders,
                    const std::vector<std::string>& workers,

@@ -716,10 +716,35 @@ awaitable<response> street_workers(context& c, request& req) {
         }
     }
     std::vector<repo::offerable_worker> rows;
+    // For meal delivery, each worker's canteen: where it cooks, how far it delivers, and its meals per slot.
+    json::object canteens;
+    const bool meals = std::find(kinds.begin(), kinds.end(), "meal") != kinds.end();
     if (!ids.empty()) {
-        rows = co_await c.pool.transact([&](pqxx::work& tx) {
-            return repo::offerable_workers(tx, ids, span, c.clock.now(), c.service_settings.local);
-        });
+        std::function<void(pqxx::work&)> read = [&](pqxx::work& tx) {
+            rows = repo::offerable_workers(tx, ids, span, c.clock.now(), c.service_settings.local);
+            if (!meals) {
+                return;
+            }
+            for (const auto& w : rows) {
+                if (canteens.contains(w.org_id)) {
+                    continue;
+                }
+                auto canteen = repo::find_canteen(tx, w.org_id);
+                auto org = canteen ? repo::find_org(tx, w.org_id) : std::nullopt;
+                if (!canteen || !org) {
+                    continue;
+                }
+                json::object slots;
+                for (const auto& [slot, n] : canteen->slots) {
+                    slots[slot] = n;
+                }
+                canteens[w.org_id] = json::object{{"lat", org->lat},
+                                                  {"lon", org->lon},
+                                                  {"delivery_radius_km", canteen->delivery_radius_km},
+                                                  {"meals", std::move(slots)}};
+            }
+        };
+        co_await c.pool.transact(std::move(read));
     }
     json::array items;
     for (const auto& w : rows) {
@@ -749,7 +774,11 @@ awaitable<response> street_workers(context& c, request& req) {
         }
         items.push_back(std::move(item));
     }
-    co_return http::json_text_response(200, json::serialize(json::object{{"items", std::move(items)}}));
+    json::object page{{"items", std::move(items)}};
+    if (meals) {
+        page["canteens"] = std::move(canteens);
+    }
+    co_return http::json_text_response(200, json::serialize(page));
 }
 
 }  // namespace handlers

@@ -313,6 +313,103 @@ TEST_F(matching_fixture, an_order_reaches_a_worker_nearby_who_accepts_and_serves
               2);
 }
 
+// Meals come from canteens: a lunch goes only to a delivery worker of a canteen that serves lunch, delivers
+// to the elder and has meals left; a canteen of two lunches gets two of three orders, whatever workers it
+// has.
+TEST_F(matching_fixture, a_canteen_is_offered_no_more_lunches_than_it_cooks) {
+    auto [family, elder_id] = family_with_elder("13500000081");
+    auto canteen = new_provider("13500000082");
+    ASSERT_EQ(call("PUT",
+                   "/v1/providers/me/organisation",
+                   json::object{{"kind", "canteen"},
+                                {"name", "社区长者食堂"},
+                                {"community_id", tree_.community},
+                                {"address", "安定门东大街 22 号"},
+                                {"location", json::object{{"lat", 39.9487}, {"lon", 116.4122}}}},
+                   canteen.access)
+                  .status,
+              200);
+    const std::string canteen_org(
+        call("GET", "/v1/auth/me", std::nullopt, canteen.access).body.at("org_id").as_string());
+    ASSERT_EQ(
+        call("POST", "/v1/providers/organisations/" + canteen_org + "/approve", std::nullopt, admin().access)
+            .status,
+        200);
+    ASSERT_EQ(call("PUT",
+                   "/v1/providers/me/canteen",
+                   json::object{{"delivery_radius_km", 3},
+                                {"diet_tags", json::array{}},
+                                {"slots", json::array{json::object{{"slot", "lunch"}, {"meals", 2}}}}},
+                   canteen.access)
+                  .status,
+              200);
+    auto home_care = approved_provider("13500000083");  // no kitchen: its delivery worker carries no meals
+    auto meal_worker = [&](const session& provider, const std::string& phone) {
+        auto w = new_worker(provider, phone);
+        json::object profile{
+            {"name", "送餐员"},
+            {"gender", "male"},
+            {"languages", json::array{"mandarin"}},
+            {"kinds", json::array{"meal"}},
+            {"home", json::object{{"lat", 39.9492}, {"lon", 116.4131}}},
+            {"radius_km", 5},
+            {"credentials",
+             json::array{json::object{
+                 {"type", "health_certificate"}, {"number", "H-1"}, {"expires_on", "2099-01-01"}}}}};
+        EXPECT_EQ(call("PUT", "/v1/providers/workers/" + w.user_id, profile, provider.access).status, 200);
+        EXPECT_EQ(call("POST",
+                       "/v1/providers/me/online",
+                       json::object{{"lat", 39.9492}, {"lon", 116.4131}},
+                       w.access)
+                      .status,
+                  200);
+        return w;
+    };
+    std::vector<session> cooks;
+    for (int i = 0; i < 3; ++i) {
+        cooks.push_back(meal_worker(canteen, "1350000009" + std::to_string(i)));
+    }
+    auto outsider = meal_worker(home_care, "13500000099");
+
+    // Three lunches for the day after tomorrow, local time.
+    const auto day =
+        std::chrono::floor<std::chrono::days>(clock.now() + std::chrono::hours(8)) + std::chrono::days(2);
+    const std::chrono::year_month_day ymd{day};
+    char date[16];
+    std::snprintf(date,
+                  sizeof date,
+                  "%04d-%02u-%02u",
+                  static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()));
+    for (int i = 0; i < 3; ++i) {
+        http::outgoing o;
+        o.method = "POST";
+        o.target = "/v1/orders";
+        o.headers = {{"Content-Type", "application/json"},
+                     {"Authorization", "Bearer " + family.access},
+                     {"Idempotency-Key", core::new_uuid()}};
+        o.body = json::serialize(json::object{{"recipient_id", elder_id},
+                                              {"kind", "meal"},
+                                              {"sub_type", "lunch"},
+                                              {"start", std::string(date) + "T11:30:00+08:00"},
+                                              {"end", std::string(date) + "T12:00:00+08:00"}});
+        auto res = test::run_coro(client_io, client.send("127.0.0.1", server->port(), o));
+        ASSERT_EQ(res->status, 201) << res->body;
+    }
+    consume(3);
+    tick();
+    tick();  // a second tick changes nothing: the canteen has no lunch left
+    std::size_t offered = 0;
+    for (const auto& cook : cooks) {
+        offered += offers_of(cook).size();
+    }
+    EXPECT_EQ(offered, 2u);
+    EXPECT_TRUE(offers_of(outsider).empty());
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM open_orders WHERE kind = 'meal' AND state = 'waiting'"),
+              1);
+}
+
 TEST_F(matching_fixture, a_decline_goes_to_the_next_worker_and_never_back) {
     auto [family, elder_id] = family_with_elder("13500000011");
     auto provider = approved_provider("13500000012");
