@@ -34,65 +34,114 @@ struct stored_key {
     std::string response_body;
 };
 
+std::string key_of(const http::request& req) {
+    auto header = req.header("idempotency-key");
+    return header && !header->empty() && header->size() <= 100 ? std::string(*header) : std::string();
+}
+
+std::string hash_of(const http::request& req) {
+    return core::sha256_hex(req.method + " " + req.path + "\n" + req.body);
+}
+
+// Claims the key in `tx`, or reads what it holds.
+stored_key claim_or_read(pqxx::work& tx,
+                         const std::string& caller,
+                         const std::string& key,
+                         const std::string& hash,
+                         const std::string& token,
+                         core::clock::time_point now) {
+    const double at = std::chrono::duration<double>(now.time_since_epoch()).count();
+    const auto window = static_cast<double>(reclaim_after.count());
+    stored_key k;
+    if (!tx.exec_params(sql_claim, caller, key, hash, token, at, window).empty()) {
+        k.claimed = true;
+        return k;
+    }
+    auto r = tx.exec_params(sql_key, caller, key);
+    if (!r.empty()) {
+        k.request_hash = r[0][0].as<std::string>();
+        k.state = r[0][1].as<std::string>();
+        k.response_status = r[0][2].as<int>();
+        k.response_body = r[0][3].as<std::string>();
+    }
+    return k;
+}
+
+// The answer for a key that was not claimed: 422 for another request, 409 while running, else the replay.
+http::response answer_for(const http::request& req, const stored_key& s, const std::string& hash) {
+    if (s.request_hash != hash) {
+        return http::problem_response(req,
+                                      core::errc::invalid_argument,
+                                      "this Idempotency-Key was used with another request",
+                                      "Idempotency-Key");
+    }
+    if (s.state == "in_progress") {
+        return http::problem_response(req,
+                                      core::errc::conflict,
+                                      "the first request with this Idempotency-Key is still running",
+                                      "Idempotency-Key");
+    }
+    http::response replay = http::json_text_response(s.response_status, s.response_body);
+    if (s.response_status >= 400) {
+        replay.set_header("Content-Type", "application/problem+json");
+    }
+    replay.set_header("Idempotent-Replayed", "true");
+    return replay;
+}
+
 }  // namespace
+
+std::optional<http::response> missing_idempotency_key(const http::request& req) {
+    if (!key_of(req).empty()) {
+        return std::nullopt;
+    }
+    return http::problem_response(req,
+                                  core::problem{400,
+                                                "Bad Request",
+                                                "an Idempotency-Key header (1–100 characters) is required",
+                                                "Idempotency-Key"});
+}
+
+std::optional<http::response> claim_idempotent_in(pqxx::work& tx,
+                                                  const http::request& req,
+                                                  const std::string& caller,
+                                                  core::clock::time_point now,
+                                                  idempotency_claim& claim) {
+    if (auto missing = missing_idempotency_key(req)) {
+        return missing;
+    }
+    const std::string key = key_of(req);
+    const std::string hash = hash_of(req);
+    const std::string token = core::new_uuid();
+    const auto s = claim_or_read(tx, caller, key, hash, token, now);
+    if (s.claimed) {
+        claim = idempotency_claim{caller, key, token};
+        return std::nullopt;
+    }
+    return answer_for(req, s, hash);
+}
 
 boost::asio::awaitable<idempotent_start> start_idempotent(db::pool& db,
                                                           const http::request& req,
                                                           const std::string& caller,
                                                           core::clock::time_point now) {
     idempotent_start out;
-    auto header = req.header("idempotency-key");
-    if (!header || header->empty() || header->size() > 100) {
-        out.answer =
-            http::problem_response(req,
-                                   core::problem{400,
-                                                 "Bad Request",
-                                                 "an Idempotency-Key header (1–100 characters) is required",
-                                                 "Idempotency-Key"});
+    if (auto missing = missing_idempotency_key(req)) {
+        out.answer = std::move(*missing);
         co_return out;
     }
-    const std::string key(*header);
-    const std::string hash = core::sha256_hex(req.method + " " + req.path + "\n" + req.body);
+    const std::string key = key_of(req);
+    const std::string hash = hash_of(req);
     const std::string token = core::new_uuid();
-    const double at = std::chrono::duration<double>(now.time_since_epoch()).count();
-    const auto window = static_cast<double>(reclaim_after.count());
-    auto s = co_await db.transact([&](pqxx::work& tx) {
-        stored_key k;
-        if (!tx.exec_params(sql_claim, caller, key, hash, token, at, window).empty()) {
-            k.claimed = true;
-            return k;
-        }
-        auto r = tx.exec_params(sql_key, caller, key);
-        if (!r.empty()) {
-            k.request_hash = r[0][0].as<std::string>();
-            k.state = r[0][1].as<std::string>();
-            k.response_status = r[0][2].as<int>();
-            k.response_body = r[0][3].as<std::string>();
-        }
-        return k;
-    });
+    std::function<stored_key(pqxx::work&)> read = [&](pqxx::work& tx) {
+        return claim_or_read(tx, caller, key, hash, token, now);
+    };
+    auto s = co_await db.transact(std::move(read));
     if (s.claimed) {
         out.claim = idempotency_claim{caller, key, token};
         co_return out;
     }
-    if (s.request_hash != hash) {
-        out.answer = http::problem_response(req,
-                                            core::errc::invalid_argument,
-                                            "this Idempotency-Key was used with another request",
-                                            "Idempotency-Key");
-    } else if (s.state == "in_progress") {
-        out.answer = http::problem_response(req,
-                                            core::errc::conflict,
-                                            "the first request with this Idempotency-Key is still running",
-                                            "Idempotency-Key");
-    } else {
-        http::response replay = http::json_text_response(s.response_status, s.response_body);
-        if (s.response_status >= 400) {
-            replay.set_header("Content-Type", "application/problem+json");
-        }
-        replay.set_header("Idempotent-Replayed", "true");
-        out.answer = std::move(replay);
-    }
+    out.answer = answer_for(req, s, hash);
     co_return out;
 }
 

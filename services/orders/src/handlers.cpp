@@ -276,95 +276,94 @@ awaitable<response> place_order(context& c, request& req) {
                     who.is(auth::role::staff) ? "staff ordering for an elder say why, 1 to 200 characters"
                                               : "only staff ordering for an elder give a reason"));
     }
-    // The request owns its key while `work` runs and stores its definite answer with it. When a dependency
-    // fails instead, the key is released and the exception reaches the dispatcher (503): a retry runs again.
-    std::function<awaitable<response>(const runtime::idempotency_claim&)> work =
-        [&](const runtime::idempotency_claim& claim) -> awaitable<response> {
-        std::optional<response> answer;
-        std::optional<priced> p;
-        {
-            p = co_await price_for(c, who, body->recipient_id, body->kind, body->sub_type, "order");
-            if (p->failure) {
-                answer = problem(req, *p->failure);
-            } else if (auto bad = window_problem(c, *p->item, body->start, body->end)) {
-                answer = problem(req, *bad);
-            }
+    if (auto no_key = runtime::missing_idempotency_key(req)) {
+        co_return std::move(*no_key);
+    }
+    // The recipient (a read from identity) and the window decide the rest; then one transaction claims the
+    // key, writes the order, its history, its event and the stored answer. A repeat of the key replays the
+    // first answer from that transaction; a concurrent one waits for it. Identity unreachable: 503, no key
+    // taken.
+    auto p = co_await price_for(c, who, body->recipient_id, body->kind, body->sub_type, "order");
+    std::optional<response> refused;
+    if (p.failure) {
+        refused = problem(req, *p.failure);
+    } else if (auto bad = window_problem(c, *p.item, body->start, body->end)) {
+        refused = problem(req, *bad);
+    }
+    repo::order_row row;
+    int lead = 0;
+    if (!refused) {
+        row.id = core::new_uuid();
+        // The order is the family's, also when staff placed it for the elder.
+        row.family_id =
+            who.is(auth::role::staff) ? std::string(p.recipient.at("family_id").as_string()) : who.id;
+        row.recipient_id = body->recipient_id;
+        row.community_id = p.recipient.at("community_id").as_int64();
+        row.kind = body->kind;
+        row.sub_type = body->sub_type;
+        row.asap = !body->start.has_value();
+        if (const auto* a = p.recipient.if_contains("address"); a && a->is_string()) {
+            row.address = std::string(a->as_string());
         }
-        if (!answer) {
-            repo::order_row row;
-            row.id = core::new_uuid();
-            // The order is the family's, also when staff placed it for the elder.
-            row.family_id =
-                who.is(auth::role::staff) ? std::string(p->recipient.at("family_id").as_string()) : who.id;
-            row.recipient_id = body->recipient_id;
-            row.community_id = p->recipient.at("community_id").as_int64();
-            row.kind = body->kind;
-            row.sub_type = body->sub_type;
-            row.asap = !body->start.has_value();
-            if (const auto* a = p->recipient.if_contains("address"); a && a->is_string()) {
-                row.address = std::string(a->as_string());
-            }
-            if (const auto* l = p->recipient.if_contains("location"); l && l->is_object()) {
-                row.lat = l->at("lat").to_number<double>();
-                row.lon = l->at("lon").to_number<double>();
-            }
-            row.notes = body->notes.value_or("");
-            row.price_fen = p->q.price_fen;
-            row.subsidy_fen = p->q.subsidy_fen;
-            row.family_fen = p->q.family_fen;
-            row.service_code = six_digits();
-            const int lead = p->item->lead_min;
-            answer = co_await c.pool.transact([&](pqxx::work& tx) -> response {
-                auto stored = repo::insert_order(tx, row, body->start, body->end, lead, 120, c.clock.now());
-                response r;
-                if (!stored) {
-                    r = problem(
-                        req,
+        if (const auto* l = p.recipient.if_contains("location"); l && l->is_object()) {
+            row.lat = l->at("lat").to_number<double>();
+            row.lon = l->at("lon").to_number<double>();
+        }
+        row.notes = body->notes.value_or("");
+        row.price_fen = p.q.price_fen;
+        row.subsidy_fen = p.q.subsidy_fen;
+        row.family_fen = p.q.family_fen;
+        row.service_code = six_digits();
+        lead = p.item->lead_min;
+    }
+    const auto now = c.clock.now();
+    std::function<response(pqxx::work&)> place = [&](pqxx::work& tx) -> response {
+        runtime::idempotency_claim claim;
+        if (auto earlier = runtime::claim_idempotent_in(tx, req, who.id, now, claim)) {
+            return std::move(*earlier);
+        }
+        if (refused) {
+            runtime::finish_idempotent(tx, claim, *refused);
+            return *refused;
+        }
+        auto stored = repo::insert_order(tx, row, body->start, body->end, lead, 120, now);
+        response r;
+        if (!stored) {
+            r = problem(req,
                         invalid("start",
                                 "the window must be ISO 8601 times, start at least " + std::to_string(lead) +
                                     " minutes from now, end after start, within 24 hours"));
-                } else {
-                    // Who placed it, for the family to see in the history.
-                    repo::add_history(tx,
-                                      stored->id,
-                                      std::nullopt,
-                                      "created",
-                                      who.id,
-                                      role_name(who),
-                                      body->reason.value_or(""));
-                    json::object event{{"order_id", stored->id},
-                                       {"family_id", stored->family_id},
-                                       {"recipient_id", stored->recipient_id},
-                                       {"community_id", stored->community_id},
-                                       {"kind", stored->kind},
-                                       {"sub_type", stored->sub_type},
-                                       {"window_start", stored->window_start},
-                                       {"window_end", stored->window_end},
-                                       {"asap", stored->asap}};
-                    event["location"] = order_json(*stored, view::worker)["location"];
-                    // What matching weighs and filters by, so that it never reads the recipient itself.
-                    for (const char* k : {"ability_level", "priority_categories", "gender_preference"}) {
-                        if (const auto* v = p->recipient.if_contains(k)) {
-                            event[k] = *v;
-                        }
-                    }
-                    db::enqueue_event(
-                        tx,
-                        c.cfg.schema,
-                        "carematch:{region:" + std::to_string(stored->community_id / 1000) + "}:orders",
-                        "order.created",
-                        json::serialize(event));
-                    r = http::json_text_response(201, json::serialize(order_json(*stored, view::family)));
-                }
-                runtime::finish_idempotent(tx, claim, r);
-                return r;
-            });
         } else {
-            co_await c.pool.transact([&](pqxx::work& tx) { runtime::finish_idempotent(tx, claim, *answer); });
+            // Who placed it, for the family to see in the history.
+            repo::add_history(
+                tx, stored->id, std::nullopt, "created", who.id, role_name(who), body->reason.value_or(""));
+            json::object event{{"order_id", stored->id},
+                               {"family_id", stored->family_id},
+                               {"recipient_id", stored->recipient_id},
+                               {"community_id", stored->community_id},
+                               {"kind", stored->kind},
+                               {"sub_type", stored->sub_type},
+                               {"window_start", stored->window_start},
+                               {"window_end", stored->window_end},
+                               {"asap", stored->asap}};
+            event["location"] = order_json(*stored, view::worker)["location"];
+            // What matching weighs and filters by, so that it never reads the recipient itself.
+            for (const char* k : {"ability_level", "priority_categories", "gender_preference"}) {
+                if (const auto* v = p.recipient.if_contains(k)) {
+                    event[k] = *v;
+                }
+            }
+            db::enqueue_event(tx,
+                              c.cfg.schema,
+                              "carematch:{region:" + std::to_string(stored->community_id / 1000) + "}:orders",
+                              "order.created",
+                              json::serialize(event));
+            r = http::json_text_response(201, json::serialize(order_json(*stored, view::family)));
         }
-        co_return *answer;
+        runtime::finish_idempotent(tx, claim, r);
+        return r;
     };
-    co_return co_await runtime::idempotent(c.pool, req, who.id, c.clock.now(), std::move(work));
+    co_return co_await c.pool.transact(std::move(place));
 }
 
 awaitable<response> list_orders(context& c, request& req) {

@@ -338,7 +338,15 @@ TEST_F(orders_fixture, a_bad_body_costs_no_transaction_and_leaves_its_key_free) 
                                                 {"notes", std::string(501, 'x')}})),
               422);
     EXPECT_EQ(orders->pool().stats().transactions, before);
-    EXPECT_EQ(place(s, rid, key).status, 201);  // the key was never taken
+    // The key was never taken. A good order is one transaction in orders: key, order, history, event and the
+    // stored answer together; its replay is one more (reading the key), and changes nothing.
+    EXPECT_EQ(place(s, rid, key).status, 201);
+    EXPECT_EQ(orders->pool().stats().transactions, before + 1);
+    auto replay = place(s, rid, key);
+    EXPECT_EQ(replay.status, 201);
+    EXPECT_EQ(replay.raw.header("Idempotent-Replayed").value_or(""), "true");
+    EXPECT_EQ(orders->pool().stats().transactions, before + 2);
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM orders"), 1);
 }
 
 TEST_F(orders_fixture, staff_order_for_an_elder_of_their_community_with_a_reason) {

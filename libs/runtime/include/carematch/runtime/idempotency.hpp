@@ -45,6 +45,21 @@ boost::asio::awaitable<idempotent_start> start_idempotent(db::pool& db,
                                                           const std::string& caller,
                                                           core::clock::time_point now);
 
+/// For a write that is one transaction (the key claimed, the change made and its answer stored together, so
+/// that an order costs one commit): 400 when the request has no usable Idempotency-Key, else nullopt.
+std::optional<http::response> missing_idempotency_key(const http::request& req);
+
+/// In the transaction that makes the change: claims the request's key for `caller` into `claim`. When the key
+/// was used before, returns the answer to give instead (the first answer replayed byte for byte, 422 for
+/// another request, 409 while a first request still runs) and the transaction must change nothing. Otherwise
+/// the caller makes its change and stores its answer with finish_idempotent in the same transaction. A
+/// concurrent request with the same key waits for this transaction, then replays its answer.
+std::optional<http::response> claim_idempotent_in(pqxx::work& tx,
+                                                  const http::request& req,
+                                                  const std::string& caller,
+                                                  core::clock::time_point now,
+                                                  idempotency_claim& claim);
+
 /// Stores the definite answer for the claim, inside the transaction that made the change. Throws
 /// core::unavailable_error (so the transaction rolls back and the client is told to retry, which replays the
 /// answer) when the claim is no longer this request's: a retry took the key over.
