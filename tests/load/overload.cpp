@@ -7,6 +7,9 @@
 //       closed loop with CONNECTIONS workers: prints the rate of 201s (the capacity)
 //   carematch-overload open HOST PORT TOKEN RECIPIENT SECONDS RATE
 //       open loop at RATE requests/s: prints goodput, refusals and latencies
+//   carematch-overload get HOST PORT PATH - SECONDS CONNECTIONS
+//       closed loop of GET PATH with CONNECTIONS workers: prints the rate of 200s (tests/bench/intake.sh sets
+//       a trivial endpoint against nginx's `return 200` with it)
 //
 // Prints figures only; it asserts nothing (tests/load, not a test).
 #include <boost/asio/as_tuple.hpp>
@@ -58,6 +61,8 @@ struct run_state {
     std::vector<outcome> outcomes;
     std::uint64_t next_key = 0;
     std::string key_prefix;
+    std::string get_path;  // "get" mode: GET this path instead of placing orders
+    int ok_status = 201;
     std::size_t in_flight = 0;
     clock_type::time_point started = clock_type::now();
     clock_type::time_point last_answer = clock_type::now();
@@ -65,12 +70,18 @@ struct run_state {
 
 asio::awaitable<int> post_order(run_state& s, beast::tcp_stream& stream) {
     bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/v1/orders", 11};
+    if (!s.get_path.empty()) {
+        req.method(bhttp::verb::get);
+        req.target(s.get_path);
+    }
     req.set(bhttp::field::host, s.t.host);
     req.set(bhttp::field::content_type, "application/json");
     req.set(bhttp::field::authorization, "Bearer " + s.t.token);
     req.set("Idempotency-Key", s.key_prefix + std::to_string(s.next_key++));
     // An "as soon as possible" bath: a service with no serving hours, so the load runs at any time of day.
-    req.body() = R"({"recipient_id":")" + s.t.recipient + R"(","kind":"bath","sub_type":"home_bath"})";
+    if (s.get_path.empty()) {
+        req.body() = R"({"recipient_id":")" + s.t.recipient + R"(","kind":"bath","sub_type":"home_bath"})";
+    }
     req.keep_alive(true);
     req.prepare_payload();
     auto [wec, wn] = co_await bhttp::async_write(stream, req, tuple);
@@ -166,7 +177,7 @@ void report(const run_state& s, const char* mode, double rate) {
     std::vector<double> accepted, refused;
     for (const auto& o : s.outcomes) {
         ++by_status[o.status];
-        if (o.status == 201) {
+        if (o.status == s.ok_status) {
             accepted.push_back(o.ms);
         } else if (o.status == 503 || o.status == 429) {
             refused.push_back(o.ms);
@@ -197,7 +208,9 @@ void report(const run_state& s, const char* mode, double rate) {
 int main(int argc, char** argv) {
     if (argc != 8) {
         std::fprintf(
-            stderr, "usage: %s capacity|open HOST PORT TOKEN RECIPIENT SECONDS CONNECTIONS|RATE\n", argv[0]);
+            stderr,
+            "usage: %s capacity|open|get HOST PORT TOKEN|PATH RECIPIENT|- SECONDS CONNECTIONS|RATE\n",
+            argv[0]);
         return 2;
     }
     const std::string mode = argv[1];
@@ -208,7 +221,11 @@ int main(int argc, char** argv) {
     const double arg = std::stod(argv[7]);
     std::random_device rd;
     s.key_prefix = "load-" + std::to_string(rd()) + "-";
-    if (mode == "capacity") {
+    if (mode == "get") {
+        s.get_path = argv[4];
+        s.ok_status = 200;
+    }
+    if (mode == "capacity" || mode == "get") {
         const auto end = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
                                                  std::chrono::duration<double>(seconds));
         for (int w = 0; w < static_cast<int>(arg); ++w) {
@@ -216,7 +233,7 @@ int main(int argc, char** argv) {
         }
         s.started = clock_type::now();
         io.run();
-        report(s, "capacity", 0);
+        report(s, mode.c_str(), 0);
     } else if (mode == "open") {
         s.started = clock_type::now();
         asio::co_spawn(io, open_loop(s, arg, seconds), asio::detached);
