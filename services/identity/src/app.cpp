@@ -20,6 +20,7 @@ config read_config(core::config_source& source) {
     c.service = core::read_service_config(source);
     c.schema = db::read_schema(source, "identity.schema", c.schema, c.service);
     c.regions_file = source.get_string("identity.regions_file", c.regions_file);
+    c.events_stream = source.get_string("identity.events_stream", c.events_stream);
     c.login_failures_per_account = static_cast<int>(
         source.get_int("identity.login_failures_per_account", c.login_failures_per_account, 1, 100));
     c.login_failures_per_ip = static_cast<int>(

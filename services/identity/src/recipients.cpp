@@ -7,6 +7,7 @@
 
 #include <carematch/auth/caller.hpp>
 #include <carematch/core/ids.hpp>
+#include <carematch/db/outbox.hpp>
 #include <carematch/http/json.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -118,6 +119,32 @@ json::object recipient_json(const context& c,
     o["created_at"] = r.created_at;
     o["updated_at"] = r.updated_at;
     return o;
+}
+
+// What orders keeps of an elder to place and price orders without calling identity (recipient.saved on
+// identity's stream): who it belongs to, where and how it is served. No name, no contacts, nothing sealed.
+// The hand-over is audited in the transaction that publishes it. Children are never published.
+void publish_recipient(context& c,
+                       pqxx::work& tx,
+                       const repo::recipient_row& r,
+                       const std::string& request_id) {
+    if (r.kind != "elder") {
+        return;
+    }
+    json::object facts{{"recipient_id", r.id},
+                       {"family_id", r.family_id},
+                       {"kind", r.kind},
+                       {"community_id", r.community_id},
+                       {"birth_date", opt(r.birth_date)},
+                       {"ability_level", opt(r.ability_level)},
+                       {"priority_categories", strings(r.priority_categories)},
+                       {"gender_preference", opt(r.gender_preference)},
+                       {"address", opt(r.address)}};
+    facts["location"] =
+        r.lat && r.lon ? json::value(json::object{{"lat", *r.lat}, {"lon", *r.lon}}) : json::value(nullptr);
+    db::enqueue_event(tx, c.cfg.schema, c.cfg.events_stream, "recipient.saved", json::serialize(facts));
+    repo::audit(tx,
+                {"identity", "service", "handover:orders", "recipient", r.id, "recipient.saved", request_id});
 }
 
 std::optional<core::problem> check_contacts(const std::vector<contact>& list,
@@ -364,6 +391,7 @@ awaitable<response> create_recipient(context& c, request& req) {
         }
         repo::audit(tx, {who.id, "family", "create", "recipient", r.id, "", req.request_id});
         auto stored = repo::find_recipient(tx, r.id);
+        publish_recipient(c, tx, *stored, req.request_id);
         out.body = recipient_json(c, *stored, repo::active_consents(tx, r.id), view::family);
         return out;
     });
@@ -478,7 +506,9 @@ awaitable<response> update_recipient(context& c, request& req) {
         }
         repo::update_recipient(tx, *r);
         repo::audit(tx, {who.id, "family", "update", "recipient", *id, "", req.request_id});
-        out.body = recipient_json(c, *repo::find_recipient(tx, *id), consents, view::family);
+        auto stored = repo::find_recipient(tx, *id);
+        publish_recipient(c, tx, *stored, req.request_id);
+        out.body = recipient_json(c, *stored, consents, view::family);
         return out;
     });
     if (result.failure) {
@@ -504,6 +534,11 @@ awaitable<response> delete_recipient(context& c, request& req) {
         }
         repo::soft_delete_recipient(tx, *id);
         repo::audit(tx, {who.id, "family", "delete", "recipient", *id, "", req.request_id});
+        db::enqueue_event(tx,
+                          c.cfg.schema,
+                          c.cfg.events_stream,
+                          "recipient.deleted",
+                          json::serialize(json::object{{"recipient_id", *id}}));
         return true;
     });
     if (!deleted) {

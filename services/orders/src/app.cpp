@@ -1,8 +1,10 @@
 // orders wiring: config, dependencies, catalog, start-up checks.
 #include "context.hpp"
 
+#include <carematch/core/ids.hpp>
 #include <carematch/core/log.hpp>
 #include <carematch/db/migrate.hpp>
+#include <carematch/events/consumer.hpp>
 #include <carematch/http/json.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -19,6 +21,8 @@ config read_config(core::config_source& source) {
     c.service = core::read_service_config(source);
     c.schema = db::read_schema(source, "orders.schema", c.schema, c.service);
     c.catalog_file = source.get_string("orders.catalog_file", c.catalog_file);
+    c.identity_stream = source.get_string("orders.identity_stream", c.identity_stream);
+    c.consumer_group = source.get_string("orders.consumer_group", c.consumer_group);
     c.identity = http::parse_http_url("orders.identity_url",
                                       source.get_string("orders.identity_url", "http://127.0.0.1:8081"));
     c.subsidies.extreme_poverty =
@@ -46,6 +50,45 @@ const catalog_item* context::find(std::string_view kind, std::string_view sub_ty
     }
     return nullptr;
 }
+
+namespace {
+
+// recipient.saved → recipients_seen (the facts as identity published them); recipient.deleted → gone.
+void on_identity_event(pqxx::work& tx, const events::event& e) {
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(e.payload, ec);
+    if (ec || !doc.is_object()) {
+        return;
+    }
+    const auto& p = doc.as_object();
+    const auto* id = p.if_contains("recipient_id");
+    if (id == nullptr || !id->is_string() || !core::is_uuid(id->as_string())) {
+        return;
+    }
+    if (e.type == "recipient.deleted") {
+        tx.exec_params("DELETE FROM recipients_seen WHERE recipient_id = $1::uuid",
+                       std::string(id->as_string()));
+        return;
+    }
+    const auto* family = p.if_contains("family_id");
+    const auto* community = p.if_contains("community_id");
+    if (e.type != "recipient.saved" || family == nullptr || !family->is_string() || community == nullptr ||
+        !community->is_int64()) {
+        return;
+    }
+    tx.exec_params(
+        "INSERT INTO recipients_seen (recipient_id, family_id, community_id, facts) VALUES ($1::uuid, "
+        "$2::uuid, $3, "
+        "$4::jsonb)"
+        " ON CONFLICT (recipient_id) DO UPDATE SET family_id = excluded.family_id,"
+        " community_id = excluded.community_id, facts = excluded.facts, seen_at = now()",
+        std::string(id->as_string()),
+        std::string(family->as_string()),
+        community->as_int64(),
+        e.payload);
+}
+
+}  // namespace
 
 app::app(boost::asio::io_context& io, config cfg, const core::clock& clock)
     : service_with("orders", std::make_unique<context>(io, std::move(cfg), clock), migrations()) {
@@ -83,6 +126,18 @@ void app::on_start() {
     } catch (const std::exception& e) {
         throw core::config_error("orders.catalog_file", std::string("malformed catalog: ") + e.what());
     }
+    // The elders as identity describes them, kept here so that placing an order calls nobody.
+    events::consumer_settings s;
+    s.group = c.cfg.consumer_group;
+    s.streams.push_back(c.cfg.identity_stream);
+    events::handler h = [](pqxx::work& tx, const events::event& e) { on_identity_event(tx, e); };
+    auto consumer = c.make_consumer(std::move(s), std::move(h));
+    consumer_ = consumer.get();
+    add_consumer(std::move(consumer));
+}
+
+boost::asio::awaitable<std::size_t> app::consume_once() {
+    co_return co_await consumer_->run_once();
 }
 
 }  // namespace carematch::orders

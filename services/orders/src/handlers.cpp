@@ -99,13 +99,13 @@ struct priced {
     const catalog_item* item = nullptr;
 };
 
-// Reads the recipient (it must be the caller's elder) and prices the service for it.
-awaitable<priced> price_for(context& c,
-                            const auth::caller& who,
-                            const std::string& recipient_id,
-                            const std::string& kind,
-                            const std::string& sub_type,
-                            const std::string& purpose) {
+// Prices the service for the recipient `rec` as identity describes it (nullopt: there is no such recipient),
+// which must be the caller's elder.
+priced price_with(const context& c,
+                  const auth::caller& who,
+                  std::optional<json::object> rec,
+                  const std::string& kind,
+                  const std::string& sub_type) {
     priced p;
     p.item = c.find(kind, sub_type);
     if (p.item == nullptr) {
@@ -114,15 +114,11 @@ awaitable<priced> price_for(context& c,
         p.failure =
             invalid(known_kind ? "sub_type" : "kind",
                     "no such service in the catalog: " + kind.substr(0, 40) + "/" + sub_type.substr(0, 40));
-        co_return p;
+        return p;
     }
-    auto rec = co_await fetch_recipient(c, recipient_id, purpose);
     if (!rec) {
-        if (rec.error() == core::errc::unavailable) {
-            throw core::unavailable_error("identity unavailable");
-        }
         p.failure = invalid("recipient_id", "no such recipient of yours");
-        co_return p;
+        return p;
     }
     // Another family's recipient is answered exactly like a missing one. Staff order for the elders of their
     // communities (an elder without a smartphone calls the community).
@@ -132,11 +128,11 @@ awaitable<priced> price_for(context& c,
             : rec->contains("family_id") && rec->at("family_id").as_string() == who.id;
     if (!theirs) {
         p.failure = invalid("recipient_id", "no such recipient of yours");
-        co_return p;
+        return p;
     }
     if (rec->at("kind").as_string() != "elder") {
         p.failure = invalid("recipient_id", "home services are ordered for elders");
-        co_return p;
+        return p;
     }
     std::vector<std::string> categories;
     for (const auto& x : rec->at("priority_categories").as_array()) {
@@ -146,8 +142,48 @@ awaitable<priced> price_for(context& c,
         rec->at("birth_date").is_string() ? age_on(rec->at("birth_date").as_string(), c.today()) : 0;
     p.q = make_quote(p.item->price_fen, categories, age, c.cfg.subsidies);
     p.recipient = std::move(*rec);
-    co_return p;
+    return p;
 }
+
+// Reads the recipient from identity (audited there under `purpose`) and prices the service for it.
+awaitable<priced> price_for(context& c,
+                            const auth::caller& who,
+                            const std::string& recipient_id,
+                            const std::string& kind,
+                            const std::string& sub_type,
+                            const std::string& purpose) {
+    if (c.find(kind, sub_type) == nullptr) {
+        co_return price_with(c, who, std::nullopt, kind, sub_type);  // no need to read anyone
+    }
+    auto rec = co_await fetch_recipient(c, recipient_id, purpose);
+    if (!rec && rec.error() == core::errc::unavailable) {
+        throw core::unavailable_error("identity unavailable");
+    }
+    std::optional<json::object> found;
+    if (rec) {
+        found = std::move(*rec);
+    }
+    co_return price_with(c, who, std::move(found), kind, sub_type);
+}
+
+// The elder as identity's recipient.saved described it, or nullopt when orders has not seen it (yet).
+std::optional<json::object> recipient_seen(pqxx::work& tx, const std::string& id) {
+    if (!core::is_uuid(id)) {
+        return std::nullopt;
+    }
+    auto r = tx.exec_params("SELECT facts::text FROM recipients_seen WHERE recipient_id = $1::uuid", id);
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    auto v = json::parse(r[0][0].as<std::string>());
+    return v.is_object() ? std::optional<json::object>(std::move(v.as_object())) : std::nullopt;
+}
+
+// Thrown inside the order's transaction when the recipient is not in recipients_seen: the transaction rolls
+// back (the key included) and the order is tried again with identity's answer.
+struct recipient_not_seen : std::exception {
+    const char* what() const noexcept override { return "recipient not in recipients_seen"; }
+};
 
 json::object quote_json(const quote& q) {
     return json::object{{"price_fen", q.price_fen},
@@ -279,20 +315,36 @@ awaitable<response> place_order(context& c, request& req) {
     if (auto no_key = runtime::missing_idempotency_key(req)) {
         co_return std::move(*no_key);
     }
-    // The recipient (a read from identity) and the window decide the rest; then one transaction claims the
-    // key, writes the order, its history, its event and the stored answer. A repeat of the key replays the
-    // first answer from that transaction; a concurrent one waits for it. Identity unreachable: 503, no key
-    // taken.
-    auto p = co_await price_for(c, who, body->recipient_id, body->kind, body->sub_type, "order");
-    std::optional<response> refused;
-    if (p.failure) {
-        refused = problem(req, *p.failure);
-    } else if (auto bad = window_problem(c, *p.item, body->start, body->end)) {
-        refused = problem(req, *bad);
-    }
-    repo::order_row row;
-    int lead = 0;
-    if (!refused) {
+    // One transaction claims the key, reads the elder from recipients_seen (fed by identity's events), prices
+    // the service, and writes the order, its history, its event and the stored answer. A repeat of the key
+    // replays the first answer from that transaction; a concurrent one waits for it. An elder orders has not
+    // seen yet (identity's event still on its way) is read from identity instead, and the transaction run
+    // again.
+    const auto now = c.clock.now();
+    bool ask_identity = false;
+    std::optional<json::object> from_identity;
+    std::function<response(pqxx::work&)> place = [&](pqxx::work& tx) -> response {
+        runtime::idempotency_claim claim;
+        if (auto earlier = runtime::claim_idempotent_in(tx, req, who.id, now, claim)) {
+            return std::move(*earlier);
+        }
+        std::optional<json::object> rec =
+            ask_identity ? from_identity : recipient_seen(tx, body->recipient_id);
+        if (!rec && !ask_identity && c.find(body->kind, body->sub_type) != nullptr) {
+            throw recipient_not_seen{};
+        }
+        auto p = price_with(c, who, std::move(rec), body->kind, body->sub_type);
+        std::optional<response> refused;
+        if (p.failure) {
+            refused = problem(req, *p.failure);
+        } else if (auto bad = window_problem(c, *p.item, body->start, body->end)) {
+            refused = problem(req, *bad);
+        }
+        if (refused) {
+            runtime::finish_idempotent(tx, claim, *refused);
+            return *refused;
+        }
+        repo::order_row row;
         row.id = core::new_uuid();
         // The order is the family's, also when staff placed it for the elder.
         row.family_id =
@@ -314,18 +366,7 @@ awaitable<response> place_order(context& c, request& req) {
         row.subsidy_fen = p.q.subsidy_fen;
         row.family_fen = p.q.family_fen;
         row.service_code = six_digits();
-        lead = p.item->lead_min;
-    }
-    const auto now = c.clock.now();
-    std::function<response(pqxx::work&)> place = [&](pqxx::work& tx) -> response {
-        runtime::idempotency_claim claim;
-        if (auto earlier = runtime::claim_idempotent_in(tx, req, who.id, now, claim)) {
-            return std::move(*earlier);
-        }
-        if (refused) {
-            runtime::finish_idempotent(tx, claim, *refused);
-            return *refused;
-        }
+        const int lead = p.item->lead_min;
         auto stored = repo::insert_order(tx, row, body->start, body->end, lead, 120, now);
         response r;
         if (!stored) {
@@ -363,6 +404,23 @@ awaitable<response> place_order(context& c, request& req) {
         runtime::finish_idempotent(tx, claim, r);
         return r;
     };
+    bool unseen = false;
+    try {
+        auto first = place;  // a copy: `place` runs again below when the elder is not seen yet
+        co_return co_await c.pool.transact(std::move(first));
+    } catch (const recipient_not_seen&) {
+        unseen = true;  // (no co_await inside a handler)
+    }
+    if (unseen) {
+        auto rec = co_await fetch_recipient(c, body->recipient_id, "order");
+        if (!rec && rec.error() == core::errc::unavailable) {
+            throw core::unavailable_error("identity unavailable");
+        }
+        ask_identity = true;
+        if (rec) {
+            from_identity = std::move(*rec);
+        }
+    }
     co_return co_await c.pool.transact(std::move(place));
 }
 

@@ -44,6 +44,7 @@ class identity_fixture : public ::testing::Test {
             {"CAREMATCH_IDENTITY_HASH_ACQUIRE_TIMEOUT_MS", "600000"},
             {"CAREMATCH_REDIS_URL", redis_url},
             {"CAREMATCH_IDENTITY_IDENTITY_SCHEMA", schema},
+            {"CAREMATCH_IDENTITY_EVENTS_STREAM", identity_stream},
             {"CAREMATCH_IDENTITY_REGIONS_FILE", regions},
             {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
             {"CAREMATCH_IDENTITY_DATA_KEY", auth::sealer::generate_key()},
@@ -180,6 +181,7 @@ class identity_fixture : public ::testing::Test {
     }
 
     std::string schema = test::unique_schema("identity");
+    std::string identity_stream = "carematch:{identity}:" + schema;  // recipient.* of this test only
     auth::signing_key key = auth::generate_signing_key("test1");
     config cfg;
     std::unique_ptr<core::manual_clock> stopped_clock;  // set when the fixture runs at a given instant

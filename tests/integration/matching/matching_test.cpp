@@ -69,6 +69,8 @@ class matching_fixture : protected with_street, public identity::test_support::i
             {"CAREMATCH_REDIS_URL", test::required_env("CAREMATCH_TEST_REDIS_URL")},
             {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
             {"CAREMATCH_ORDERS_ORDERS_SCHEMA", orders_schema},
+            {"CAREMATCH_ORDERS_IDENTITY_STREAM", identity_stream},
+            {"CAREMATCH_ORDERS_CONSUMER_GROUP", "orders-" + orders_schema},
             {"CAREMATCH_ORDERS_CATALOG_FILE", source + "/config/catalog.json"},
             {"CAREMATCH_PROVIDERS_PROVIDERS_SCHEMA", providers_schema},
             {"CAREMATCH_PROVIDERS_CATALOG_FILE", source + "/config/catalog.json"},

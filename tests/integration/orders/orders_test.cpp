@@ -32,6 +32,8 @@ class orders_fixture : public identity::test_support::identity_fixture {
             {"CAREMATCH_DB_ACQUIRE_TIMEOUT_MS", "600000"},
             {"CAREMATCH_REDIS_URL", test::required_env("CAREMATCH_TEST_REDIS_URL")},
             {"CAREMATCH_ORDERS_ORDERS_SCHEMA", orders_schema},
+            {"CAREMATCH_ORDERS_IDENTITY_STREAM", identity_stream},
+            {"CAREMATCH_ORDERS_CONSUMER_GROUP", "orders-" + orders_schema},
             {"CAREMATCH_ORDERS_CATALOG_FILE", std::string(CAREMATCH_SOURCE_DIR) + "/config/catalog.json"},
             {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
         };
@@ -61,6 +63,20 @@ class orders_fixture : public identity::test_support::identity_fixture {
         tx.exec("SET search_path TO " + orders_schema);
         tx.exec(sql);
         tx.commit();
+    }
+
+    // Publishes identity's recipient events (its relay, as in service) and hands them to orders (at least
+    // `at_least`).
+    void seen_by_orders(std::size_t at_least) {
+        redis::client r(client_io, test::redis_settings());
+        db::outbox_relay relay(application->pool(), r, schema);
+        while (test::run_coro(client_io, relay.run_once()) > 0) {
+        }
+        std::size_t n = 0;
+        for (int i = 0; i < 40 && n < at_least; ++i) {
+            n += test::run_coro(client_io, orders->consume_once());
+        }
+        ASSERT_GE(n, at_least) << "identity's recipient events did not reach orders";
     }
 
     long long orders_scalar(const std::string& sql) {
@@ -314,6 +330,7 @@ TEST_F(orders_fixture, odd_windows_texts_keys_and_query_integers_are_refused_and
 // transaction, and its key stays free for the corrected request.
 TEST_F(orders_fixture, a_bad_body_costs_no_transaction_and_leaves_its_key_free) {
     auto [s, rid] = family_with_elder("13700000451", elder());
+    seen_by_orders(1);
     const std::string key = core::new_uuid();
     auto send = [&](const std::string& body) {
         http::outgoing o;
@@ -347,6 +364,50 @@ TEST_F(orders_fixture, a_bad_body_costs_no_transaction_and_leaves_its_key_free) 
     EXPECT_EQ(replay.raw.header("Idempotent-Replayed").value_or(""), "true");
     EXPECT_EQ(orders->pool().stats().transactions, before + 2);
     EXPECT_EQ(orders_scalar("SELECT count(*) FROM orders"), 1);
+}
+
+// Orders keeps the elders identity publishes (recipient.saved) and places their orders without calling
+// identity; an elder it has not seen yet is read from identity; a change and a deletion reach it too.
+TEST_F(orders_fixture,
+       orders_places_from_the_elders_identity_published_and_asks_identity_only_for_unseen_ones) {
+    auto [s, rid] = family_with_elder("13700000461", elder());
+    auto reads = [&] {
+        return scalar("SELECT count(*) FROM audit_log WHERE object_id = '" + rid + "' AND purpose = 'order'");
+    };
+    // Not seen yet: the order reads identity (audited there as a read for an order).
+    ASSERT_EQ(place(s, rid, core::new_uuid()).status, 201);
+    EXPECT_EQ(reads(), 1);
+    // Seen: no call to identity; the hand-over itself is in identity's audit.
+    seen_by_orders(1);
+    EXPECT_EQ(scalar("SELECT count(*) FROM audit_log WHERE object_id = '" + rid +
+                     "' AND action = 'handover:orders'"),
+              1);
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM recipients_seen WHERE facts ? 'name'"),
+              0);  // no names kept
+    auto placed = place(s, rid, core::new_uuid());
+    ASSERT_EQ(placed.status, 201) << placed.raw.body;
+    EXPECT_EQ(reads(), 1);
+    EXPECT_EQ(placed.body.at("address").as_string(), "安定门东大街 12 号 3 单元 401");
+    // A change reaches orders: the subsidy follows the new priority categories.
+    const auto before = placed.body.at("price").at("subsidy_fen").as_int64();
+    ASSERT_EQ(call("PATCH",
+                   "/v1/recipients/" + rid,
+                   json::object{{"priority_categories", json::array{"extreme_poverty"}}},
+                   s.access)
+                  .status,
+              200);
+    seen_by_orders(1);
+    auto after = place(s, rid, core::new_uuid());
+    ASSERT_EQ(after.status, 201);
+    EXPECT_GT(after.body.at("price").at("subsidy_fen").as_int64(), before);
+    EXPECT_EQ(reads(), 1);
+    // Deleted: gone from orders, and identity says there is no such elder.
+    ASSERT_EQ(call("DELETE", "/v1/recipients/" + rid, std::nullopt, s.access).status, 204);
+    seen_by_orders(1);
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM recipients_seen WHERE recipient_id = '" + rid + "'"), 0);
+    auto gone = place(s, rid, core::new_uuid());
+    EXPECT_EQ(gone.status, 422);
+    EXPECT_EQ(gone.body.at("field").as_string(), "recipient_id");
 }
 
 TEST_F(orders_fixture, staff_order_for_an_elder_of_their_community_with_a_reason) {

@@ -21,6 +21,7 @@ struct config {
     core::service_config service;
     std::string schema = "identity";                   // identity.schema
     std::string regions_file = "config/regions.json";  // identity.regions_file: the region tree seed
+    std::string events_stream = "carematch:{identity}:events";  // identity.events_stream: recipient.* out
     int login_failures_per_account = 100;              // per hour, then 429
     int login_failures_per_ip = 1000;                  // per hour, then 429
     int refresh_ttl_days = 30;
