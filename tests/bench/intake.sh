@@ -15,10 +15,7 @@ seconds=${1:-10}
 source "$root/deploy/local/lib.sh"
 # shellcheck source=../load/lib.sh
 source "$root/tests/load/lib.sh"
-"$root/deploy/install-deps.sh"
-export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
-(cd "$root" && cmake --preset release -DCAREMATCH_TESTS=ON >/dev/null)
-cmake --build "$root/build/release" --target carematch-all-in-one carematch-overload >/dev/null
+load_build "$root" carematch-all-in-one carematch-overload
 tool="$root/build/release/tests/load/carematch-overload"
 
 tmp=$(mktemp -d /tmp/carematch-intake-bench.XXXXXX)

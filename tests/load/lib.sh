@@ -2,6 +2,16 @@
 # (deploy/local/lib.sh), with fresh keys and the per-caller limits lifted (one load client is every caller).
 # shellcheck shell=bash
 
+# load_build ROOT TARGET...: installs the Debian packages and builds the release targets (ccache on).
+load_build() {
+    local root=$1
+    shift
+    "$root/deploy/install-deps.sh"
+    export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+    (cd "$root" && cmake --preset release -DCAREMATCH_TESTS=ON >/dev/null)
+    cmake --build "$root/build/release" --target "$@" >/dev/null
+}
+
 # load_env: exports the all-in-one's environment; sets http_port, base and signing_key.
 load_env() {
     http_port=$(cm_free_port)

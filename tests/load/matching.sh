@@ -19,10 +19,7 @@ per_street=${3:-$(((rate * seconds * 12 / 10 + streets - 1) / streets))}
 source "$root/deploy/local/lib.sh"
 # shellcheck source=lib.sh
 source "$root/tests/load/lib.sh"
-"$root/deploy/install-deps.sh"
-export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
-(cd "$root" && cmake --preset release -DCAREMATCH_TESTS=ON >/dev/null)
-cmake --build "$root/build/release" --target carematch-all-in-one carematch-matching carematch-overload >/dev/null
+load_build "$root" carematch-all-in-one carematch-matching carematch-overload
 churn=${CAREMATCH_CHURN:-0}
 
 tmp=$(mktemp -d /tmp/carematch-matching-load.XXXXXX)

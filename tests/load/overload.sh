@@ -12,10 +12,7 @@ seconds=${1:-10}
 source "$root/deploy/local/lib.sh"
 # shellcheck source=lib.sh
 source "$root/tests/load/lib.sh"
-"$root/deploy/install-deps.sh"
-export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
-(cd "$root" && cmake --preset release -DCAREMATCH_TESTS=ON >/dev/null)
-cmake --build "$root/build/release" --target carematch-all-in-one carematch-overload >/dev/null
+load_build "$root" carematch-all-in-one carematch-overload
 
 tmp=$(mktemp -d /tmp/carematch-load.XXXXXX)
 chmod 755 "$tmp"

@@ -12,10 +12,7 @@ idle=${1:-10000} rate=${2:-1000} seconds=${3:-10} live=${4:-1000}
 source "$root/deploy/local/lib.sh"
 # shellcheck source=lib.sh
 source "$root/tests/load/lib.sh"
-"$root/deploy/install-deps.sh"
-export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
-(cd "$root" && cmake --preset release -DCAREMATCH_TESTS=ON >/dev/null)
-cmake --build "$root/build/release" --target carematch-all-in-one carematch-realtime-load >/dev/null
+load_build "$root" carematch-all-in-one carematch-realtime-load
 ulimit -n "$(ulimit -Hn)"  # two descriptors per connection on this machine: the client's and the server's
 
 tmp=$(mktemp -d /tmp/carematch-load.XXXXXX)
