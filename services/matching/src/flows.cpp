@@ -86,11 +86,11 @@ void latency_histogram::observe(double seconds) {
 
 namespace {
 
-std::string transition_body(const std::string& to,
-                            int attempt,
-                            const std::string& reason,
-                            const std::optional<std::string>& worker,
-                            const std::optional<std::string>& org) {
+json::object transition_json(const std::string& to,
+                             int attempt,
+                             const std::string& reason,
+                             const std::optional<std::string>& worker,
+                             const std::optional<std::string>& org) {
     json::object body;
     body["to"] = to;
     body["attempt"] = attempt;
@@ -101,7 +101,7 @@ std::string transition_body(const std::string& to,
     if (org) {
         body["org_id"] = *org;
     }
-    return json::serialize(body);
+    return body;
 }
 
 }  // namespace
@@ -118,7 +118,7 @@ boost::asio::awaitable<orders_reply> tell_orders(context& c,
     o.target = "/v1/internal/orders/" + order_id + "/transition";
     o.headers.emplace_back("Authorization", "Bearer " + c.issuer->issue_service("matching"));
     o.headers.emplace_back("Content-Type", "application/json");
-    o.body = transition_body(to, attempt, reason, worker, org);
+    o.body = json::serialize(transition_json(to, attempt, reason, worker, org));
     auto res = co_await c.peers.send(c.cfg.orders.host, c.cfg.orders.port, std::move(o));
     orders_reply r;
     if (!res || res->status >= 500 || res->status == 401 || res->status == 403) {
@@ -174,21 +174,33 @@ json::object offer_event(const store::offer& o) {
 
 namespace {
 
-// The transition in orders that an offer in a transitional state stands for: {to, reason}; empty when final.
-std::pair<std::string, std::string> transition_of(const store::offer& o) {
+// The transition in orders that an offer in a transitional state stands for (`to` empty when the offer is final).
+// Only an offer names its worker and organisation.
+struct transition {
+    std::string to;
+    std::string reason;
+    std::optional<std::string> worker;
+    std::optional<std::string> org;
+};
+
+transition transition_of(const store::offer& o) {
+    transition t;
     if (o.state == "pending") {
-        return {"offered", "offer " + o.id};
+        t.to = "offered";
+        t.reason = "offer " + o.id;
+        t.worker = o.worker_id;
+        t.org = o.org_id;
+    } else if (o.state == "accepting") {
+        t.to = "assigned";
+        t.reason = "accepted offer " + o.id;
+    } else if (o.state == "declining") {
+        t.to = "matching";
+        t.reason = "declined: " + o.reason;
+    } else if (o.state == "expiring") {
+        t.to = "matching";
+        t.reason = "offer expired";
     }
-    if (o.state == "accepting") {
-        return {"assigned", "accepted offer " + o.id};
-    }
-    if (o.state == "declining") {
-        return {"matching", "declined: " + o.reason};
-    }
-    if (o.state == "expiring") {
-        return {"matching", "offer expired"};
-    }
-    return {};
+    return t;
 }
 
 // Records what orders said about one offer's transition: the offer's final state, or "" when someone else
@@ -284,16 +296,8 @@ boost::asio::awaitable<std::vector<orders_reply>> tell_orders_all(context& c,
     std::vector<orders_reply> replies(offers.size());
     json::array items;
     for (const auto& o : offers) {
-        const std::pair<std::string, std::string> transition = transition_of(o);
-        std::optional<std::string> worker;
-        std::optional<std::string> org;
-        if (o.state == "pending") {
-            worker = o.worker_id;
-            org = o.org_id;
-        }
-        const std::string text =
-            transition_body(transition.first, o.attempt.value_or(0), transition.second, worker, org);
-        json::object item = json::parse(text).as_object();
+        const transition t = transition_of(o);
+        json::object item = transition_json(t.to, o.attempt.value_or(0), t.reason, t.worker, t.org);
         item["order_id"] = o.order_id;
         items.push_back(std::move(item));
     }
@@ -339,19 +343,12 @@ boost::asio::awaitable<std::vector<orders_reply>> tell_orders_all(context& c,
 boost::asio::awaitable<std::optional<std::string>> apply(context& c, const store::offer& o) {
     // Named locals, no structured bindings and no temporaries in the co_await: GCC 12 destroys such
     // temporaries twice (a double free under load).
-    const std::pair<std::string, std::string> transition = transition_of(o);
-    if (transition.first.empty()) {
+    const transition t = transition_of(o);
+    if (t.to.empty()) {
         co_return o.state;  // already final
     }
-    std::optional<std::string> worker;
-    std::optional<std::string> org;
-    if (o.state == "pending") {
-        worker = o.worker_id;
-        org = o.org_id;
-    }
     const int attempt = o.attempt.value_or(0);
-    const auto reply =
-        co_await tell_orders(c, o.order_id, transition.first, attempt, transition.second, worker, org);
+    const auto reply = co_await tell_orders(c, o.order_id, t.to, attempt, t.reason, t.worker, t.org);
     if (reply.outcome == told::unavailable) {
         co_return std::nullopt;
     }
@@ -380,7 +377,7 @@ boost::asio::awaitable<std::vector<std::optional<std::string>>> apply_all(
     std::vector<store::offer> todo;
     std::vector<std::size_t> at;
     for (std::size_t i = 0; i < offers.size(); ++i) {
-        if (transition_of(offers[i]).first.empty()) {
+        if (transition_of(offers[i]).to.empty()) {
             out[i] = offers[i].state;
         } else {
             todo.push_back(offers[i]);
