@@ -57,6 +57,23 @@ struct consumer::impl {
         return "\"" + schema + "\"." + name;  // schema names are checked by db::migrate
     }
 
+    // Records an event in the inbox; no row affected when it was there already (a repeat).
+    std::string inbox_claim() const {
+        return "INSERT INTO " + table("inbox") +
+               " (event_id, stream, event_type) VALUES ($1::uuid, $2, $3) ON CONFLICT (event_id) DO NOTHING";
+    }
+
+    // Acknowledges entries of `stream` in the group.
+    asio::awaitable<void> ack(const std::string& stream, std::vector<std::string> entry_ids) {
+        if (entry_ids.empty()) {
+            co_return;
+        }
+        auto acked = co_await redis::xack(redis, stream, s.group, std::move(entry_ids));
+        if (!acked) {
+            throw core::unavailable_error("redis: acknowledgement failed");
+        }
+    }
+
     static event to_event(const std::string& stream, const redis::stream_entry& e) {
         return event{stream,
                      e.id,
@@ -82,9 +99,7 @@ struct consumer::impl {
             ++dead;
             co_return outcome::dead;
         }
-        const std::string claim = "INSERT INTO " + table("inbox") +
-                                  " (event_id, stream, event_type) VALUES ($1::uuid, $2, $3)"
-                                  " ON CONFLICT (event_id) DO NOTHING";
+        const std::string claim = inbox_claim();
         std::string error;
         try {
             if (ah) {
@@ -123,9 +138,7 @@ struct consumer::impl {
             " RETURNING failures";
         const std::string give_up =
             "UPDATE " + table("event_failures") + " SET dead = true WHERE event_id = $1::uuid";
-        const std::string settle = "INSERT INTO " + table("inbox") +
-                                   " (event_id, stream, event_type) VALUES ($1::uuid, $2, $3)"
-                                   " ON CONFLICT (event_id) DO NOTHING";
+        const std::string settle = inbox_claim();
         const int max = s.max_failures;
         const bool gave_up = co_await pool.transact([&](pqxx::work& tx) {
             const int n =
@@ -158,9 +171,7 @@ struct consumer::impl {
             std::any_of(events.begin(), events.end(), [](const event& e) { return !core::is_uuid(e.id); })) {
             co_return false;
         }
-        const std::string claim = "INSERT INTO " + table("inbox") +
-                                  " (event_id, stream, event_type) VALUES ($1::uuid, $2, $3)"
-                                  " ON CONFLICT (event_id) DO NOTHING";
+        const std::string claim = inbox_claim();
         std::size_t fresh = 0;
         try {
             // Named: GCC 12 may destroy a closure temporary of a co_await expression twice.
@@ -208,15 +219,9 @@ struct consumer::impl {
                 }
             }
         }
-        if (!done.empty()) {
-            const std::size_t n = done.size();
-            auto acked = co_await redis::xack(redis, stream, s.group, std::move(done));
-            if (!acked) {
-                throw core::unavailable_error("redis: acknowledgement failed");
-            }
-            co_return n;
-        }
-        co_return 0;
+        const std::size_t n = done.size();
+        co_await ack(stream, std::move(done));
+        co_return n;
     }
 };
 
@@ -301,13 +306,7 @@ asio::awaitable<std::size_t> consumer::run_once() {
                     ids.push_back(entry.id);
                 }
             }
-            if (ids.empty()) {
-                continue;
-            }
-            auto acked = co_await redis::xack(i->redis, batch.stream, i->s.group, std::move(ids));
-            if (!acked) {
-                throw core::unavailable_error("redis: acknowledgement failed");
-            }
+            co_await i->ack(batch.stream, std::move(ids));
         }
         co_return n + all.size();
     }
