@@ -119,6 +119,22 @@ struct stream_pos {
     auto operator<=>(const stream_pos&) const = default;
 };
 
+// Positions per stream as three array literals (streams, ms, seq), bound to one statement with unnest.
+struct position_arrays {
+    std::string streams, ms, seq;
+};
+
+position_arrays arrays_of(const std::map<std::string, stream_pos>& positions) {
+    std::vector<std::string> streams;
+    std::vector<std::int64_t> ms, seq;
+    for (const auto& [stream, p] : positions) {
+        streams.push_back(stream);
+        ms.push_back(p.ms);
+        seq.push_back(p.seq);
+    }
+    return {text_array(streams), int_array(ms), int_array(seq)};
+}
+
 std::optional<stream_pos> parse_stream_id(const std::string& id) {
     const auto dash = id.find('-');
     if (dash == std::string::npos) {
@@ -228,14 +244,8 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
         // One statement each for the ids given and the streams' last ids, however many rows and streams.
         if (!given_rows.empty()) {
             tx.exec_params(give_all_sql, int_array(given_rows), text_array(given_ids));
-            std::vector<std::string> streams;
-            std::vector<std::int64_t> ms, seq;
-            for (const auto& [stream, p] : last) {
-                streams.push_back(stream);
-                ms.push_back(p.ms);
-                seq.push_back(p.seq);
-            }
-            tx.exec_params(moved_all_sql, text_array(streams), int_array(ms), int_array(seq));
+            const auto a = arrays_of(last);
+            tx.exec_params(moved_all_sql, a.streams, a.ms, a.seq);
         }
         return out;
     });
@@ -366,16 +376,9 @@ asio::awaitable<std::size_t> outbox_relay::run_once() {
             }
         }
         if (!in_stream.empty()) {
-            std::vector<std::string> streams;
-            std::vector<std::int64_t> ms, seq;
-            for (const auto& [stream, p] : in_stream) {
-                streams.push_back(stream);
-                ms.push_back(p.ms);
-                seq.push_back(p.seq);
-            }
-            const auto s = text_array(streams), m = int_array(ms), q = int_array(seq);
-            tx.exec_params(moved_all_sql, s, m, q);
-            tx.exec_params(watermark_all_sql, s, m, q);
+            const auto a = arrays_of(in_stream);
+            tx.exec_params(moved_all_sql, a.streams, a.ms, a.seq);
+            tx.exec_params(watermark_all_sql, a.streams, a.ms, a.seq);
         }
     });
     co_return published.size();
