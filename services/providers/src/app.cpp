@@ -1,5 +1,6 @@
 // providers wiring: config, dependencies, catalog of credential needs, the presence sweeper.
 #include "context.hpp"
+#include "handlers.hpp"
 #include "repository.hpp"
 
 #include <carematch/core/ids.hpp>
@@ -43,8 +44,7 @@ void apply_suspension(pqxx::work& tx, const std::string& schema, const std::stri
             schema,
             context::events_stream,
             "worker.suspended",
-            boost::json::serialize(boost::json::object{
-                {"worker_id", id}, {"org_id", w ? w->org_id : ""}, {"until", until}, {"reason", reason}}));
+            boost::json::serialize(handlers::worker_suspended(id, w ? w->org_id : "", until, reason)));
     } else if (target == "org" && repo::suspend_org(tx, id, until, reason)) {
         repo::add_org_history(tx, id, "suspend", actor, "staff", reason);
         db::enqueue_event(tx,

@@ -135,6 +135,13 @@ awaitable<void> withdraw(context& c, const std::string& worker_id, std::int64_t 
     }
 }
 
+json::object worker_suspended(const std::string& worker_id,
+                              const std::string& org_id,
+                              const std::string& until,
+                              const std::string& reason) {
+    return json::object{{"worker_id", worker_id}, {"org_id", org_id}, {"until", until}, {"reason", reason}};
+}
+
 void publish(context& c, pqxx::work& tx, const char* type, const json::object& payload) {
     db::enqueue_event(tx, c.cfg.schema, c.events_stream, type, json::serialize(payload));
 }
@@ -464,10 +471,7 @@ awaitable<response> suspend_worker(context& c, request& req) {
             return std::nullopt;
         }
         repo::add_history(tx, s.id, "suspend", s.who.id, std::string(auth::to_string(s.who.role)), s.reason);
-        auto payload = worker_event(s.id);
-        payload["org_id"] = w->org_id;
-        payload["until"] = s.until;
-        publish(c, tx, "worker.suspended", payload);
+        publish(c, tx, "worker.suspended", worker_suspended(s.id, w->org_id, s.until, s.reason));
         return w->community_id;
     });
     if (!done) {

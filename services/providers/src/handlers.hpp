@@ -57,6 +57,12 @@ struct suspension {
 };
 suspension read_suspension(context& c, request& req);
 
+/// worker.suspended's payload, whoever ordered the suspension (staff, an admin, a complaint's resolution).
+boost::json::object worker_suspended(const std::string& worker_id,
+                                     const std::string& org_id,
+                                     const std::string& until,
+                                     const std::string& reason);
+
 /// Writes an event to the outbox, inside the caller's transaction.
 void publish(context& c, pqxx::work& tx, const char* type, const boost::json::object& payload);
 
