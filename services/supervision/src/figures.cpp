@@ -267,14 +267,16 @@ json::array watchlist(pqxx::work& tx,
         "   AND r.created_at > now() - interval '30 days'),"
         " to_char(x.until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
         " (SELECT count(*) FROM workers_seen w WHERE w.org_id = o.org_id AND w.suspended_until > now()),"
-        " (SELECT count(*) FROM credentials_seen c JOIN workers_seen w USING (worker_id), today"
-        "   WHERE w.org_id = o.org_id AND c.expires_on < today.d),"
-        " (SELECT count(*) FROM credentials_seen c JOIN workers_seen w USING (worker_id), today"
-        "   WHERE w.org_id = o.org_id AND c.expires_on >= today.d AND c.expires_on < today.d + 30),"
-        " (SELECT to_char(min(c.expires_on), 'YYYY-MM-DD') FROM credentials_seen c JOIN workers_seen w"
-        "   USING (worker_id), today WHERE w.org_id = o.org_id AND c.expires_on >= today.d)"
+        " cr.expired, cr.expiring, to_char(cr.next, 'YYYY-MM-DD')"
         " FROM orgs o LEFT JOIN org_scores_seen s ON s.org_id = o.org_id"
         " LEFT JOIN org_suspensions_seen x ON x.org_id = o.org_id AND x.until > now()"
+        // The organisation's workers' credentials, read once: expired, expiring within 30 days, the next
+        // expiry.
+        " CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE c.expires_on < today.d) AS expired,"
+        "   count(*) FILTER (WHERE c.expires_on >= today.d AND c.expires_on < today.d + 30) AS expiring,"
+        "   min(c.expires_on) FILTER (WHERE c.expires_on >= today.d) AS next"
+        "   FROM credentials_seen c JOIN workers_seen w USING (worker_id), today WHERE w.org_id = o.org_id) "
+        "cr"
         " ORDER BY o.org_id";
     json::array out;
     for (const auto& r : tx.exec_params(sql, communities_array(communities), utc_offset_minutes)) {
