@@ -174,7 +174,8 @@ void on_order_event(context& c, pqxx::work& tx, const events::event& e) {
         store::close_order(tx, order_id, false);
     } else if (e.type == "order.completed") {
         auto order = store::find_order(tx, order_id);
-        auto worker = store::close_order(tx, order_id, true);
+        auto worker =
+            store::close_order(tx, order_id, true, e.occurred_at.empty() ? 0.0 : epoch_of(e.occurred_at));
         if (order && worker) {
             store::add_continuity(tx, order->recipient_id, *worker);
         }

@@ -174,8 +174,8 @@ json::object offer_event(const store::offer& o) {
 
 namespace {
 
-// The transition in orders that an offer in a transitional state stands for (`to` empty when the offer is final).
-// Only an offer names its worker and organisation.
+// The transition in orders that an offer in a transitional state stands for (`to` empty when the offer is
+// final). Only an offer names its worker and organisation.
 struct transition {
     std::string to;
     std::string reason;

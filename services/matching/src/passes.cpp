@@ -253,6 +253,9 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
             }
         }
         for (const auto& [from, to] : facts.busy[w.id]) {
+            if (to <= now) {
+                continue;  // over (a job done sooner than planned ends when it was done): nothing can collide
+            }
             mw.busy.push_back({minute_floor(from), minute_ceil(to)});
         }
         if (auto it = facts.score.find(w.id); it != facts.score.end()) {

@@ -112,17 +112,28 @@ void upsert_created(pqxx::work& tx, const open_order& o) {
         o.family_id);
 }
 
-std::optional<std::string> close_order(pqxx::work& tx, const std::string& order_id, bool completed) {
+std::optional<std::string> close_order(pqxx::work& tx,
+                                       const std::string& order_id,
+                                       bool completed,
+                                       double completed_at) {
     tx.exec_params("UPDATE open_orders SET state = 'closed', updated_at = now() WHERE order_id = $1::uuid",
                    order_id);
     tx.exec_params(
         "UPDATE offers SET state = 'void', changed_at = now() WHERE order_id = $1::uuid AND state IN " +
             in_flight,
         order_id);
+    // A job done sooner than planned frees its worker from then on: the ledger keeps the time it really took
+    // (a job done before its window even began holds no time at all).
     auto r = tx.exec_params(
-        "UPDATE assignments SET active = active AND $2 WHERE order_id = $1::uuid RETURNING worker_id::text",
+        "UPDATE assignments SET"
+        " active = active AND $2 AND NOT ($3::float8 > 0 AND to_timestamp($3::float8) <= lower(during)),"
+        " during = CASE WHEN $3::float8 > 0 AND to_timestamp($3::float8) > lower(during)"
+        "               AND to_timestamp($3::float8) < upper(during)"
+        "          THEN tstzrange(lower(during), to_timestamp($3::float8)) ELSE during END"
+        " WHERE order_id = $1::uuid RETURNING worker_id::text",
         order_id,
-        completed);
+        completed,
+        completed ? completed_at : 0.0);
     return r.empty() ? std::nullopt : std::optional<std::string>(r[0][0].as<std::string>());
 }
 

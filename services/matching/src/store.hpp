@@ -37,9 +37,13 @@ struct open_order {
 /// From order.created: inserts the order as waiting (a repeat changes nothing but the priority facts).
 void upsert_created(pqxx::work& tx, const open_order& o);
 /// The order left matching's hands (cancelled, expired, failed, completed): offers in flight are void and,
-/// unless it was served (`completed`), its assignment stops holding the worker's time. Returns the worker
-/// of its assignment, if any.
-std::optional<std::string> close_order(pqxx::work& tx, const std::string& order_id, bool completed);
+/// unless it was served (`completed`), its assignment stops holding the worker's time; a served one holds it
+/// only until `completed_at` (epoch seconds; 0: unknown, as planned). Returns the worker of its assignment,
+/// if any.
+std::optional<std::string> close_order(pqxx::work& tx,
+                                       const std::string& order_id,
+                                       bool completed,
+                                       double completed_at = 0);
 std::optional<open_order> find_order(pqxx::work& tx, const std::string& order_id);
 /// Waiting orders of a street, longest waiting first.
 std::vector<open_order> waiting(pqxx::work& tx, std::int64_t street, int limit);
@@ -77,8 +81,8 @@ struct worker_facts {
     std::map<std::string, double> score;                                 // worker → rating score
     std::map<std::string, int> jobs_today;
 };
-/// Meals canteen `org` holds for `slot` (lunch, dinner, …) of the local day starting at `day_start` (epoch s):
-/// meal orders of that slot and day with an offer of its workers in flight or an active assignment.
+/// Meals canteen `org` holds for `slot` (lunch, dinner, …) of the local day starting at `day_start` (epoch
+/// s): meal orders of that slot and day with an offer of its workers in flight or an active assignment.
 int meals_held(pqxx::work& tx, const std::string& org, const std::string& slot, double day_start);
 /// Takes one meal of that slot and day for a new offer when fewer than `capacity` are held: serialised per
 /// canteen, slot and day by a transaction lock, so that concurrent streets cannot both take the last meal.

@@ -313,6 +313,16 @@ TEST_F(matching_fixture, an_order_reaches_a_worker_nearby_who_accepts_and_serves
     EXPECT_EQ(matching_scalar(
                   "SELECT count(*) FROM outbox WHERE event_type IN ('order.offered', 'order.assigned')"),
               2);
+    // Done sooner than the 75 minutes planned, the worker is free again from then on: the family's next bath
+    // is offered to them at once, not after the first one's planned end.
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM assignments WHERE upper(during) <= now()"), 1);
+    clock.advance(std::chrono::system_clock::now() - clock.now() + std::chrono::seconds(1));
+    const auto again = place(family, elder_id);
+    consume(1);
+    EXPECT_EQ(tick().offered, 1u);
+    auto next = offers_of(near);
+    ASSERT_EQ(next.size(), 1u);
+    EXPECT_EQ(next[0].at("order_id").as_string(), again);
 }
 
 // Meals come from canteens: a lunch goes only to a delivery worker of a canteen that serves lunch, delivers
