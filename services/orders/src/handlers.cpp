@@ -264,6 +264,18 @@ awaitable<response> get_catalog(context& c, request&) {
                                      {"duration_min", i.duration_min},
                                      {"lead_min", i.lead_min},
                                      {"credentials", json::value_from(i.credentials)}});
+        if (i.hours) {
+            // When it is served, local time: a client needs it to offer only the windows it may order.
+            char hours[32];
+            std::snprintf(hours,
+                          sizeof hours,
+                          "%02d:%02d-%02d:%02d",
+                          i.hours->first / 60,
+                          i.hours->first % 60,
+                          i.hours->second / 60,
+                          i.hours->second % 60);
+            items.back().as_object()["hours"] = hours;
+        }
     }
     co_return http::json_text_response(200, json::serialize(json::object{{"items", std::move(items)}}));
 }
