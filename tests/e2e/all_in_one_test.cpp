@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <sys/wait.h>
 #include <thread>
@@ -198,6 +199,9 @@ TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
     auto catalog = c.read();
     EXPECT_EQ(catalog.result_int(), 200);
     EXPECT_NE(catalog.body().find("home_bath"), std::string::npos);
+    EXPECT_NE(catalog.body().find(R"("sub_type":"lunch")"), std::string::npos);
+    EXPECT_NE(catalog.body().find(R"("hours":"10:30-13:30")"),
+              std::string::npos);  // when lunch may be ordered
     c.send(test::get_request("/v1/recipients"));
     EXPECT_EQ(c.read().result_int(), 401);  // identity's routes are mounted too
     c.send(test::get_request("/v1/providers/organisations"));
@@ -500,6 +504,50 @@ TEST_F(all_in_one_flow, an_order_is_offered_served_rated_and_a_bad_review_reache
                t.at("complaints").at("filed") == 1 && t.at("complaints").at("backlog") == 0;
     })) << call("GET", "/v1/supervision/communities/" + std::to_string(region.community), std::nullopt, staff)
                .raw;
+    EXPECT_EQ(stop_flow(), 0);
+}
+
+// The city simulator drives a short, busy half hour through the public API and its sockets (orders, offers,
+// declines, no-shows, ratings, complaints, staff) and checks what the platform promised: every order final or
+// inside its window, nobody doing two jobs at once, every bad review followed up, late complaints escalated,
+// supervision's figures equal to what it counted.
+TEST_F(all_in_one_flow, the_city_simulator_runs_a_short_day_and_every_check_holds) {
+    ASSERT_NE(port_, 0);
+    const auto out = std::filesystem::temp_directory_path() / ("carematch-sim-" + core::new_uuid());
+    const std::string source = CAREMATCH_SOURCE_DIR;
+    const std::string command = std::string(CAREMATCH_SIM_BIN) + " --quiet --scenario " + source +
+                                "/config/sim/short.json --url http://127.0.0.1:" + std::to_string(port_) +
+                                " --admin 13800000000:admin-password-1 --street " +
+                                std::to_string(region.street) + " --out " + out.string() + " 2>&1";
+    FILE* p = popen(command.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string printed;
+    char buf[4096];
+    while (fgets(buf, sizeof buf, p) != nullptr) {
+        printed += buf;
+    }
+    const int status = pclose(p);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << printed;
+    std::ifstream in(out / "summary.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    boost::system::error_code ec;
+    auto summary = boost::json::parse(text.str(), ec);
+    ASSERT_FALSE(ec) << printed;
+    // It did the day's work, not nothing: orders placed and served, reviews written, tickets worked.
+    EXPECT_GE(summary.at("orders").at("total").at("placed").as_int64(), 5) << printed;
+    EXPECT_GE(summary.at("orders").at("total").at("completed").as_int64(), 3) << printed;
+    EXPECT_GE(summary.at("ratings").at("count").as_int64(), 1) << printed;
+    const auto& checks = summary.at("checks").as_array();
+    EXPECT_EQ(checks.size(), 5u);
+    for (const auto& c : checks) {
+        EXPECT_TRUE(c.at("ok").as_bool()) << c.at("name").as_string() << ": " << c.at("detail").as_string();
+    }
+    for (const char* plot : {"latency.svg", "timeline.svg", "map.svg", "orders.csv", "summary.txt"}) {
+        EXPECT_TRUE(std::filesystem::exists(out / plot)) << plot;
+    }
+    std::filesystem::remove_all(out);
     EXPECT_EQ(stop_flow(), 0);
 }
 
