@@ -123,7 +123,11 @@ void latency_plot(const std::vector<double>& offer_s, double tick_s, const std::
         const double v = percentile(offer_s, p);
         const double x = left + (right - left) * std::min(1.0, v / high);
         s.line(x, top + 20, x, bottom, "#2e7d32", 1);
-        s.text(x + 4, top + 32 + (p > 0.9 ? 14 : 0), fmt(p > 0.9 ? "p99 %.2f s" : "p50 %.2f s", v));
+        const bool near_right = x > right - 90;
+        s.text(near_right ? x - 4 : x + 4,
+               top + 32 + (p > 0.9 ? 14 : 0),
+               fmt(p > 0.9 ? "p99 %.2f s" : "p50 %.2f s", v),
+               near_right ? "end" : "start");
     }
     s.save(path);
 }

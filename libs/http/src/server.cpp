@@ -175,6 +175,39 @@ std::string lower(std::string_view s) {
     return out;
 }
 
+// The request as handlers see it, from what Beast parsed.
+request from_beast(bhttp::request<bhttp::string_body>& breq, std::string remote) {
+    request req;
+    req.method = std::string(breq.method_string());
+    req.target = std::string(breq.target());
+    auto q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) {
+        req.query = req.target.substr(q + 1);
+    }
+    for (const auto& f : breq) {
+        req.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
+    }
+    req.body = std::move(breq.body());
+    req.remote_address = std::move(remote);
+    return req;
+}
+
+// The status a read error is answered with (0: none, the connection just ends).
+int refusal_of(const boost::system::error_code& ec) {
+    if (ec == bhttp::error::body_limit) {
+        return 413;
+    }
+    if (ec == bhttp::error::header_limit) {
+        return 431;
+    }
+    if (ec.category() == make_error_code(bhttp::error::bad_method).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+        return 400;
+    }
+    return 0;
+}
+
 bhttp::response<bhttp::string_body> to_beast(response&& r, unsigned version, bool keep_alive) {
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(r.status), version};
     for (auto& [k, v] : r.headers) {
@@ -317,32 +350,20 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
             deadline.cancel();
             (void)n;
             if (ec) {
+                const int refusal = refusal_of(ec);
                 if (conn->timed_out) {
                     co_await reject(stream, 408, "request not received in time");
-                } else if (ec == bhttp::error::body_limit) {
+                } else if (refusal == 413) {
                     co_await reject(stream, 413, "request body exceeds the limit");
-                } else if (ec == bhttp::error::header_limit) {
+                } else if (refusal == 431) {
                     co_await reject(stream, 431, "request header fields exceed the limit");
-                } else if (ec.category() == make_error_code(bhttp::error::bad_method).category() &&
-                           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+                } else if (refusal == 400) {
                     co_await reject(stream, 400, "malformed request");
                 }
                 break;
             }
             auto& breq = parser.get();
-            request req;
-            req.method = std::string(breq.method_string());
-            req.target = std::string(breq.target());
-            auto q = req.target.find('?');
-            req.path = req.target.substr(0, q);
-            if (q != std::string::npos) {
-                req.query = req.target.substr(q + 1);
-            }
-            for (const auto& f : breq) {
-                req.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
-            }
-            req.body = std::move(breq.body());
-            req.remote_address = remote;
+            request req = from_beast(breq, remote);
             bool keep_alive = breq.keep_alive();
             unsigned version = breq.version();
 
@@ -534,6 +555,34 @@ void run_until_signal(asio::io_context& io, int threads, server& srv, std::funct
     for (auto& t : pool) {
         t.join();
     }
+}
+
+parsed_request parse_request(std::string_view bytes, std::size_t header_limit, std::size_t body_limit) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(header_limit, UINT32_MAX)));
+    parser.body_limit(body_limit);
+    parser.eager(true);
+    parsed_request out;
+    boost::system::error_code ec;
+    std::size_t used = 0;
+    while (!parser.is_done() && used < bytes.size()) {
+        const std::size_t n = parser.put(asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+        if (ec == bhttp::error::need_more) {
+            ec = {};
+            if (n == 0) {
+                break;  // the rest is an incomplete piece the parser waits to see whole
+            }
+        } else if (ec) {
+            out.refusal = refusal_of(ec);
+            return out;
+        }
+        used += n;
+    }
+    if (!parser.is_done()) {
+        return out;  // the bytes end before the request does: the server would wait, then answer 408
+    }
+    out.req = from_beast(parser.get(), "127.0.0.1");
+    return out;
 }
 
 }  // namespace carematch::http

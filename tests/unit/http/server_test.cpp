@@ -182,3 +182,32 @@ TEST(server_shutdown, finishes_in_flight_requests_then_stops_accepting) {
 
 }  // namespace
 }  // namespace carematch::http
+
+namespace carematch::http {
+namespace {
+
+// The server's reading of a request's bytes, without a socket (what the fuzz target feeds): the same limits
+// and refusals as on the wire.
+TEST(parse_request, reads_a_request_or_names_the_refusal_the_server_would_answer) {
+    auto ok = parse_request(
+        "POST /v1/orders?x=1 HTTP/1.1\r\nHost: a\r\nX-Thing: B\r\nContent-Length: 2\r\n\r\n{}", 16384, 1024);
+    ASSERT_TRUE(ok.req.has_value());
+    EXPECT_EQ(ok.req->method, "POST");
+    EXPECT_EQ(ok.req->path, "/v1/orders");
+    EXPECT_EQ(ok.req->query, "x=1");
+    EXPECT_EQ(ok.req->header("x-thing").value_or(""), "B");
+    EXPECT_EQ(ok.req->body, "{}");
+    EXPECT_EQ(parse_request("GET / HTTP/1.1\r\nContent-Length: 2000\r\n\r\n", 16384, 1024).refusal, 413);
+    EXPECT_EQ(
+        parse_request("GET / HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", 16384, 1024).refusal,
+        431);
+    EXPECT_EQ(parse_request("G@T / HTTP/1.1\r\n\r\n", 16384, 1024).refusal, 400);
+    EXPECT_EQ(parse_request("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 16384, 1024).refusal, 400);
+    // Cut short: neither a request nor a refusal (the server would wait for the rest).
+    auto partial = parse_request("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}", 16384, 1024);
+    EXPECT_FALSE(partial.req.has_value());
+    EXPECT_EQ(partial.refusal, 0);
+}
+
+}  // namespace
+}  // namespace carematch::http

@@ -14,6 +14,15 @@ class io_context;
 
 namespace carematch::http {
 
+/// What the server makes of the bytes of one request, without a socket: its parser with the same limits and
+/// checks. The request; or the status the server refuses it with (400 malformed, 413 body too large, 431
+/// header fields too large); or neither while the bytes end before the request does.
+struct parsed_request {
+    std::optional<request> req;
+    int refusal = 0;
+};
+parsed_request parse_request(std::string_view bytes, std::size_t header_limit, std::size_t body_limit);
+
 /// Serves `root` on settings.host:settings.port (port 0 picks a free port).
 ///
 /// Limits answered by the server itself, each closing that connection only: a body over body_limit → 413,

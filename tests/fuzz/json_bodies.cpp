@@ -1,0 +1,78 @@
+// Fuzzes JSON request bodies into the services' described request types (unknown keys, wrong types, depth,
+// duplicate keys), the text checks applied to what they carry, and the rewriting of numbers in answers. The
+// first byte picks the type; the rest is the body.
+#include "identity/src/dto.hpp"
+#include "orders/src/dto.hpp"
+
+#include <carematch/core/checks.hpp>
+#include <carematch/http/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace {
+
+template <class T>
+void parse(const carematch::http::request& req) {
+    auto body = carematch::http::parse_json_body<T>(req);
+    (void)body;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) {
+        return 0;
+    }
+    carematch::http::request req;
+    req.method = "POST";
+    req.path = "/v1/x";
+    req.headers.emplace_back("content-type", "application/json");
+    req.body.assign(reinterpret_cast<const char*>(data) + 1, size - 1);
+    namespace id = carematch::identity;
+    namespace od = carematch::orders;
+    switch (data[0] % 12) {
+        case 0:
+            parse<id::register_body>(req);
+            break;
+        case 1:
+            parse<id::login_body>(req);
+            break;
+        case 2:
+            parse<id::staff_body>(req);
+            break;
+        case 3:
+            parse<id::recipient_body>(req);
+            break;
+        case 4:
+            parse<id::region_body>(req);
+            break;
+        case 5:
+            parse<id::consent_body>(req);
+            break;
+        case 6:
+            parse<od::place_body>(req);
+            break;
+        case 7:
+            parse<od::quote_body>(req);
+            break;
+        case 8:
+            parse<od::check_in_body>(req);
+            break;
+        case 9:
+            parse<od::internal_transitions_body>(req);
+            break;
+        case 10:
+            parse<od::complete_body>(req);
+            break;
+        default: {
+            auto obj = carematch::http::parse_json_object(req);
+            (void)obj;
+            (void)carematch::http::plain_numbers(req.body);
+            (void)carematch::core::plain_text(req.body, 2000);
+            (void)carematch::core::code_points(req.body);
+        }
+    }
+    return 0;
+}
