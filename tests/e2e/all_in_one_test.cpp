@@ -508,9 +508,9 @@ TEST_F(all_in_one_flow, an_order_is_offered_served_rated_and_a_bad_review_reache
 }
 
 // The city simulator drives a short, busy half hour through the public API and its sockets (orders, offers,
-// declines, no-shows, ratings, complaints, staff) and checks what the platform promised: every order final or
-// inside its window, nobody doing two jobs at once, every bad review followed up, late complaints escalated,
-// supervision's figures equal to what it counted.
+// declines, no-shows, ratings, complaints, staff, nursery bookings) and checks what the platform promised:
+// every order final or inside its window, nobody doing two jobs at once, every bad review followed up, late
+// complaints escalated, no nursery over its places, supervision's figures equal to what it counted.
 TEST_F(all_in_one_flow, the_city_simulator_runs_a_short_day_and_every_check_holds) {
     ASSERT_NE(port_, 0);
     const auto out = std::filesystem::temp_directory_path() / ("carematch-sim-" + core::new_uuid());
@@ -539,8 +539,11 @@ TEST_F(all_in_one_flow, the_city_simulator_runs_a_short_day_and_every_check_hold
     EXPECT_GE(summary.at("orders").at("total").at("placed").as_int64(), 5) << printed;
     EXPECT_GE(summary.at("orders").at("total").at("completed").as_int64(), 3) << printed;
     EXPECT_GE(summary.at("ratings").at("count").as_int64(), 1) << printed;
+    // Nursery places: the short day books more children than the nursery has places, so some wait.
+    EXPECT_GE(summary.at("nursery").at("confirmed").as_int64(), 1) << printed;
+    EXPECT_GE(summary.at("nursery").at("waitlisted").as_int64(), 1) << printed;
     const auto& checks = summary.at("checks").as_array();
-    EXPECT_EQ(checks.size(), 5u);
+    EXPECT_EQ(checks.size(), 6u);
     for (const auto& c : checks) {
         EXPECT_TRUE(c.at("ok").as_bool()) << c.at("name").as_string() << ": " << c.at("detail").as_string();
     }

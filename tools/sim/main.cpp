@@ -137,6 +137,21 @@ struct worker {
     int jobs = 0;
 };
 
+struct nursery_site {
+    std::string id;
+    std::size_t street = 0;
+    int places = 0;
+    std::map<std::string, std::string> class_of_band;
+    std::map<std::string, int> class_places;
+};
+
+struct child {
+    person family;
+    std::string recipient_id;
+    std::size_t street = 0;
+    double months = 0;  // age today
+};
+
 struct staff_member {
     person me;
     std::vector<std::int64_t> communities;
@@ -213,6 +228,13 @@ class simulation {
         }
         for (std::size_t i = 0; i < staff_.size(); ++i) {
             spawn([this, i]() -> awaitable<void> { co_await staff_loop(i); });
+        }
+        for (std::size_t i = 0; i < children_.size(); ++i) {
+            ++busy_;
+            spawn([this, i]() -> awaitable<void> {
+                co_await book_nursery(i);
+                --busy_;
+            });
         }
         co_await arrivals();
         arrivals_done_ = true;
@@ -525,6 +547,19 @@ class simulation {
         for (std::size_t i = 0; i < elders_.size(); ++i) {
             elders_by_street_[elders_[i].street].push_back(i);
         }
+        // Children under three, each of a family of its own.
+        std::vector<std::size_t> child_street;
+        for (std::size_t i = 0; i < s_.streets.size(); ++i) {
+            for (int k = 0; k < s_.children_per_street; ++k) {
+                child_street.push_back(i);
+            }
+        }
+        children_.resize(child_street.size());
+        auto one_child = [this, &child_street](std::size_t k) -> awaitable<void> {
+            co_await make_child(k, child_street[k]);
+        };
+        co_await parallel(child_street.size(), 6, one_child);
+        r_.children = static_cast<int>(children_.size());
 
         // Everyone watches live: families their orders, workers their offers.
         for (std::size_t i = 0; i < elders_.size(); ++i) {
@@ -614,19 +649,53 @@ class simulation {
         const double lat = at.first;
         const double lon = at.second;
         const std::int64_t community = communities_[street][0];
-        call_spec file{"PUT",
-                       "/v1/providers/me/organisation",
-                       json::value(json::object{{"kind", spec.org_kind},
-                                                {"name", name},
-                                                {"community_id", community},
-                                                {"address", "模拟路 " + std::to_string(street + 1) + " 号"},
-                                                {"location", json::object{{"lat", lat}, {"lon", lon}}}})};
+        json::object org_body{{"kind", spec.org_kind},
+                              {"name", name},
+                              {"community_id", community},
+                              {"address", "模拟路 " + std::to_string(street + 1) + " 号"},
+                              {"location", json::object{{"lat", lat}, {"lon", lon}}}};
+        if (spec.org_kind == "nursery") {
+            org_body["registration_number"] = "京托备-SIM-" + nonce_ + "-" + std::to_string(phones_);
+        }
+        call_spec file{"PUT", "/v1/providers/me/organisation", json::value(org_body)};
         file.who = &org;
         auto filed = co_await must(file, 200);
         const std::string org_id = filed.text("id");
         call_spec approve{"POST", "/v1/providers/organisations/" + org_id + "/approve"};
         approve.who = &admin_;
         co_await must(approve, 200);
+        if (spec.org_kind == "nursery") {
+            json::array classes;
+            for (const auto& [band, caregivers] : spec.classes) {
+                classes.push_back(json::object{{"band", band}, {"caregivers", caregivers}});
+            }
+            call_spec profile{
+                "PUT",
+                "/v1/nursery/me",
+                json::value(json::object{
+                    {"kind", spec.nursery_kind},
+                    {"opens", "07:30"},
+                    {"closes", "18:00"},
+                    {"licensed_places", spec.licensed_places},
+                    {"affordable_percent", spec.affordable_percent},
+                    {"prices",
+                     json::object{{"full_day_fen", 12000}, {"half_day_fen", 7000}, {"hour_fen", 2000}}},
+                    {"classes", classes}})};
+            profile.who = &org;
+            auto filed_nursery = co_await must(profile, 200);
+            nursery_site site;
+            site.id = filed_nursery.text("id");
+            site.street = street;
+            site.places = spec.licensed_places;
+            for (const auto& k : filed_nursery.body.at("classes").as_array()) {
+                const std::string band(k.at("band").as_string());
+                site.class_of_band[band] = std::string(k.at("id").as_string());
+                site.class_places[std::string(k.at("id").as_string())] =
+                    static_cast<int>(k.at("places").to_number<double>());
+            }
+            r_.nursery_places += site.places;
+            nurseries_.push_back(std::move(site));
+        }
         if (spec.org_kind == "canteen") {
             json::array slots;
             for (const auto& [slot, meals] : spec.meals) {
@@ -764,6 +833,101 @@ class simulation {
         add.who = &e.family;
         auto added = co_await must(add, 201);
         e.recipient_id = added.text("id");
+    }
+
+    std::string local_date(std::chrono::system_clock::time_point t) const {
+        const auto local = t + std::chrono::minutes(s_.utc_offset_minutes);
+        const std::time_t tt = std::chrono::system_clock::to_time_t(local);
+        std::tm tm{};
+        gmtime_r(&tt, &tm);
+        char b[48];
+        std::snprintf(b, sizeof b, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        return b;
+    }
+
+    awaitable<void> make_child(std::size_t k, std::size_t street) {
+        child& c = children_[k];
+        c.street = street;
+        c.family.phone = new_phone();
+        c.family.password = "sim-" + core::new_uuid().substr(0, 12);
+        c.family.ip = new_ip();
+        person anonymous;
+        anonymous.ip = c.family.ip;
+        call_spec reg{"POST",
+                      "/v1/auth/register",
+                      json::value(json::object{{"phone", c.family.phone}, {"password", c.family.password}})};
+        reg.who = &anonymous;
+        co_await must(reg, 201);
+        co_await login(c.family);
+        // An age away from the bands' edges (12 and 24 months), so that the child stays in its band all week.
+        double months = uniform(s_.child_months);
+        for (double edge : {12.0, 24.0}) {
+            if (std::fabs(months - edge) < 1.5) {
+                months = edge + 1.5;
+            }
+        }
+        c.months = std::min(months, 34.5);
+        const auto born = std::chrono::system_clock::now() -
+                          std::chrono::hours(static_cast<std::int64_t>(c.months * 30.44 * 24));
+        const auto& cs = communities_[street];
+        call_spec add{
+            "POST",
+            "/v1/recipients",
+            json::value(json::object{
+                {"kind", "child"},
+                {"name", "孩子" + std::to_string(k + 1)},
+                {"birth_date", local_date(born)},
+                {"community_id", cs[std::uniform_int_distribution<std::size_t>(0, cs.size() - 1)(rng_)]},
+                {"gender", chance(0.5) ? "female" : "male"},
+                {"consents",
+                 json::array{json::object{{"purpose", "sensitive_storage"}, {"text_version", "v1"}}}}})};
+        add.who = &c.family;
+        auto added = co_await must(add, 201);
+        c.recipient_id = added.text("id");
+    }
+
+    // A family books its child a place for the coming days at a nursery of its street, waitlisted when full.
+    awaitable<void> book_nursery(std::size_t k) {
+        const double when = uniform({0, s_.hours * 3600 / 2});
+        co_await sleep_sim(when);
+        child& c = children_[k];
+        const std::string band = c.months < 12 ? "6-12" : c.months < 24 ? "12-24" : "24-36";
+        std::vector<std::size_t> fits;
+        for (std::size_t i = 0; i < nurseries_.size(); ++i) {
+            if (nurseries_[i].street == c.street && nurseries_[i].class_of_band.contains(band)) {
+                fits.push_back(i);
+            }
+        }
+        if (fits.empty()) {
+            ++r_.bookings_refused;
+            ++r_.refused["booking: no class for " + band];
+            co_return;
+        }
+        const std::size_t n = fits[std::uniform_int_distribution<std::size_t>(0, fits.size() - 1)(rng_)];
+        const std::string class_id = nurseries_[n].class_of_band.at(band);
+        const auto tomorrow = std::chrono::system_clock::now() + std::chrono::hours(24);
+        const auto last = tomorrow + std::chrono::hours(24 * (s_.booking_days - 1));
+        call_spec q{"POST",
+                    "/v1/nursery/bookings",
+                    json::value(json::object{{"class_id", class_id},
+                                             {"child_id", c.recipient_id},
+                                             {"from", local_date(tomorrow)},
+                                             {"to", local_date(last)},
+                                             {"mode", "full_day"},
+                                             {"waitlist", true}})};
+        q.who = &c.family;
+        q.key = core::new_uuid();
+        auto r = co_await api(q);
+        if (r.status == 201) {
+            ++r_.bookings_confirmed;
+            r_.child_days_booked += s_.booking_days;
+            ++booked_[n][class_id];
+        } else if (r.status == 202) {
+            ++r_.bookings_waitlisted;
+        } else {
+            ++r_.bookings_refused;
+            ++r_.refused["booking " + std::to_string(r.status) + (r.field().empty() ? "" : " " + r.field())];
+        }
     }
 
     // ---- live sockets ----
@@ -1584,7 +1748,56 @@ class simulation {
                              late_not_escalated == 0,
                              late_not_escalated == 0 ? "" : std::to_string(late_not_escalated) + " not"});
 
-        // 5. Supervision's figures equal what the simulator counted (they come from the events: ask until
+        // 5. No nursery class and no nursery took more children than it has places (every confirmed booking
+        // holds a place each of its days, all the same days).
+        if (!nurseries_.empty()) {
+            std::string over;
+            for (const auto& [n, classes] : booked_) {
+                int total = 0;
+                for (const auto& [class_id, count] : classes) {
+                    total += count;
+                    if (count > nurseries_[n].class_places[class_id]) {
+                        over = "class " + class_id + ": " + std::to_string(count) + " children, " +
+                               std::to_string(nurseries_[n].class_places[class_id]) + " places";
+                    }
+                }
+                if (total > nurseries_[n].places) {
+                    over = "nursery " + nurseries_[n].id + ": " + std::to_string(total) + " children, " +
+                           std::to_string(nurseries_[n].places) + " places";
+                }
+            }
+            r_.checks.push_back({"no nursery booked beyond its places", over.empty(), over});
+            // The platform's figures for the month of the booked days, over the streets' communities.
+            const std::string month =
+                local_date(std::chrono::system_clock::now() + std::chrono::hours(24)).substr(0, 7);
+            r_.nursery_month = month;
+            double taken = 0;
+            double weight = 0;
+            for (std::size_t st = 0; st < communities_.size(); ++st) {
+                for (auto community : communities_[st]) {
+                    call_spec q{
+                        "GET",
+                        "/v1/nursery/figures?community_id=" + std::to_string(community) + "&month=" + month};
+                    q.who = &staff_[st].me;
+                    auto f = co_await api(q);
+                    if (f.status != 200) {
+                        continue;
+                    }
+                    const auto* occ = f.body.as_object().if_contains("occupancy");
+                    const double places = f.body.at("places").to_number<double>();
+                    if (occ != nullptr && occ->is_number() && places > 0) {
+                        taken += occ->to_number<double>() * places;
+                        weight += places;
+                    }
+                }
+            }
+            if (weight > 0) {
+                r_.nursery_occupancy = taken / weight;
+            }
+        }
+        r_.booking_days = s_.booking_days;
+
+        // 6. Supervision's figures equal what the simulator counted (they come from the events: ask until
         // they agree, for a while).
         std::map<std::int64_t, std::array<std::int64_t, 6>> counted;
         for (const auto& o : orders_) {
@@ -1707,7 +1920,10 @@ class simulation {
     std::map<std::size_t, std::vector<std::size_t>> elders_by_street_;
     std::vector<worker> workers_;
     std::vector<staff_member> staff_;
-    std::deque<order_record> orders_;  // frames may add one while another is in use
+    std::vector<nursery_site> nurseries_;
+    std::vector<child> children_;
+    std::map<std::size_t, std::map<std::string, int>> booked_;  // per nursery, confirmed bookings per class
+    std::deque<order_record> orders_;                           // frames may add one while another is in use
     std::map<std::string, std::size_t> order_ids_;
     std::map<std::string, std::size_t> elder_of_;
     std::map<std::size_t, std::vector<std::size_t>> accepted_;  // per worker, orders accepted

@@ -347,6 +347,18 @@ std::string write_reports(const results& r, const std::string& dir) {
     }
     t << "; closed " << r.tickets_closed << ", past their time limit " << r.sla_breaches << ", escalated "
       << r.escalated << "\n";
+    if (r.children > 0 || r.nursery_places > 0) {
+        t << "nursery: " << r.children << " children; bookings confirmed " << r.bookings_confirmed
+          << ", waitlisted " << r.bookings_waitlisted << ", refused " << r.bookings_refused << "; "
+          << r.child_days_booked << " child-days booked of " << r.nursery_places << " places x "
+          << r.booking_days << " days ("
+          << (r.nursery_places == 0
+                  ? std::string("n/a")
+                  : fmt("%.1f %%", 100.0 * r.child_days_booked / (r.nursery_places * r.booking_days)))
+          << "); the platform's occupancy for " << r.nursery_month << ": "
+          << (r.nursery_occupancy ? fmt("%.1f %%", 100.0 * *r.nursery_occupancy) : std::string("n/a"))
+          << "\n";
+    }
     if (!r.refused.empty()) {
         t << "refused:";
         for (const auto& [why, n] : r.refused) {
@@ -405,6 +417,21 @@ std::string write_reports(const results& r, const std::string& dir) {
                                    {"closed", r.tickets_closed},
                                    {"past_time_limit", r.sla_breaches},
                                    {"escalated", r.escalated}};
+    j["nursery"] = json::object{
+        {"children", r.children},
+        {"confirmed", r.bookings_confirmed},
+        {"waitlisted", r.bookings_waitlisted},
+        {"refused", r.bookings_refused},
+        {"child_days_booked", r.child_days_booked},
+        {"places", r.nursery_places},
+        {"booking_days", r.booking_days},
+        {"occupancy_of_booked_days",
+         r.nursery_places == 0
+             ? json::value(nullptr)
+             : json::value(static_cast<double>(r.child_days_booked) / (r.nursery_places * r.booking_days))},
+        {"month", r.nursery_month},
+        {"platform_occupancy_of_month",
+         r.nursery_occupancy ? json::value(*r.nursery_occupancy) : json::value(nullptr)}};
     json::object refused;
     for (const auto& [k, n] : r.refused) {
         refused[k] = n;

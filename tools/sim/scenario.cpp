@@ -134,6 +134,7 @@ scenario load_scenario(const std::string& file) {
           "time",
           "streets",
           "elders",
+          "children",
           "providers",
           "demand",
           "workers",
@@ -205,6 +206,13 @@ scenario load_scenario(const std::string& file) {
         }
         read(e, "age", "$.elders", s.age, 60, 110);
     }
+    if (const auto* v = o.if_contains("children")) {
+        const auto& c = object_at(*v, "$.children");
+        only(c, "$.children", {"per_street", "age_months", "booking_days"});
+        read(c, "per_street", "$.children", s.children_per_street, 0, 100000);
+        read(c, "age_months", "$.children", s.child_months, 6, 35);
+        read(c, "booking_days", "$.children", s.booking_days, 1, 62);
+    }
     if (const auto* v = o.if_contains("providers")) {
         if (!v->is_array()) {
             bad("$.providers", "must be an array");
@@ -213,11 +221,49 @@ scenario load_scenario(const std::string& file) {
         for (const auto& e : v->as_array()) {
             const std::string p = "$.providers[" + std::to_string(i++) + "]";
             const auto& po = object_at(e, p);
-            only(po, p, {"kind", "name", "workers", "worker_kinds", "credentials", "radius_km", "canteen"});
+            only(po,
+                 p,
+                 {"kind",
+                  "name",
+                  "workers",
+                  "worker_kinds",
+                  "credentials",
+                  "radius_km",
+                  "canteen",
+                  "nursery"});
             provider_spec ps;
             read(po, "kind", p, ps.org_kind);
-            if (ps.org_kind != "home_care" && ps.org_kind != "clinic" && ps.org_kind != "canteen") {
-                bad(p + ".kind", "must be home_care, clinic or canteen");
+            if (ps.org_kind != "home_care" && ps.org_kind != "clinic" && ps.org_kind != "canteen" &&
+                ps.org_kind != "nursery") {
+                bad(p + ".kind", "must be home_care, clinic, canteen or nursery");
+            }
+            if (const auto* n = po.if_contains("nursery")) {
+                const std::string np = p + ".nursery";
+                const auto& no = object_at(*n, np);
+                only(no, np, {"kind", "licensed_places", "affordable_percent", "classes"});
+                read(no, "kind", np, ps.nursery_kind);
+                read(no, "licensed_places", np, ps.licensed_places, 1, 10000);
+                read(no, "affordable_percent", np, ps.affordable_percent, 0, 100);
+                if (const auto* cl = no.if_contains("classes")) {
+                    if (!cl->is_array()) {
+                        bad(np + ".classes", "must be an array of {band, caregivers}");
+                    }
+                    for (const auto& k : cl->as_array()) {
+                        const auto& ko = object_at(k, np + ".classes[]");
+                        only(ko, np + ".classes[]", {"band", "caregivers"});
+                        std::string band;
+                        int caregivers = 1;
+                        read(ko, "band", np + ".classes[]", band);
+                        read(ko, "caregivers", np + ".classes[]", caregivers, 1, 100);
+                        if (band != "6-12" && band != "12-24" && band != "24-36") {
+                            bad(np + ".classes[].band", "must be 6-12, 12-24 or 24-36");
+                        }
+                        ps.classes.emplace_back(band, caregivers);
+                    }
+                }
+            }
+            if (ps.org_kind == "nursery" && ps.classes.empty()) {
+                bad(p + ".nursery.classes", "a nursery needs at least one class");
             }
             read(po, "name", p, ps.name);
             read(po, "workers", p, ps.workers, 0, 10000);

@@ -33,6 +33,11 @@ struct provider_spec {
     double radius_km = 5;
     std::map<std::string, int> meals;  // canteens: meals per slot (lunch, dinner)
     double delivery_radius_km = 3;
+    // Nurseries: their profile.
+    std::string nursery_kind = "community";
+    int licensed_places = 40;
+    int affordable_percent = 30;
+    std::vector<std::pair<std::string, int>> classes;  // age band ("12-24") and caregivers
 };
 
 /// Orders of one sub-type per hour of the local day, per 100 elders.
@@ -62,6 +67,11 @@ struct scenario {
 
     std::vector<provider_spec> providers;
     std::vector<demand_spec> demand;
+
+    // Children under three, each of a family of its own that books a nursery place.
+    int children_per_street = 0;
+    range child_months{8, 34};
+    int booking_days = 5;  // consecutive days from tomorrow, full day
 
     // Workers.
     double accept_probability = 0.85;
@@ -159,6 +169,17 @@ struct results {
     int tickets_closed = 0;
     int sla_breaches = 0;
     int escalated = 0;
+    // Nurseries.
+    int children = 0;
+    int bookings_confirmed = 0;
+    int bookings_waitlisted = 0;
+    int bookings_refused = 0;
+    int child_days_booked = 0;
+    int nursery_places = 0;  // licensed, over the simulated nurseries
+    int booking_days = 0;
+    std::string nursery_month;
+    std::optional<double>
+        nursery_occupancy;  // the platform's figure for the month, over the streets' communities
     std::vector<check> checks;
 };
 
