@@ -17,6 +17,7 @@ namespace beast = boost::beast;
 boost::asio::awaitable<int> live(std::string host,
                                  std::uint16_t port,
                                  std::string token,
+                                 std::string ip,
                                  std::function<void()> on_open,
                                  std::function<void(const std::string&)> on_frame,
                                  std::shared_ptr<bool> stop) {
@@ -34,8 +35,9 @@ boost::asio::awaitable<int> live(std::string host,
     if (cec) {
         co_return 0;
     }
-    ws.set_option(beast::websocket::stream_base::decorator([token](beast::websocket::request_type& req) {
+    ws.set_option(beast::websocket::stream_base::decorator([token, ip](beast::websocket::request_type& req) {
         req.set(beast::http::field::sec_websocket_protocol, "carematch.v1, bearer." + token);
+        req.set("X-Real-IP", ip);
     }));
     const std::string path = "/v1/ws";
     auto [hec] = co_await ws.async_handshake(host, path, tuple);

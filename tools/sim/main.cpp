@@ -36,6 +36,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -568,7 +569,9 @@ class simulation {
         for (std::size_t i = 0; i < workers_.size(); ++i) {
             spawn([this, i]() -> awaitable<void> { co_await watch_worker(i); });
         }
-        for (int i = 0; i < 600 && sockets_open_ < elders_.size() + workers_.size(); ++i) {
+        const std::size_t sockets = elders_.size() + workers_.size();
+        for (std::size_t i = 0; i < std::max<std::size_t>(600, sockets / 10) && sockets_open_ < sockets;
+             ++i) {
             co_await sleep_real(0.05);
         }
         if (sockets_open_ < elders_.size() + workers_.size()) {
@@ -946,6 +949,7 @@ class simulation {
         bool counted = false;
         while (!finished_) {
             const std::string token = elders_[i].family.access;
+            const std::string ip = elders_[i].family.ip;
             std::function<void()> opened = [this, &counted] {
                 if (!counted) {
                     counted = true;
@@ -955,7 +959,7 @@ class simulation {
             std::function<void(const std::string&)> frame = [this](const std::string& text) {
                 on_family_frame(text);
             };
-            co_await live(host_, port_, token, opened, frame, stop_);
+            co_await live(host_, port_, token, ip, opened, frame, stop_);
             if (!finished_) {
                 co_await sleep_real(1);  // closed (a token that expired): open again with a fresh one
                 if (steady::now() - elders_[i].family.issued > std::chrono::minutes(5)) {
@@ -969,6 +973,7 @@ class simulation {
         bool counted = false;
         while (!finished_) {
             const std::string token = workers_[i].me.access;
+            const std::string ip = workers_[i].me.ip;
             std::function<void()> opened = [this, &counted] {
                 if (!counted) {
                     counted = true;
@@ -978,7 +983,7 @@ class simulation {
             std::function<void(const std::string&)> frame = [this, i](const std::string& text) {
                 on_worker_frame(i, text);
             };
-            co_await live(host_, port_, token, opened, frame, stop_);
+            co_await live(host_, port_, token, ip, opened, frame, stop_);
             if (!finished_) {
                 co_await sleep_real(1);
                 if (steady::now() - workers_[i].me.issued > std::chrono::minutes(5)) {
@@ -1966,6 +1971,12 @@ int usage(const char* why) {
 
 int main(int argc, char** argv) {
     using namespace carematch::sim;
+    // A socket per family and worker: as many descriptors as the system allows this process.
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
     options opt;
     try {
         for (int i = 1; i < argc; ++i) {
