@@ -1189,6 +1189,12 @@ class simulation {
         o.lon = e.lon;
         o.placed_real = sent;
         o.placed_sim = sent_sim;
+        if (window) {
+            if (const auto start = parse_time(window->first)) {
+                window_start_[order_ids_.at(o.id)] =
+                    std::chrono::duration<double>(start->time_since_epoch()).count();
+            }
+        }
         elder_of_[o.id] = who;
         ++placed_;
     }
@@ -1243,6 +1249,23 @@ class simulation {
 
     // A worker serves their accepted jobs one after the other: travels, checks in at the door, serves, and
     // completes with the code the family gives them.
+    static double epoch_now() {
+        return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    }
+
+    // When worker `w` sets out for the job (epoch seconds): at once, except in wall-clock mode for a window
+    // booked ahead, which they reach as it opens.
+    double due_at(std::size_t w, std::size_t idx) const {
+        const auto at = window_start_.find(idx);
+        if (s_.mode != "wall" || at == window_start_.end()) {
+            return 0;
+        }
+        const auto& me = workers_[w];
+        const auto& o = orders_[idx];
+        const double travel_s = distance_km(me.lat, me.lon, o.lat, o.lon) * 1.3 / s_.travel_kmh * 3600;
+        return at->second - travel_s;
+    }
+
     awaitable<void> serve(std::size_t w) {
         while (!finished_) {
             worker& me = workers_[w];
@@ -1251,8 +1274,21 @@ class simulation {
                 co_await me.wake->async_wait(tuple);
                 continue;
             }
-            const std::size_t idx = me.queue.front();
-            me.queue.pop_front();
+            // The job due first; wait for it (a new job wakes the worker to look again).
+            std::size_t best = 0;
+            for (std::size_t k = 1; k < me.queue.size(); ++k) {
+                if (due_at(w, me.queue[k]) < due_at(w, me.queue[best])) {
+                    best = k;
+                }
+            }
+            const double wait = due_at(w, me.queue[best]) - epoch_now();
+            if (wait > 0.5) {
+                me.wake->expires_after(std::chrono::milliseconds(static_cast<std::int64_t>(wait * 1000)));
+                co_await me.wake->async_wait(tuple);
+                continue;
+            }
+            const std::size_t idx = me.queue[best];
+            me.queue.erase(me.queue.begin() + static_cast<std::ptrdiff_t>(best));
             ++busy_;
             co_await serve_one(w, idx);
             --busy_;
@@ -1578,9 +1614,13 @@ class simulation {
     awaitable<void> drain() {
         const double until = real_now() + s_.drain_s;
         while (real_now() < until) {
+            // Jobs booked for later than the drain can wait do not hold it up (wall-clock mode).
             bool queued = false;
-            for (const auto& w : workers_) {
-                queued = queued || !w.queue.empty();
+            const double last_due = epoch_now() + (until - real_now());
+            for (std::size_t w = 0; w < workers_.size(); ++w) {
+                for (auto idx : workers_[w].queue) {
+                    queued = queued || due_at(w, idx) < last_due;
+                }
             }
             // Quiet: nothing in flight, and staff looked at the queue well after the last rating or complaint
             // (a bad review's ticket comes through the events).
@@ -1931,6 +1971,7 @@ class simulation {
     std::deque<order_record> orders_;                           // frames may add one while another is in use
     std::map<std::string, std::size_t> order_ids_;
     std::map<std::string, std::size_t> elder_of_;
+    std::map<std::size_t, double> window_start_;  // orders booked for a window: its start, epoch seconds
     std::map<std::size_t, std::vector<std::size_t>> accepted_;  // per worker, orders accepted
     std::map<std::string, std::int64_t> tickets_;               // seen by staff, with their community
     std::set<std::string> ours_;                                // of those, filed during the run

@@ -32,7 +32,7 @@ TEST_F(identity_fixture, serves_health_readiness_and_metrics) {
         std::string::npos)
         << text;
     EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), static_cast<long long>(migrations().size()));
-    EXPECT_EQ(scalar("SELECT count(*) FROM regions WHERE level = 'community'"), 20);
+    EXPECT_EQ(scalar("SELECT count(*) FROM regions WHERE level = 'community'"), 100);
 }
 
 class identity_without_redis : public identity_fixture {
