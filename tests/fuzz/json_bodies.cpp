@@ -1,8 +1,10 @@
 // Fuzzes JSON request bodies into the services' described request types (unknown keys, wrong types, depth,
-// duplicate keys), the text checks applied to what they carry, and the rewriting of numbers in answers. The
-// first byte picks the type; the rest is the body.
+// duplicate keys) — identity, orders, providers and nursery —, the text checks applied to what they carry,
+// and the rewriting of numbers in answers. The first byte picks the type; the rest is the body.
 #include "identity/src/dto.hpp"
+#include "nursery/src/dto.hpp"
 #include "orders/src/dto.hpp"
+#include "providers/src/dto.hpp"
 
 #include <carematch/core/checks.hpp>
 #include <carematch/http/json.hpp>
@@ -32,7 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     req.body.assign(reinterpret_cast<const char*>(data) + 1, size - 1);
     namespace id = carematch::identity;
     namespace od = carematch::orders;
-    switch (data[0] % 12) {
+    namespace pd = carematch::providers;
+    namespace nd = carematch::nursery;
+    switch (data[0] % 20) {
         case 0:
             parse<id::register_body>(req);
             break;
@@ -65,6 +69,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         case 10:
             parse<od::complete_body>(req);
+            break;
+        case 12:
+            parse<pd::worker_body>(req);
+            break;
+        case 13:
+            parse<pd::availability_body>(req);
+            break;
+        case 14:
+            parse<pd::organisation_body>(req);
+            break;
+        case 15:
+            parse<pd::canteen_body>(req);
+            break;
+        case 16:
+            parse<nd::nursery_body>(req);
+            break;
+        case 17:
+            parse<nd::booking_body>(req);
+            break;
+        case 18:
+            parse<nd::pickups_body>(req);
             break;
         default: {
             auto obj = carematch::http::parse_json_object(req);

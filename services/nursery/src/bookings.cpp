@@ -1,5 +1,6 @@
 // nursery's handlers for bookings: book (all days or the waitlist), read, cancel with notice and promote the
 // waitlist, and the nursery's attendance marks.
+#include "dto.hpp"
 #include "handlers.hpp"
 
 #include <carematch/core/ids.hpp>
@@ -10,23 +11,6 @@
 #include <algorithm>
 
 namespace carematch::nursery {
-
-struct booking_body {
-    std::string class_id;
-    std::string child_id;
-    std::optional<std::vector<std::string>> dates;
-    std::optional<std::string> from;
-    std::optional<std::string> to;
-    std::string mode;
-    std::optional<int> hours;
-    std::optional<bool> waitlist;
-};
-BOOST_DESCRIBE_STRUCT(booking_body, (), (class_id, child_id, dates, from, to, mode, hours, waitlist))
-
-struct checkout_body {
-    std::string pickup_phone;
-};
-BOOST_DESCRIBE_STRUCT(checkout_body, (), (pickup_phone))
 
 namespace handlers {
 

@@ -1,5 +1,6 @@
 // nursery's handlers for nurseries: the profile with its classes, search with vacancies, monthly figures per
 // community, pickup lists; and the helpers every handler shares.
+#include "dto.hpp"
 #include "handlers.hpp"
 
 #include <carematch/core/ids.hpp>
@@ -16,44 +17,6 @@
 #include <set>
 
 namespace carematch::nursery {
-
-struct price_body {
-    std::int64_t full_day_fen = 0;
-    std::int64_t half_day_fen = 0;
-    std::int64_t hour_fen = 0;
-};
-BOOST_DESCRIBE_STRUCT(price_body, (), (full_day_fen, half_day_fen, hour_fen))
-
-struct class_body {
-    std::string band;
-    int caregivers = 0;
-};
-BOOST_DESCRIBE_STRUCT(class_body, (), (band, caregivers))
-
-struct nursery_body {
-    std::string kind;
-    std::string opens;
-    std::string closes;
-    int licensed_places = 0;
-    int affordable_percent = 0;
-    price_body prices;
-    std::vector<class_body> classes;
-};
-BOOST_DESCRIBE_STRUCT(nursery_body,
-                      (),
-                      (kind, opens, closes, licensed_places, affordable_percent, prices, classes))
-
-struct pickup_body {
-    std::string name;
-    std::string phone;
-    std::string relation;
-};
-BOOST_DESCRIBE_STRUCT(pickup_body, (), (name, phone, relation))
-
-struct pickups_body {
-    std::vector<pickup_body> people;
-};
-BOOST_DESCRIBE_STRUCT(pickups_body, (), (people))
 
 namespace handlers {
 

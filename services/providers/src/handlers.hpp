@@ -3,6 +3,7 @@
 #pragma once
 
 #include "context.hpp"
+#include "dto.hpp"
 #include "repository.hpp"
 
 #include <carematch/auth/caller.hpp>
@@ -10,22 +11,13 @@
 #include <carematch/http/message.hpp>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/describe/class.hpp>
 #include <boost/json/object.hpp>
 
 #include <optional>
 #include <string>
 #include <utility>
 
-namespace carematch::providers {
-
-struct point_body {
-    double lat = 0;
-    double lon = 0;
-};
-BOOST_DESCRIBE_STRUCT(point_body, (), (lat, lon))
-
-}  // namespace carematch::providers
+namespace carematch::providers {}  // namespace carematch::providers
 
 namespace carematch::providers::handlers {
 

@@ -13,36 +13,6 @@
 
 namespace carematch::providers {
 
-struct organisation_body {
-    std::string kind;
-    std::string name;
-    std::optional<std::string> registration_number;
-    std::int64_t community_id = 0;
-    std::string address;
-    point_body location;
-};
-BOOST_DESCRIBE_STRUCT(organisation_body,
-                      (),
-                      (kind, name, registration_number, community_id, address, location))
-
-struct reason_body {
-    std::string reason;
-};
-BOOST_DESCRIBE_STRUCT(reason_body, (), (reason))
-
-struct slot_body {
-    std::string slot;
-    int meals = 0;
-};
-BOOST_DESCRIBE_STRUCT(slot_body, (), (slot, meals))
-
-struct canteen_body {
-    double delivery_radius_km = 0;
-    std::vector<std::string> diet_tags;
-    std::vector<slot_body> slots;
-};
-BOOST_DESCRIBE_STRUCT(canteen_body, (), (delivery_radius_km, diet_tags, slots))
-
 namespace handlers {
 
 namespace json = boost::json;
