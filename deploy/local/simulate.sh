@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the city simulator (tools/sim) against the platform on this machine: starts it with up.sh unless it
+# Runs the city simulator (tests/sim) against the platform on this machine: starts it with up.sh unless it
 # already answers, then runs a scenario (config/sim/default.json unless one is given) through the public API as
 # the first admin of .local/secrets/admin. Reports go to .local/sim/<time>/ (summary.txt and .json, orders.csv,
 # latency.svg, timeline.svg, map.svg). The exit status is the simulator's: 0 when every check held, 1 when one
@@ -20,7 +20,7 @@ fi
 if ! curl -fsS "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1; then
     "$root/deploy/local/up.sh"
 fi
-sim="$root/build/release/tools/sim/carematch-sim"
+sim="$root/build/release/tests/sim/carematch-sim"
 if [[ ! -x $sim ]]; then
     cm_build release "$root" -DCAREMATCH_TESTS=OFF
 fi
