@@ -325,6 +325,15 @@ class simulation {
         std::snprintf(b, sizeof b, "19%s%05d", nonce_.c_str(), phones_++);
         return b;
     }
+    // Someone new: a phone of this run, a password, an address of their own.
+    person new_person() {
+        person p;
+        p.phone = new_phone();
+        p.password = "sim-" + core::new_uuid().substr(0, 12);
+        p.ip = new_ip();
+        return p;
+    }
+
     std::string new_ip() {
         const int n = ips_++;
         return "10." + std::to_string(1 + n / 65536 % 250) + "." + std::to_string(n / 256 % 256) + "." +
@@ -495,9 +504,7 @@ class simulation {
         // Staff of each street.
         for (std::size_t i = 0; i < s_.streets.size(); ++i) {
             staff_member m;
-            m.me.phone = new_phone();
-            m.me.password = "sim-" + core::new_uuid().substr(0, 12);
-            m.me.ip = new_ip();
+            m.me = new_person();
             m.communities = communities_[i];
             json::array cs;
             for (auto c : m.communities) {
@@ -564,10 +571,20 @@ class simulation {
 
         // Everyone watches live: families their orders, workers their offers.
         for (std::size_t i = 0; i < elders_.size(); ++i) {
-            spawn([this, i]() -> awaitable<void> { co_await watch_family(i); });
+            spawn([this, i]() -> awaitable<void> {
+                std::function<void(const std::string&)> frame = [this](const std::string& t) {
+                    on_family_frame(t);
+                };
+                co_await watch(elders_[i].family, frame);
+            });
         }
         for (std::size_t i = 0; i < workers_.size(); ++i) {
-            spawn([this, i]() -> awaitable<void> { co_await watch_worker(i); });
+            spawn([this, i]() -> awaitable<void> {
+                std::function<void(const std::string&)> frame = [this, i](const std::string& t) {
+                    on_worker_frame(i, t);
+                };
+                co_await watch(workers_[i].me, frame);
+            });
         }
         const std::size_t sockets = elders_.size() + workers_.size();
         for (std::size_t i = 0; i < std::max<std::size_t>(600, sockets / 10) && sockets_open_ < sockets;
@@ -634,9 +651,7 @@ class simulation {
 
     awaitable<void> make_provider(std::size_t street, const provider_spec& spec) {
         person org;
-        org.phone = new_phone();
-        org.password = "sim-" + core::new_uuid().substr(0, 12);
-        org.ip = new_ip();
+        org = new_person();
         const std::string name =
             (spec.name.empty() ? spec.org_kind : spec.name) + " " + std::to_string(street + 1);
         call_spec reg{
@@ -714,9 +729,7 @@ class simulation {
         }
         for (int k = 0; k < spec.workers; ++k) {
             worker w;
-            w.me.phone = new_phone();
-            w.me.password = "sim-" + core::new_uuid().substr(0, 12);
-            w.me.ip = new_ip();
+            w.me = new_person();
             w.street = street;
             w.kinds = spec.kinds;
             std::tie(w.lat, w.lon) = somewhere(street);
@@ -761,27 +774,30 @@ class simulation {
         }
     }
 
-    awaitable<void> make_elder(std::size_t k, std::size_t street) {
-        elder& e = elders_[k];
-        e.street = street;
-        e.family.phone = new_phone();
-        e.family.password = "sim-" + core::new_uuid().substr(0, 12);
-        e.family.ip = new_ip();
+    // A family account, registered and signed in.
+    awaitable<void> register_family(person& family) {
         person anonymous;
-        anonymous.ip = e.family.ip;
+        anonymous.ip = family.ip;
         call_spec reg{"POST",
                       "/v1/auth/register",
-                      json::value(json::object{{"phone", e.family.phone}, {"password", e.family.password}})};
+                      json::value(json::object{{"phone", family.phone}, {"password", family.password}})};
         reg.who = &anonymous;
         auto registered = co_await api(reg);
         if (registered.status == 409) {
-            throw std::runtime_error("phone " + e.family.phone + " is taken (an earlier run's): run again");
+            throw std::runtime_error("phone " + family.phone + " is taken (an earlier run's): run again");
         }
         if (registered.status != 201) {
             throw std::runtime_error("registering a family answered " + std::to_string(registered.status) +
                                      ": " + registered.raw);
         }
-        co_await login(e.family);
+        co_await login(family);
+    }
+
+    awaitable<void> make_elder(std::size_t k, std::size_t street) {
+        elder& e = elders_[k];
+        e.street = street;
+        e.family = new_person();
+        co_await register_family(e.family);
         const auto& cs = communities_[street];
         e.community = cs[std::uniform_int_distribution<std::size_t>(0, cs.size() - 1)(rng_)];
         std::tie(e.lat, e.lon) = somewhere(street);
@@ -851,17 +867,8 @@ class simulation {
     awaitable<void> make_child(std::size_t k, std::size_t street) {
         child& c = children_[k];
         c.street = street;
-        c.family.phone = new_phone();
-        c.family.password = "sim-" + core::new_uuid().substr(0, 12);
-        c.family.ip = new_ip();
-        person anonymous;
-        anonymous.ip = c.family.ip;
-        call_spec reg{"POST",
-                      "/v1/auth/register",
-                      json::value(json::object{{"phone", c.family.phone}, {"password", c.family.password}})};
-        reg.who = &anonymous;
-        co_await must(reg, 201);
-        co_await login(c.family);
+        c.family = new_person();
+        co_await register_family(c.family);
         // An age away from the bands' edges (12 and 24 months), so that the child stays in its band all week.
         double months = uniform(s_.child_months);
         for (double edge : {12.0, 24.0}) {
@@ -945,49 +952,24 @@ class simulation {
         return it->second;
     }
 
-    awaitable<void> watch_family(std::size_t i) {
+    // Holds `who`'s socket for the whole run: opened again a second after it closes (a token that expired is
+    // refreshed first).
+    awaitable<void> watch(person& who, std::function<void(const std::string&)> frame) {
         bool counted = false;
         while (!finished_) {
-            const std::string token = elders_[i].family.access;
-            const std::string ip = elders_[i].family.ip;
+            const std::string token = who.access;
+            const std::string ip = who.ip;
             std::function<void()> opened = [this, &counted] {
                 if (!counted) {
                     counted = true;
                     ++sockets_open_;
                 }
-            };
-            std::function<void(const std::string&)> frame = [this](const std::string& text) {
-                on_family_frame(text);
-            };
-            co_await live(host_, port_, token, ip, opened, frame, stop_);
-            if (!finished_) {
-                co_await sleep_real(1);  // closed (a token that expired): open again with a fresh one
-                if (steady::now() - elders_[i].family.issued > std::chrono::minutes(5)) {
-                    co_await refresh(elders_[i].family);
-                }
-            }
-        }
-    }
-
-    awaitable<void> watch_worker(std::size_t i) {
-        bool counted = false;
-        while (!finished_) {
-            const std::string token = workers_[i].me.access;
-            const std::string ip = workers_[i].me.ip;
-            std::function<void()> opened = [this, &counted] {
-                if (!counted) {
-                    counted = true;
-                    ++sockets_open_;
-                }
-            };
-            std::function<void(const std::string&)> frame = [this, i](const std::string& text) {
-                on_worker_frame(i, text);
             };
             co_await live(host_, port_, token, ip, opened, frame, stop_);
             if (!finished_) {
                 co_await sleep_real(1);
-                if (steady::now() - workers_[i].me.issued > std::chrono::minutes(5)) {
-                    co_await refresh(workers_[i].me);
+                if (steady::now() - who.issued > std::chrono::minutes(5)) {
+                    co_await refresh(who);
                 }
             }
         }
@@ -1639,25 +1621,15 @@ class simulation {
         std::map<std::int64_t, json::object> total;
     };
 
-    std::string today_local() const {
-        const auto local = std::chrono::system_clock::now() + std::chrono::minutes(s_.utc_offset_minutes);
-        const std::time_t tt = std::chrono::system_clock::to_time_t(local);
-        std::tm tm{};
-        gmtime_r(&tt, &tm);
-        char b[48];
-        std::snprintf(b, sizeof b, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-        return b;
-    }
-
     awaitable<void> read_supervision(figures& f) {
         if (first_day_.empty()) {
-            first_day_ = today_local();
+            first_day_ = local_date(std::chrono::system_clock::now());
         }
         for (const auto& cs : communities_) {
             for (auto c : cs) {
                 call_spec q{"GET",
                             "/v1/supervision/communities/" + std::to_string(c) + "?from=" + first_day_ +
-                                "&to=" + today_local()};
+                                "&to=" + local_date(std::chrono::system_clock::now())};
                 q.who = &admin_;
                 auto r = co_await must(q, 200);
                 f.total[c] = r.body.at("total").as_object();
