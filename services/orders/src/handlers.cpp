@@ -29,6 +29,19 @@ using http::response;
 
 namespace {
 
+// Serving hours as the catalog file writes them: "HH:MM-HH:MM", local minutes of the day.
+std::string hours_text(const std::pair<int, int>& hours) {
+    char text[32];
+    std::snprintf(text,
+                  sizeof text,
+                  "%02d:%02d-%02d:%02d",
+                  hours.first / 60,
+                  hours.first % 60,
+                  hours.second / 60,
+                  hours.second % 60);
+    return text;
+}
+
 using http::problem;
 
 using core::invalid;
@@ -232,16 +245,8 @@ std::optional<core::problem> window_problem(const context& c,
         const int from = minute_of_day(*s);
         const int to = minute_of_day(*e) + (same_day ? 0 : 1440);
         if (from < item.hours->first || to > item.hours->second) {
-            char hours[32];
-            std::snprintf(hours,
-                          sizeof hours,
-                          "%02d:%02d-%02d:%02d",
-                          item.hours->first / 60,
-                          item.hours->first % 60,
-                          item.hours->second / 60,
-                          item.hours->second % 60);
             return core::invalid("start",
-                                 item.sub_type + " is served " + hours + " local time" +
+                                 item.sub_type + " is served " + hours_text(*item.hours) + " local time" +
                                      (start ? "" : ": order it ahead for that time"));
         }
     }
@@ -266,15 +271,7 @@ awaitable<response> get_catalog(context& c, request&) {
                                      {"credentials", json::value_from(i.credentials)}});
         if (i.hours) {
             // When it is served, local time: a client needs it to offer only the windows it may order.
-            char hours[32];
-            std::snprintf(hours,
-                          sizeof hours,
-                          "%02d:%02d-%02d:%02d",
-                          i.hours->first / 60,
-                          i.hours->first % 60,
-                          i.hours->second / 60,
-                          i.hours->second % 60);
-            items.back().as_object()["hours"] = hours;
+            items.back().as_object()["hours"] = hours_text(*i.hours);
         }
     }
     co_return http::json_text_response(200, json::serialize(json::object{{"items", std::move(items)}}));
