@@ -24,6 +24,8 @@ sealer::sealer(std::string_view key_b64) {
         len != key_.size() || end != key_b64.data() + key_b64.size()) {
         throw std::invalid_argument("the data key must be 32 bytes of base64");
     }
+    static_assert(crypto_kdf_KEYBYTES == 32 && crypto_generichash_KEYBYTES_MAX >= 32);
+    crypto_kdf_derive_from_key(index_key_.data(), index_key_.size(), 1, "cmindex_", key_.data());
 }
 
 std::string sealer::generate_key() {
@@ -60,6 +62,66 @@ std::optional<std::string> sealer::open(std::string_view sealed) const {
     if (crypto_secretbox_open_easy(
             reinterpret_cast<unsigned char*>(out.data()), box, box_len, nonce, key_.data()) != 0) {
         return std::nullopt;
+    }
+    return out;
+}
+
+std::string sealer::seal_text(std::string_view plaintext) const {
+    const std::string box = seal(plaintext);
+    std::string out(sodium_base64_ENCODED_LEN(box.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(out.data(),
+                      out.size(),
+                      reinterpret_cast<const unsigned char*>(box.data()),
+                      box.size(),
+                      sodium_base64_VARIANT_ORIGINAL);
+    out.pop_back();  // the terminating NUL
+    return out;
+}
+
+std::string sealer::open_text(std::string_view sealed_b64) const {
+    std::string box(sealed_b64.size(), '\0');
+    std::size_t len = 0;
+    const char* end = nullptr;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(box.data()),
+                          box.size(),
+                          sealed_b64.data(),
+                          sealed_b64.size(),
+                          nullptr,
+                          &len,
+                          &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        end != sealed_b64.data() + sealed_b64.size()) {
+        throw std::runtime_error("a sealed value is not base64");
+    }
+    box.resize(len);
+    auto plain = open(box);
+    if (!plain) {
+        throw std::runtime_error("a sealed value does not open with the configured data key");
+    }
+    return std::move(*plain);
+}
+
+std::optional<std::string> sealer::open_nullable(const std::optional<std::string>& sealed_b64) const {
+    if (!sealed_b64) {
+        return std::nullopt;
+    }
+    return open_text(std::string_view(*sealed_b64));
+}
+
+std::string sealer::index(std::string_view plaintext) const {
+    unsigned char h[32];
+    crypto_generichash(h,
+                       sizeof h,
+                       reinterpret_cast<const unsigned char*>(plaintext.data()),
+                       plaintext.size(),
+                       index_key_.data(),
+                       index_key_.size());
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(64);
+    for (unsigned char b : h) {
+        out += digits[b >> 4];
+        out += digits[b & 0xF];
     }
     return out;
 }

@@ -24,6 +24,28 @@ TEST(sealer, round_trips_and_detects_tampering) {
     EXPECT_THROW(sealer("too-short"), std::invalid_argument);
 }
 
+TEST(sealer, text_form_round_trips_and_refuses_what_is_not_its_own) {
+    sealer s(sealer::generate_key());
+    std::string sealed = s.seal_text("北京市东城区安定门东大街 1 号");
+    EXPECT_EQ(sealed.find("安定门"), std::string::npos);
+    EXPECT_EQ(s.open_text(sealed), "北京市东城区安定门东大街 1 号");
+    EXPECT_EQ(s.open_nullable(std::nullopt), std::nullopt);
+    EXPECT_THROW(s.open_text("not base64!"), std::runtime_error);
+    EXPECT_THROW(sealer(sealer::generate_key()).open_text(sealed), std::runtime_error);
+    sealed[5] = sealed[5] == 'A' ? 'B' : 'A';
+    EXPECT_THROW(s.open_text(sealed), std::runtime_error);
+}
+
+TEST(sealer, index_is_keyed_stable_and_differs_between_values_and_keys) {
+    const std::string key = sealer::generate_key();
+    sealer s(key);
+    EXPECT_EQ(s.index("13800000001"), sealer(key).index("13800000001"));
+    EXPECT_EQ(s.index("13800000001").size(), 64u);
+    EXPECT_NE(s.index("13800000001"), s.index("13800000002"));
+    EXPECT_NE(s.index("13800000001"), sealer(sealer::generate_key()).index("13800000001"));
+    EXPECT_EQ(s.index("13800000001").find("13800000001"), std::string::npos);
+}
+
 TEST(password_hasher, hashes_with_argon2id_and_verifies) {
     boost::asio::io_context io;
     password_hasher h;
