@@ -40,6 +40,10 @@ export CAREMATCH_TEST_DB_URL="postgresql://carematch@127.0.0.1:$pg_port/carematc
 export CAREMATCH_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
 export CAREMATCH_TEST_PG_RESTART="$tmp/pg-restart"
 export CAREMATCH_TEST_REDIS_RESTART="$tmp/redis-restart"
+# Where the suite looks for personal data at rest: pg_dump and PostgreSQL's own log.
+CAREMATCH_TEST_PG_BIN=$(cm_pg_bin)
+export CAREMATCH_TEST_PG_BIN
+export CAREMATCH_TEST_PG_LOG="$tmp/pg/postgres.log"
 
 status=0
 ctest --test-dir "$root/build/dev" --output-on-failure -j2 --timeout 300 "$@" || status=$?

@@ -61,7 +61,10 @@ for svc in orders providers nursery matching ratings complaints realtime supervi
     verify_keys="$verify_keys,$("$keys" public "$secrets/signing_key.$svc")"
 done
 export CAREMATCH_AUTH_VERIFY_KEYS="$verify_keys"
-export CAREMATCH_IDENTITY_DATA_KEY_FILE="$secrets/data_key"
+# The data key seals personal data at rest: given only to the services that keep some.
+for svc in IDENTITY ORDERS PROVIDERS NURSERY ALL_IN_ONE; do
+    export "CAREMATCH_${svc}_AUTH_DATA_KEY_FILE=$secrets/data_key"
+done
 export CAREMATCH_IDENTITY_BOOTSTRAP_ADMIN_FILE="$secrets/admin"
 cd "$root"  # services find config/ relative to the repository root
 
@@ -76,7 +79,8 @@ start_service() {
     local var="CAREMATCH_$(echo "$name" | tr 'a-z-' 'A-Z_')_HTTP_PORT"
     env "$var=$port" setsid "$bin" "$root/config/$name.toml" >>"$state/log/$name.log" 2>&1 </dev/null &
     echo $! >"$pidfile"
-    for _ in $(seq 1 100); do
+    # Up to two minutes: a start may first apply a migration that rewrites rows (sealing older data).
+    for _ in $(seq 1 600); do
         if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
             echo "$name: listening on http://127.0.0.1:$port (log: .local/log/$name.log)"
             return 0

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
@@ -81,8 +82,8 @@ class all_in_one : public ::testing::Test {
             {"CAREMATCH_ALL_IN_ONE_REALTIME_CONSUMER_GROUP", "realtime-" + realtime_schema},
             {"CAREMATCH_ALL_IN_ONE_REALTIME_PREFIX", "carematch:rt:" + realtime_schema},
             {"CAREMATCH_AUTH_SIGNING_KEY", "e2e:" + std::string(43, 'A') + "="},
-            {"CAREMATCH_IDENTITY_DATA_KEY", std::string(42, 'B') + "A="},
-            {"CAREMATCH_ALL_IN_ONE_IDENTITY_DATA_KEY", std::string(42, 'B') + "A="},
+            {"CAREMATCH_AUTH_DATA_KEY", std::string(42, 'B') + "A="},
+            {"CAREMATCH_ALL_IN_ONE_AUTH_DATA_KEY", std::string(42, 'B') + "A="},
         };
         pid_ = fork();
         if (pid_ == 0) {
@@ -234,13 +235,20 @@ struct answer {
 
 class all_in_one_flow : public all_in_one {
   protected:
-    // The process logs a line per request: read them all the time, so that it never blocks on a full pipe.
+    // The process logs a line per request: read them all the time, so that it never blocks on a full pipe,
+    // and keep them for a test to search.
     all_in_one_flow() {
         drainer_ = std::thread([this] {
             char line[4096];
             while (log_ != nullptr && fgets(line, sizeof line, log_) != nullptr) {
+                std::lock_guard lock(log_mutex_);
+                log_text_ += line;
             }
         });
+    }
+    std::string log_text() {
+        std::lock_guard lock(log_mutex_);
+        return log_text_;
     }
     ~all_in_one_flow() override {
         if (drainer_.joinable()) {
@@ -259,6 +267,8 @@ class all_in_one_flow : public all_in_one {
         return status;
     }
     std::thread drainer_;
+    std::mutex log_mutex_;
+    std::string log_text_;
 
     answer call(const std::string& method,
                 const std::string& target,
@@ -552,6 +562,248 @@ TEST_F(all_in_one_flow, the_city_simulator_runs_a_short_day_and_every_check_hold
     }
     std::filesystem::remove_all(out);
     EXPECT_EQ(stop_flow(), 0);
+}
+
+// What a command prints on its standard output ("" when it cannot run).
+std::string output_of(const std::string& command) {
+    std::string out;
+    FILE* p = popen(command.c_str(), "r");
+    if (p == nullptr) {
+        return out;
+    }
+    char buf[65536];
+    std::size_t n = 0;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
+        out.append(buf, n);
+    }
+    pclose(p);
+    return out;
+}
+
+std::string file_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Personal data submitted through the API (phones, names, addresses, emergency contacts, health notes, order
+// notes, a worker's name and licence number, a child and who may collect it) is nowhere in plain text: not in
+// a pg_dump of every schema the platform wrote, not in PostgreSQL's log (a duplicate phone included), not in
+// the process's log, not in the event streams.
+TEST_F(all_in_one_flow, personal_data_submitted_is_in_no_dump_log_or_stream_in_plain_text) {
+    ASSERT_NE(port_, 0);
+    namespace json = boost::json;
+    // Values of this run only, so that a hit can only be this test's data.
+    std::mt19937_64 rng(std::random_device{}());
+    auto digits = [&](int n) {
+        std::string s;
+        for (int i = 0; i < n; ++i) {
+            s += static_cast<char>('0' + rng() % 10);
+        }
+        return s;
+    };
+    const std::string tag = core::random_hex(4);
+    const std::string family_phone = "139" + digits(8), contact_phone = "137" + digits(8),
+                      worker_phone = "136" + digits(8), pickup_phone = "135" + digits(8),
+                      staff_phone = "134" + digits(8);
+    const std::string family_name = "家属" + tag, elder_name = "老人" + tag,
+                      address = "安定门内大街" + tag + "号", contact_name = "联系人" + tag,
+                      health = "糖尿病" + tag, notes = "门铃坏了" + tag, worker_display = "护理员" + tag,
+                      worker_name = "护工" + tag, licence = "BC-" + tag, child_name = "宝宝" + tag,
+                      pickup_name = "接送人" + tag, staff_name = "社工" + tag;
+
+    const auto admin = login("13800000000", "admin-password-1");
+    ASSERT_EQ(call("POST",
+                   "/v1/auth/register",
+                   json::object{
+                       {"phone", family_phone}, {"password", "family-pass-1"}, {"display_name", family_name}})
+                  .status,
+              201);
+    // The same phone again: refused, and PostgreSQL's unique violation must not log the number.
+    EXPECT_EQ(
+        call("POST", "/v1/auth/register", json::object{{"phone", family_phone}, {"password", "other-pass-1"}})
+            .status,
+        409);
+    const auto family = login(family_phone, "family-pass-1");
+    ASSERT_FALSE(family.empty());
+    // Sealed at rest, shown to its owner.
+    auto me = call("GET", "/v1/auth/me", std::nullopt, family);
+    ASSERT_EQ(me.status, 200);
+    EXPECT_EQ(me.body.at("phone").as_string(), family_phone);
+    EXPECT_EQ(me.body.at("display_name").as_string(), family_name);
+    auto elder = call(
+        "POST",
+        "/v1/recipients",
+        json::object{{"kind", "elder"},
+                     {"name", elder_name},
+                     {"birth_date", "1938-05-06"},
+                     {"community_id", region.community},
+                     {"gender", "female"},
+                     {"ability_level", 1},
+                     {"address", address},
+                     {"location", json::object{{"lat", 39.9489}, {"lon", 116.4128}}},
+                     {"emergency_contacts",
+                      json::array{json::object{
+                          {"name", contact_name}, {"phone", contact_phone}, {"relation", "女儿"}}}},
+                     {"health_notes", health},
+                     {"consents",
+                      json::array{json::object{{"purpose", "sensitive_storage"}, {"text_version", "v1"}}}}},
+        family);
+    ASSERT_EQ(elder.status, 201) << elder.raw;
+    const std::string elder_id(elder.body.at("id").as_string());
+    auto shown = call("GET", "/v1/recipients/" + elder_id, std::nullopt, family);
+    ASSERT_EQ(shown.status, 200);
+    for (const auto& v : {elder_name, address, contact_name, contact_phone, health}) {
+        EXPECT_NE(shown.raw.find(v), std::string::npos) << "the family no longer sees " << v;
+    }
+    auto placed =
+        call("POST",
+             "/v1/orders",
+             json::object{
+                 {"recipient_id", elder_id}, {"kind", "bath"}, {"sub_type", "home_bath"}, {"notes", notes}},
+             family,
+             core::new_uuid());
+    ASSERT_EQ(placed.status, 201) << placed.raw;
+    EXPECT_EQ(placed.body.at("address").as_string(), address);
+    EXPECT_EQ(placed.body.at("notes").as_string(), notes);
+    auto child = call(
+        "POST",
+        "/v1/recipients",
+        json::object{{"kind", "child"},
+                     {"name", child_name},
+                     {"birth_date", "2025-09-01"},
+                     {"community_id", region.community},
+                     {"consents",
+                      json::array{json::object{{"purpose", "sensitive_storage"}, {"text_version", "v1"}}}}},
+        family);
+    ASSERT_EQ(child.status, 201) << child.raw;
+    const std::string child_id(child.body.at("id").as_string());
+    auto pickups =
+        call("PUT",
+             "/v1/nursery/children/" + child_id + "/pickup-persons",
+             json::object{{"people",
+                           json::array{json::object{
+                               {"name", pickup_name}, {"phone", pickup_phone}, {"relation", "奶奶"}}}}},
+             family);
+    ASSERT_EQ(pickups.status, 200) << pickups.raw;
+    auto listed = call("GET", "/v1/nursery/children/" + child_id + "/pickup-persons", std::nullopt, family);
+    EXPECT_NE(listed.raw.find(pickup_phone), std::string::npos) << listed.raw;
+
+    // A provider's worker with a name and a licence number; community staff with a name.
+    const std::string provider_phone = "133" + digits(8);
+    ASSERT_EQ(call("POST",
+                   "/v1/auth/register/provider",
+                   json::object{
+                       {"phone", provider_phone}, {"password", "provider-pass"}, {"org_name", "安心" + tag}})
+                  .status,
+              201);
+    const auto provider = login(provider_phone, "provider-pass");
+    auto org = call("PUT",
+                    "/v1/providers/me/organisation",
+                    json::object{{"kind", "home_care"},
+                                 {"name", "安心" + tag},
+                                 {"community_id", region.community},
+                                 {"address", "安定门东大街 20 号"},
+                                 {"location", json::object{{"lat", 39.9485}, {"lon", 116.4120}}}},
+                    provider);
+    ASSERT_EQ(org.status, 200) << org.raw;
+    ASSERT_EQ(call("POST",
+                   "/v1/providers/organisations/" + std::string(org.body.at("id").as_string()) + "/approve",
+                   std::nullopt,
+                   admin)
+                  .status,
+              200);
+    auto worker = call(
+        "POST",
+        "/v1/auth/workers",
+        json::object{{"phone", worker_phone}, {"password", "worker-pass"}, {"display_name", worker_display}},
+        provider);
+    ASSERT_EQ(worker.status, 201) << worker.raw;
+    const std::string worker_id(worker.body.at("id").as_string());
+    auto profile =
+        call("PUT",
+             "/v1/providers/workers/" + worker_id,
+             json::object{
+                 {"name", worker_name},
+                 {"gender", "female"},
+                 {"languages", json::array{"mandarin"}},
+                 {"kinds", json::array{"bath"}},
+                 {"home", json::object{{"lat", 39.95}, {"lon", 116.41}}},
+                 {"radius_km", 5},
+                 {"credentials",
+                  json::array{json::object{
+                      {"type", "bathing_certificate"}, {"number", licence}, {"expires_on", "2099-12-31"}}}}},
+             provider);
+    ASSERT_EQ(profile.status, 200) << profile.raw;
+    EXPECT_EQ(profile.body.at("name").as_string(), worker_name);
+    EXPECT_NE(profile.raw.find(licence), std::string::npos) << profile.raw;
+    EXPECT_EQ(call("POST",
+                   "/v1/admin/users",
+                   json::object{{"phone", staff_phone},
+                                {"password", "staff-pass-1"},
+                                {"role", "staff"},
+                                {"display_name", staff_name},
+                                {"communities", json::array{region.community}}},
+                   admin)
+                  .status,
+              201);
+
+    // Every place the data could rest.
+    const std::string pg_bin = test::required_env("CAREMATCH_TEST_PG_BIN");
+    const std::string url = test::db_url();
+    std::string dump;
+    for (const auto& schema : {identity_schema,
+                               orders_schema,
+                               providers_schema,
+                               nursery_schema,
+                               matching_schema,
+                               ratings_schema,
+                               complaints_schema,
+                               realtime_schema,
+                               supervision_schema}) {
+        dump += output_of(pg_bin + "/pg_dump --no-owner -n '" + schema + "' '" + url + "'");
+    }
+    ASSERT_NE(dump.find(identity_schema + ".users"), std::string::npos) << "pg_dump gave no dump";
+    const std::string pg_log = file_text(test::required_env("CAREMATCH_TEST_PG_LOG"));
+    std::string streams;
+    const std::string redis = test::required_env("CAREMATCH_TEST_REDIS_URL");
+    for (const auto& stream : {"carematch:{identity}:" + identity_schema,
+                               "carematch:{region:" + std::to_string(region.community / 1000) + "}:orders",
+                               ratings_stream,
+                               complaints_stream}) {
+        streams += output_of("redis-cli -u '" + redis + "' --no-raw XRANGE '" + stream + "' - +");
+    }
+    ASSERT_NE(streams.find("recipient.saved"), std::string::npos) << "the streams could not be read";
+    EXPECT_EQ(stop_flow(), 0);
+    const std::string process_log = log_text();
+    ASSERT_NE(process_log.find("/v1/recipients"), std::string::npos) << "the process's log was not read";
+
+    const std::vector<std::pair<const char*, std::string>> needles{{"family phone", family_phone},
+                                                                   {"family display name", family_name},
+                                                                   {"elder name", elder_name},
+                                                                   {"address", address},
+                                                                   {"emergency contact", contact_name},
+                                                                   {"emergency phone", contact_phone},
+                                                                   {"health notes", health},
+                                                                   {"order notes", notes},
+                                                                   {"child name", child_name},
+                                                                   {"pickup name", pickup_name},
+                                                                   {"pickup phone", pickup_phone},
+                                                                   {"worker phone", worker_phone},
+                                                                   {"worker display name", worker_display},
+                                                                   {"worker name", worker_name},
+                                                                   {"licence number", licence},
+                                                                   {"staff phone", staff_phone},
+                                                                   {"staff name", staff_name}};
+    const std::vector<std::pair<const char*, const std::string*>> places{{"pg_dump", &dump},
+                                                                         {"PostgreSQL's log", &pg_log},
+                                                                         {"the process's log", &process_log},
+                                                                         {"the streams", &streams}};
+    for (const auto& [what, value] : needles) {
+        for (const auto& [where, text] : places) {
+            EXPECT_EQ(text->find(value), std::string::npos)
+                << what << " (" << value << ") in plain text in " << where;
+        }
+    }
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ load_env() {
     export CAREMATCH_REDIS_URL="redis://127.0.0.1:$redis_port"
     export CAREMATCH_LIMITS_AUTH_PER_MINUTE=0 CAREMATCH_LIMITS_WRITES_PER_MINUTE=0 CAREMATCH_LIMITS_READS_PER_MINUTE=0
     export CAREMATCH_AUTH_SIGNING_KEY="$signing_key"
-    export CAREMATCH_IDENTITY_DATA_KEY="$(head -c 32 /dev/urandom | base64 -w0)"
+    export CAREMATCH_AUTH_DATA_KEY="$(head -c 32 /dev/urandom | base64 -w0)"
     export CAREMATCH_IDENTITY_BOOTSTRAP_ADMIN="13800000000:$(head -c 12 /dev/urandom | base64 -w0 | tr -d '/+=')"
     export CAREMATCH_ALL_IN_ONE_HTTP_PORT=$http_port
     export CAREMATCH_ALL_IN_ONE_LOG_LEVEL=${CAREMATCH_ALL_IN_ONE_LOG_LEVEL:-error}

@@ -93,6 +93,7 @@ token_config read_token_config(core::config_source& source) {
     token_config c;
     c.signing_key = source.require_secret("auth.signing_key");
     c.verify_keys = source.get_string("auth.verify_keys", "");
+    c.data_key = source.get_secret("auth.data_key");
     c.tokens.access_ttl = std::chrono::seconds(source.get_int("auth.access_ttl_s", 900, 60, 3600));
     return c;
 }

@@ -43,13 +43,15 @@ std::string hash_of(const http::request& req) {
     return core::sha256_hex(req.method + " " + req.path + "\n" + req.body);
 }
 
-// Claims the key in `tx`, or reads what it holds.
+// Claims the key in `tx`, or reads what it holds (the answer opened when it was stored sealed; answers stored
+// before sealing are JSON, which base64 never begins like).
 stored_key claim_or_read(pqxx::work& tx,
                          const std::string& caller,
                          const std::string& key,
                          const std::string& hash,
                          const std::string& token,
-                         core::clock::time_point now) {
+                         core::clock::time_point now,
+                         const auth::sealer* sealer) {
     const double at = std::chrono::duration<double>(now.time_since_epoch()).count();
     const auto window = static_cast<double>(reclaim_after.count());
     stored_key k;
@@ -63,6 +65,10 @@ stored_key claim_or_read(pqxx::work& tx,
         k.state = r[0][1].as<std::string>();
         k.response_status = r[0][2].as<int>();
         k.response_body = r[0][3].as<std::string>();
+        if (sealer != nullptr && !k.response_body.empty() && k.response_body.front() != '{' &&
+            k.response_body.front() != '[') {
+            k.response_body = sealer->open_text(k.response_body);
+        }
     }
     return k;
 }
@@ -106,16 +112,17 @@ std::optional<http::response> claim_idempotent_in(pqxx::work& tx,
                                                   const http::request& req,
                                                   const std::string& caller,
                                                   core::clock::time_point now,
-                                                  idempotency_claim& claim) {
+                                                  idempotency_claim& claim,
+                                                  const auth::sealer* sealer) {
     if (auto missing = missing_idempotency_key(req)) {
         return missing;
     }
     const std::string key = key_of(req);
     const std::string hash = hash_of(req);
     const std::string token = core::new_uuid();
-    const auto s = claim_or_read(tx, caller, key, hash, token, now);
+    const auto s = claim_or_read(tx, caller, key, hash, token, now, sealer);
     if (s.claimed) {
-        claim = idempotency_claim{caller, key, token};
+        claim = idempotency_claim{caller, key, token, sealer};
         return std::nullopt;
     }
     return answer_for(req, s, hash);
@@ -124,7 +131,8 @@ std::optional<http::response> claim_idempotent_in(pqxx::work& tx,
 boost::asio::awaitable<idempotent_start> start_idempotent(db::pool& db,
                                                           const http::request& req,
                                                           const std::string& caller,
-                                                          core::clock::time_point now) {
+                                                          core::clock::time_point now,
+                                                          const auth::sealer* sealer) {
     idempotent_start out;
     if (auto missing = missing_idempotency_key(req)) {
         out.answer = std::move(*missing);
@@ -134,11 +142,11 @@ boost::asio::awaitable<idempotent_start> start_idempotent(db::pool& db,
     const std::string hash = hash_of(req);
     const std::string token = core::new_uuid();
     std::function<stored_key(pqxx::work&)> read = [&](pqxx::work& tx) {
-        return claim_or_read(tx, caller, key, hash, token, now);
+        return claim_or_read(tx, caller, key, hash, token, now, sealer);
     };
     auto s = co_await db.transact(std::move(read));
     if (s.claimed) {
-        out.claim = idempotency_claim{caller, key, token};
+        out.claim = idempotency_claim{caller, key, token, sealer};
         co_return out;
     }
     out.answer = answer_for(req, s, hash);
@@ -146,7 +154,13 @@ boost::asio::awaitable<idempotent_start> start_idempotent(db::pool& db,
 }
 
 void finish_idempotent(pqxx::work& tx, const idempotency_claim& claim, const http::response& r) {
-    auto done = tx.exec_params(sql_finish, claim.caller, claim.key, claim.token, r.status, r.body);
+    auto done =
+        tx.exec_params(sql_finish,
+                       claim.caller,
+                       claim.key,
+                       claim.token,
+                       r.status,
+                       claim.sealer != nullptr && !r.body.empty() ? claim.sealer->seal_text(r.body) : r.body);
     if (done.affected_rows() != 1) {
         throw core::unavailable_error("the Idempotency-Key was taken over by a retry of this request");
     }
@@ -162,8 +176,9 @@ boost::asio::awaitable<http::response> idempotent(
     const http::request& req,
     const std::string& caller,
     core::clock::time_point now,
-    std::function<boost::asio::awaitable<http::response>(const idempotency_claim&)> work) {
-    auto started = co_await start_idempotent(db, req, caller, now);
+    std::function<boost::asio::awaitable<http::response>(const idempotency_claim&)> work,
+    const auth::sealer* sealer) {
+    auto started = co_await start_idempotent(db, req, caller, now, sealer);
     if (started.answer) {
         co_return std::move(*started.answer);
     }

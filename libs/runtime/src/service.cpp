@@ -40,6 +40,28 @@ deps::deps(asio::io_context& io_context,
 
 deps::~deps() = default;
 
+const auth::sealer& deps::require_sealer() const {
+    if (!sealer) {
+        throw core::config_error("auth.data_key",
+                                 "required secret is missing: this service keeps personal data sealed (set "
+                                 "CAREMATCH_AUTH_DATA_KEY or auth.data_key_file)");
+    }
+    return *sealer;
+}
+
+void deps::seal_plain_rows(const std::function<int(pqxx::work&, const auth::sealer&)>& seal) {
+    const auth::sealer& s = require_sealer();
+    pqxx::connection conn(service_settings.db.url);
+    pqxx::work tx(conn);
+    tx.exec("SET LOCAL search_path TO " + tx.quote_name(schema) + ", public");
+    const int n = seal(tx, s);
+    tx.commit();
+    if (n > 0) {
+        core::log::info("personal data written before sealing is now sealed",
+                        {{"schema", schema}, {"rows", n}});
+    }
+}
+
 std::unique_ptr<events::consumer> deps::make_consumer(events::consumer_settings settings, events::handler h) {
     return std::make_unique<events::consumer>(
         io, pool, service_settings.redis, schema, std::move(settings), std::move(h));
@@ -73,6 +95,13 @@ void service::start() {
         auth::trust_keys(d.verifier, d.auth_settings.signing_key, d.auth_settings.verify_keys),
         d.auth_settings.tokens,
         d.clock);
+    if (!d.auth_settings.data_key.empty()) {
+        try {
+            d.sealer = std::make_unique<auth::sealer>(d.auth_settings.data_key);
+        } catch (const std::invalid_argument& e) {
+            throw core::config_error("auth.data_key", e.what());
+        }
+    }
     on_start();
     core::log::info("service started", {{"service", name_}, {"schema", d.schema}});
 }

@@ -28,7 +28,6 @@ config read_config(core::config_source& source) {
     c.refresh_ttl_days =
         static_cast<int>(source.get_int("identity.refresh_ttl_days", c.refresh_ttl_days, 1, 365));
     c.auth = auth::read_token_config(source);
-    c.data_key = source.require_secret("identity.data_key");
     c.bootstrap_admin = source.get_secret("identity.bootstrap_admin");
     c.passwords.threads = static_cast<std::size_t>(source.get_int("identity.hash_threads", 2, 1, 64));
     c.passwords.queue_limit =
@@ -72,11 +71,8 @@ std::vector<repo::region_row> read_regions(const std::string& path) {
 
 void app::on_start() {
     auto& c = ctx();
-    try {
-        c.sealer = std::make_unique<auth::sealer>(c.cfg.data_key);
-    } catch (const std::invalid_argument& e) {
-        throw core::config_error("identity.data_key", e.what());
-    }
+    c.seal_plain_rows(repo::seal_plain_personal_data);
+    const auth::sealer& sealer = *c.sealer;
     c.dummy_hash = c.hasher.hash_blocking(core::random_hex(16));
 
     pqxx::connection conn(c.cfg.service.db.url);
@@ -90,7 +86,7 @@ void app::on_start() {
         if (!valid_phone(phone) || !valid_password(password)) {
             throw core::config_error("identity.bootstrap_admin", "must be phone:password (8–128 characters)");
         }
-        if (!repo::find_user_by_phone(tx, phone)) {
+        if (!repo::find_user_by_phone(tx, sealer, phone)) {
             repo::user_row admin{core::new_uuid(),
                                  phone,
                                  "admin",
@@ -100,7 +96,7 @@ void app::on_start() {
                                  "active",
                                  {},
                                  {}};
-            (void)repo::insert_user(tx, admin);
+            (void)repo::insert_user(tx, sealer, admin);
             repo::audit(tx, {"bootstrap", "system", "create_admin", "user", admin.id, "bootstrap", ""});
             core::log::info("bootstrap admin created", {{"user_id", admin.id}});
         }

@@ -1,7 +1,6 @@
-// The dependencies identity's handlers share: the runtime's, its config, the hasher and the sealer.
+// The dependencies identity's handlers share: the runtime's (the sealer among them), its config, the hasher.
 #pragma once
 
-#include <carematch/auth/sealer.hpp>
 #include <carematch/identity/app.hpp>
 #include <carematch/runtime/deps.hpp>
 
@@ -12,7 +11,6 @@ struct context : runtime::deps {
 
     config cfg;
     auth::password_hasher hasher;
-    std::unique_ptr<auth::sealer> sealer;
     std::string dummy_hash;  // verified against for unknown accounts, so timing does not tell them apart
 };
 

@@ -143,7 +143,7 @@ awaitable<response> register_family(context& c, request& req) {
     std::string password_hash = co_await c.hasher.hash(body->password);
     repo::user_row u{core::new_uuid(), body->phone, "family", password_hash, name, "", "active", {}, {}};
     auto inserted = co_await c.pool.transact([&](pqxx::work& tx) {
-        auto r = repo::insert_user(tx, u);
+        auto r = repo::insert_user(tx, *c.sealer, u);
         if (r) {
             repo::audit(tx, {u.id, "family", "register", "user", u.id, "", req.request_id});
         }
@@ -178,7 +178,7 @@ awaitable<response> register_provider(context& c, request& req) {
                      {},
                      {}};
     auto inserted = co_await c.pool.transact([&](pqxx::work& tx) {
-        auto r = repo::insert_user(tx, u);
+        auto r = repo::insert_user(tx, *c.sealer, u);
         if (r) {
             repo::audit(tx, {u.id, "provider", "register", "user", u.id, "", req.request_id});
         }
@@ -207,8 +207,8 @@ awaitable<response> login(context& c, request& req) {
         r.set_header("Retry-After", std::to_string(wait));
         co_return r;
     }
-    auto user =
-        co_await c.pool.transact([&](pqxx::work& tx) { return repo::find_user_by_phone(tx, body->phone); });
+    auto user = co_await c.pool.transact(
+        [&](pqxx::work& tx) { return repo::find_user_by_phone(tx, *c.sealer, body->phone); });
     // Unknown accounts cost the same hashing work as known ones.
     bool ok = co_await c.hasher.verify(body->password, user ? user->password_hash : c.dummy_hash);
     if (!user || !ok || user->status == "deleted" || user->status == "suspended") {
@@ -252,7 +252,7 @@ awaitable<response> refresh(context& c, request& req) {
         if (use.outcome == repo::refresh_outcome::unknown) {
             return std::nullopt;
         }
-        auto user = repo::find_user(tx, use.user_id);
+        auto user = repo::find_user(tx, *c.sealer, use.user_id);
         if (!user || user->status != "active") {
             return std::nullopt;
         }
@@ -304,7 +304,8 @@ awaitable<response> change_password(context& c, request& req) {
     if (!valid_password(body->new_password)) {
         co_return problem(req, invalid("new_password", "must be 8 to 128 characters"));
     }
-    auto user = co_await c.pool.transact([&](pqxx::work& tx) { return repo::find_user(tx, who.id); });
+    auto user =
+        co_await c.pool.transact([&](pqxx::work& tx) { return repo::find_user(tx, *c.sealer, who.id); });
     if (!user || !(co_await c.hasher.verify(body->old_password, user->password_hash))) {
         co_return problem(req, core::errc::invalid_argument, "the old password is wrong", "old_password");
     }
@@ -323,7 +324,8 @@ awaitable<response> me(context& c, request& req) {
         co_return auth::deny(authorized.error(), req.request_id);
     }
     const auth::caller& who = *authorized;
-    auto user = co_await c.pool.transact([&](pqxx::work& tx) { return repo::find_user(tx, who.id); });
+    auto user =
+        co_await c.pool.transact([&](pqxx::work& tx) { return repo::find_user(tx, *c.sealer, who.id); });
     if (!user) {
         co_return problem(req, core::errc::not_found);
     }
@@ -346,7 +348,8 @@ awaitable<response> create_worker(context& c, request& req) {
     if (auto p = check_text(body->display_name, 50, true, "display_name")) {
         co_return problem(req, *p);
     }
-    auto provider = co_await c.pool.transact([&](pqxx::work& tx) { return repo::find_user(tx, who.id); });
+    auto provider =
+        co_await c.pool.transact([&](pqxx::work& tx) { return repo::find_user(tx, *c.sealer, who.id); });
     if (!provider || provider->status != "active") {
         co_return problem(req, core::errc::forbidden, "the organisation's account is not active");
     }
@@ -362,7 +365,7 @@ awaitable<response> create_worker(context& c, request& req) {
                      {},
                      {}};
     auto inserted = co_await c.pool.transact([&](pqxx::work& tx) {
-        auto r = repo::insert_user(tx, u);
+        auto r = repo::insert_user(tx, *c.sealer, u);
         if (r) {
             repo::audit(tx, {who.id, "provider", "create_worker", "user", u.id, "", req.request_id});
         }
@@ -423,7 +426,7 @@ awaitable<response> create_staff_or_admin(context& c, request& req) {
             repo::communities_under(tx, u.districts) + u.communities.size() > kMaxScope) {
             return core::errc::precondition_failed;
         }
-        auto r = repo::insert_user(tx, u);
+        auto r = repo::insert_user(tx, *c.sealer, u);
         if (r) {
             repo::audit(tx, {who.id, "admin", "create_" + u.role, "user", u.id, "", req.request_id});
         }

@@ -122,8 +122,9 @@ json::object recipient_json(const context& c,
 }
 
 // What orders keeps of an elder to place and price orders without calling identity (recipient.saved on
-// identity's stream): who it belongs to, where and how it is served. No name, no contacts, nothing sealed.
-// The hand-over is audited in the transaction that publishes it. Children are never published.
+// identity's stream): who it belongs to, where and how it is served. No name, no contacts, no health data;
+// the address sealed with the platform data key, so that neither the outbox nor the stream holds it in plain
+// text. The hand-over is audited in the transaction that publishes it. Children are never published.
 void publish_recipient(context& c,
                        pqxx::work& tx,
                        const repo::recipient_row& r,
@@ -131,15 +132,16 @@ void publish_recipient(context& c,
     if (r.kind != "elder") {
         return;
     }
-    json::object facts{{"recipient_id", r.id},
-                       {"family_id", r.family_id},
-                       {"kind", r.kind},
-                       {"community_id", r.community_id},
-                       {"birth_date", opt(r.birth_date)},
-                       {"ability_level", opt(r.ability_level)},
-                       {"priority_categories", strings(r.priority_categories)},
-                       {"gender_preference", opt(r.gender_preference)},
-                       {"address", opt(r.address)}};
+    json::object facts{
+        {"recipient_id", r.id},
+        {"family_id", r.family_id},
+        {"kind", r.kind},
+        {"community_id", r.community_id},
+        {"birth_date", opt(r.birth_date)},
+        {"ability_level", opt(r.ability_level)},
+        {"priority_categories", strings(r.priority_categories)},
+        {"gender_preference", opt(r.gender_preference)},
+        {"address_sealed", r.address ? json::value(c.sealer->seal_text(*r.address)) : json::value(nullptr)}};
     facts["location"] =
         r.lat && r.lon ? json::value(json::object{{"lat", *r.lat}, {"lon", *r.lon}}) : json::value(nullptr);
     db::enqueue_event(tx, c.cfg.schema, c.cfg.events_stream, "recipient.saved", json::serialize(facts));
@@ -383,14 +385,14 @@ awaitable<response> create_recipient(context& c, request& req) {
             out.failure = invalid("community_id", "must name a community");
             return out;
         }
-        repo::insert_recipient(tx, r);
+        repo::insert_recipient(tx, *c.sealer, r);
         for (const auto& x : consents) {
             repo::grant_consent(tx, r.id, x.purpose, x.text_version, who.id);
             repo::audit(
                 tx, {who.id, "family", "grant_consent:" + x.purpose, "recipient", r.id, "", req.request_id});
         }
         repo::audit(tx, {who.id, "family", "create", "recipient", r.id, "", req.request_id});
-        auto stored = repo::find_recipient(tx, r.id);
+        auto stored = repo::find_recipient(tx, *c.sealer, r.id);
         publish_recipient(c, tx, *stored, req.request_id);
         out.body = recipient_json(c, *stored, repo::active_consents(tx, r.id), view::family);
         return out;
@@ -425,7 +427,8 @@ awaitable<response> list_recipients(context& c, request& req) {
     }
     auto items = co_await c.pool.transact([&](pqxx::work& tx) {
         json::array out;
-        auto rows = community ? repo::list_by_community(tx, *community) : repo::list_by_family(tx, who.id);
+        auto rows = community ? repo::list_by_community(tx, *c.sealer, *community)
+                              : repo::list_by_family(tx, *c.sealer, who.id);
         for (const auto& r : rows) {
             out.push_back(recipient_json(
                 c, r, repo::active_consents(tx, r.id), community ? view::staff : view::family));
@@ -446,7 +449,7 @@ awaitable<response> get_recipient(context& c, request& req) {
         co_return problem(req, core::errc::not_found);
     }
     auto found = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<json::object> {
-        auto r = repo::find_recipient(tx, *id);
+        auto r = repo::find_recipient(tx, *c.sealer, *id);
         // Another family's recipient, or one outside the staff member's communities, does not exist for them.
         if (!r || (who.is(auth::role::family) && r->family_id != who.id) ||
             (who.is(auth::role::staff) && !who.covers(r->community_id))) {
@@ -480,7 +483,7 @@ awaitable<response> update_recipient(context& c, request& req) {
     }
     auto result = co_await c.pool.transact([&](pqxx::work& tx) {
         outcome out;
-        auto r = repo::find_recipient(tx, *id);
+        auto r = repo::find_recipient(tx, *c.sealer, *id);
         if (!r || r->family_id != who.id) {
             out.failure = core::make_problem(core::errc::not_found);
             return out;
@@ -504,9 +507,9 @@ awaitable<response> update_recipient(context& c, request& req) {
             }
             r->sealed_hex = hex(c.sealer->seal(json::serialize(sensitive)));
         }
-        repo::update_recipient(tx, *r);
+        repo::update_recipient(tx, *c.sealer, *r);
         repo::audit(tx, {who.id, "family", "update", "recipient", *id, "", req.request_id});
-        auto stored = repo::find_recipient(tx, *id);
+        auto stored = repo::find_recipient(tx, *c.sealer, *id);
         publish_recipient(c, tx, *stored, req.request_id);
         out.body = recipient_json(c, *stored, consents, view::family);
         return out;
@@ -528,7 +531,7 @@ awaitable<response> delete_recipient(context& c, request& req) {
         co_return problem(req, core::errc::not_found);
     }
     bool deleted = co_await c.pool.transact([&](pqxx::work& tx) {
-        auto r = repo::find_recipient(tx, *id);
+        auto r = repo::find_recipient(tx, *c.sealer, *id);
         if (!r || r->family_id != who.id) {
             return false;
         }
@@ -569,7 +572,7 @@ awaitable<response> grant_consent(context& c, request& req) {
         co_return problem(req, *p);
     }
     bool granted = co_await c.pool.transact([&](pqxx::work& tx) {
-        auto r = repo::find_recipient(tx, *id);
+        auto r = repo::find_recipient(tx, *c.sealer, *id);
         if (!r || r->family_id != who.id) {
             return false;
         }
@@ -598,7 +601,7 @@ awaitable<response> withdraw_consent(context& c, request& req) {
         co_return problem(req, core::errc::not_found);
     }
     bool withdrawn = co_await c.pool.transact([&](pqxx::work& tx) {
-        auto r = repo::find_recipient(tx, *id);
+        auto r = repo::find_recipient(tx, *c.sealer, *id);
         if (!r || r->family_id != who.id || !repo::withdraw_consent(tx, *id, purpose)) {
             return false;
         }
@@ -633,7 +636,7 @@ awaitable<response> internal_get_recipient(context& c, request& req) {
                 core::errc::invalid_argument, "name the purpose of the read, e.g. order:<id>", "purpose"));
     }
     auto found = co_await c.pool.transact([&](pqxx::work& tx) -> std::optional<json::object> {
-        auto r = repo::find_recipient(tx, *id);
+        auto r = repo::find_recipient(tx, *c.sealer, *id);
         if (!r) {
             return std::nullopt;
         }

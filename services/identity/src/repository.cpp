@@ -10,16 +10,18 @@ namespace carematch::identity::repo {
 namespace {
 
 constexpr const char* user_columns =
-    "id::text, coalesce(phone, ''), role, password_hash, display_name, coalesce(org_id::text, ''), status,"
+    "id::text, phone_sealed, role, password_hash, display_name_sealed, coalesce(org_id::text, ''), status,"
     " array_to_json(ARRAY(SELECT unnest(communities) UNION SELECT c.id FROM regions c JOIN regions st ON"
     " st.id = c.parent_id WHERE c.level = 'community' AND st.parent_id = ANY(districts) ORDER BY 1))::text,"
     " array_to_json(districts)::text";
 
-constexpr const char* sql_user_by_phone = "SELECT {cols} FROM users WHERE phone = $1";
+constexpr const char* sql_user_by_phone = "SELECT {cols} FROM users WHERE phone_index = $1";
 constexpr const char* sql_user_by_id = "SELECT {cols} FROM users WHERE id = $1::uuid";
 constexpr const char* sql_insert_user =
-    "INSERT INTO users (id, phone, role, password_hash, display_name, org_id, status, communities, districts)"
-    " VALUES ($1::uuid, $2, $3, $4, $5, nullif($6, '')::uuid, $7, $8::bigint[], $9::bigint[])";
+    "INSERT INTO users (id, phone_index, phone_sealed, role, password_hash, display_name_sealed, org_id, "
+    "status,"
+    " communities, districts)"
+    " VALUES ($1::uuid, $2, $3, $4, $5, $6, nullif($7, '')::uuid, $8, $9::bigint[], $10::bigint[])";
 constexpr const char* sql_set_password =
     "UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1::uuid";
 
@@ -52,22 +54,23 @@ constexpr const char* sql_update_region =
 constexpr const char* sql_is_community = "SELECT 1 FROM regions WHERE id = $1 AND level = 'community'";
 
 constexpr const char* recipient_columns =
-    "id::text, family_id::text, kind, community_id, name, birth_date::text, gender, ability_level,"
+    "id::text, family_id::text, kind, community_id, name_sealed, birth_date::text, gender, ability_level,"
     " array_to_json(priority_categories)::text, array_to_json(diet)::text, array_to_json(languages)::text,"
-    " gender_preference, address, lat, lon, emergency_contacts::text, encode(sealed, 'hex'),"
+    " gender_preference, address_sealed, lat, lon, contacts_sealed, encode(sealed, 'hex'),"
     " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
     " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
 constexpr const char* sql_insert_recipient =
-    "INSERT INTO recipients (id, family_id, kind, community_id, name, birth_date, gender, ability_level,"
-    " priority_categories, diet, languages, gender_preference, address, lat, lon, emergency_contacts, sealed)"
-    " VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::date, $7, $8, $9::text[], $10::text[], $11::text[], $12, "
-    "$13,"
-    " $14, $15, $16::jsonb, decode($17, 'hex'))";
+    "INSERT INTO recipients (id, family_id, kind, community_id, name_sealed, birth_date, gender, "
+    "ability_level,"
+    " priority_categories, diet, languages, gender_preference, address_sealed, lat, lon, contacts_sealed,"
+    " sealed)"
+    " VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::date, $7, $8, $9::text[], $10::text[], $11::text[], $12,"
+    " $13, $14, $15, $16, decode($17, 'hex'))";
 constexpr const char* sql_update_recipient =
-    "UPDATE recipients SET community_id = $2, name = $3, birth_date = $4::date, gender = $5, ability_level = "
-    "$6,"
-    " priority_categories = $7::text[], diet = $8::text[], languages = $9::text[], gender_preference = $10,"
-    " address = $11, lat = $12, lon = $13, emergency_contacts = $14::jsonb, sealed = decode($15, 'hex'),"
+    "UPDATE recipients SET community_id = $2, name_sealed = $3, birth_date = $4::date, gender = $5,"
+    " ability_level = $6, priority_categories = $7::text[], diet = $8::text[], languages = $9::text[],"
+    " gender_preference = $10, address_sealed = $11, lat = $12, lon = $13, contacts_sealed = $14,"
+    " sealed = decode($15, 'hex'),"
     " updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL";
 constexpr const char* sql_find_recipient =
     "SELECT {cols} FROM recipients WHERE id = $1::uuid AND deleted_at IS NULL";
@@ -111,18 +114,6 @@ std::vector<std::int64_t> json_ints(const std::string& text) {
     return out;
 }
 
-user_row read_user(const pqxx::row& r) {
-    return user_row{r[0].as<std::string>(),
-                    r[1].as<std::string>(),
-                    r[2].as<std::string>(),
-                    r[3].as<std::string>(),
-                    r[4].as<std::string>(),
-                    r[5].as<std::string>(),
-                    r[6].as<std::string>(),
-                    json_ints(r[7].as<std::string>()),
-                    json_ints(r[8].as<std::string>())};
-}
-
 template <class T>
 std::optional<T> opt(const pqxx::field& f) {
     if (f.is_null()) {
@@ -131,13 +122,33 @@ std::optional<T> opt(const pqxx::field& f) {
     return f.as<T>();
 }
 
-recipient_row read_recipient(const pqxx::row& r) {
+user_row read_user(const auth::sealer& s, const pqxx::row& r) {
+    return user_row{r[0].as<std::string>(),
+                    s.open_nullable(opt<std::string>(r[1])).value_or(""),
+                    r[2].as<std::string>(),
+                    r[3].as<std::string>(),
+                    s.open_nullable(opt<std::string>(r[4])).value_or(""),
+                    r[5].as<std::string>(),
+                    r[6].as<std::string>(),
+                    json_ints(r[7].as<std::string>()),
+                    json_ints(r[8].as<std::string>())};
+}
+
+std::optional<std::string> seal(const auth::sealer& s, const std::optional<std::string>& plain) {
+    return plain ? std::optional<std::string>(s.seal_text(*plain)) : std::nullopt;
+}
+
+std::optional<std::string> seal_nonempty(const auth::sealer& s, const std::string& plain) {
+    return plain.empty() ? std::nullopt : std::optional<std::string>(s.seal_text(plain));
+}
+
+recipient_row read_recipient(const auth::sealer& s, const pqxx::row& r) {
     recipient_row x;
     x.id = r[0].as<std::string>();
     x.family_id = r[1].as<std::string>();
     x.kind = r[2].as<std::string>();
     x.community_id = r[3].as<std::int64_t>();
-    x.name = opt<std::string>(r[4]);
+    x.name = s.open_nullable(opt<std::string>(r[4]));
     x.birth_date = opt<std::string>(r[5]);
     x.gender = opt<std::string>(r[6]);
     x.ability_level = opt<int>(r[7]);
@@ -145,10 +156,10 @@ recipient_row read_recipient(const pqxx::row& r) {
     x.diet = db::json_strings(r[9].as<std::string>());
     x.languages = db::json_strings(r[10].as<std::string>());
     x.gender_preference = opt<std::string>(r[11]);
-    x.address = opt<std::string>(r[12]);
+    x.address = s.open_nullable(opt<std::string>(r[12]));
     x.lat = opt<double>(r[13]);
     x.lon = opt<double>(r[14]);
-    x.emergency_contacts_json = r[15].as<std::string>();
+    x.emergency_contacts_json = s.open_nullable(opt<std::string>(r[15])).value_or("[]");
     x.sealed_hex = opt<std::string>(r[16]);
     x.created_at = r[17].as<std::string>();
     x.updated_at = r[18].as<std::string>();
@@ -161,31 +172,32 @@ void use_schema(pqxx::work& tx, const std::string& schema) {
     tx.exec("SET LOCAL search_path TO " + tx.quote_name(schema) + ", public");
 }
 
-std::optional<user_row> find_user_by_phone(pqxx::work& tx, const std::string& phone) {
-    auto r = tx.exec_params(with_columns(sql_user_by_phone, user_columns), phone);
+std::optional<user_row> find_user_by_phone(pqxx::work& tx, const auth::sealer& s, const std::string& phone) {
+    auto r = tx.exec_params(with_columns(sql_user_by_phone, user_columns), s.index(phone));
     if (r.empty()) {
         return std::nullopt;
     }
-    return read_user(r[0]);
+    return read_user(s, r[0]);
 }
 
-std::optional<user_row> find_user(pqxx::work& tx, const std::string& id) {
+std::optional<user_row> find_user(pqxx::work& tx, const auth::sealer& s, const std::string& id) {
     auto r = tx.exec_params(with_columns(sql_user_by_id, user_columns), id);
     if (r.empty()) {
         return std::nullopt;
     }
-    return read_user(r[0]);
+    return read_user(s, r[0]);
 }
 
-core::result<void> insert_user(pqxx::work& tx, const user_row& u) {
+core::result<void> insert_user(pqxx::work& tx, const auth::sealer& s, const user_row& u) {
     try {
         db::savepoint sub(tx, "insert_user");
         sub.exec_params(sql_insert_user,
                         u.id,
-                        u.phone,
+                        u.phone.empty() ? std::nullopt : std::optional<std::string>(s.index(u.phone)),
+                        seal_nonempty(s, u.phone),
                         u.role,
                         u.password_hash,
-                        u.display_name,
+                        seal_nonempty(s, u.display_name),
                         u.org_id,
                         u.status,
                         db::int_array(u.communities),
@@ -308,69 +320,108 @@ long long communities_under(pqxx::work& tx, const std::vector<std::int64_t>& dis
         .as<long long>();
 }
 
-void insert_recipient(pqxx::work& tx, const recipient_row& r) {
-    tx.exec_params(sql_insert_recipient,
-                   r.id,
-                   r.family_id,
-                   r.kind,
-                   r.community_id,
-                   r.name,
-                   r.birth_date,
-                   r.gender,
-                   r.ability_level,
-                   db::text_array(r.priority_categories),
-                   db::text_array(r.diet),
-                   db::text_array(r.languages),
-                   r.gender_preference,
-                   r.address,
-                   r.lat,
-                   r.lon,
-                   r.emergency_contacts_json,
-                   r.sealed_hex);
+void insert_recipient(pqxx::work& tx, const auth::sealer& s, const recipient_row& r) {
+    tx.exec_params(
+        sql_insert_recipient,
+        r.id,
+        r.family_id,
+        r.kind,
+        r.community_id,
+        seal(s, r.name),
+        r.birth_date,
+        r.gender,
+        r.ability_level,
+        db::text_array(r.priority_categories),
+        db::text_array(r.diet),
+        db::text_array(r.languages),
+        r.gender_preference,
+        seal(s, r.address),
+        r.lat,
+        r.lon,
+        r.emergency_contacts_json == "[]" ? std::nullopt : seal_nonempty(s, r.emergency_contacts_json),
+        r.sealed_hex);
 }
 
-std::optional<recipient_row> find_recipient(pqxx::work& tx, const std::string& id) {
+std::optional<recipient_row> find_recipient(pqxx::work& tx, const auth::sealer& s, const std::string& id) {
     auto r = tx.exec_params(with_columns(sql_find_recipient, recipient_columns), id);
     if (r.empty()) {
         return std::nullopt;
     }
-    return read_recipient(r[0]);
+    return read_recipient(s, r[0]);
 }
 
-std::vector<recipient_row> list_by_family(pqxx::work& tx, const std::string& family_id) {
+std::vector<recipient_row> list_by_family(pqxx::work& tx,
+                                          const auth::sealer& s,
+                                          const std::string& family_id) {
     std::vector<recipient_row> out;
     for (const auto& r : tx.exec_params(with_columns(sql_list_by_family, recipient_columns), family_id)) {
-        out.push_back(read_recipient(r));
+        out.push_back(read_recipient(s, r));
     }
     return out;
 }
 
-std::vector<recipient_row> list_by_community(pqxx::work& tx, std::int64_t community_id) {
+std::vector<recipient_row> list_by_community(pqxx::work& tx,
+                                             const auth::sealer& s,
+                                             std::int64_t community_id) {
     std::vector<recipient_row> out;
     for (const auto& r :
          tx.exec_params(with_columns(sql_list_by_community, recipient_columns), community_id)) {
-        out.push_back(read_recipient(r));
+        out.push_back(read_recipient(s, r));
     }
     return out;
 }
 
-void update_recipient(pqxx::work& tx, const recipient_row& r) {
-    tx.exec_params(sql_update_recipient,
-                   r.id,
-                   r.community_id,
-                   r.name,
-                   r.birth_date,
-                   r.gender,
-                   r.ability_level,
-                   db::text_array(r.priority_categories),
-                   db::text_array(r.diet),
-                   db::text_array(r.languages),
-                   r.gender_preference,
-                   r.address,
-                   r.lat,
-                   r.lon,
-                   r.emergency_contacts_json,
-                   r.sealed_hex);
+int seal_plain_personal_data(pqxx::work& tx, const auth::sealer& s) {
+    int n = 0;
+    for (const auto& r : tx.exec("SELECT id::text, phone, display_name FROM users WHERE phone IS NOT NULL OR"
+                                 " display_name <> '' FOR UPDATE")) {
+        auto phone = opt<std::string>(r[1]);
+        tx.exec_params(
+            "UPDATE users SET phone = NULL, display_name = '', phone_index = $2, phone_sealed = $3,"
+            " display_name_sealed = $4 WHERE id = $1::uuid",
+            r[0].as<std::string>(),
+            phone ? std::optional<std::string>(s.index(*phone)) : std::nullopt,
+            seal(s, phone),
+            seal_nonempty(s, r[2].as<std::string>()));
+        ++n;
+    }
+    for (const auto& r :
+         tx.exec("SELECT id::text, name, address, emergency_contacts::text FROM recipients"
+                 " WHERE name IS NOT NULL OR address IS NOT NULL OR emergency_contacts <> '[]'"
+                 " FOR UPDATE")) {
+        const auto contacts = r[3].as<std::string>();
+        tx.exec_params(
+            "UPDATE recipients SET name = NULL, address = NULL, emergency_contacts = '[]',"
+            " name_sealed = $2, address_sealed = $3, contacts_sealed = $4 WHERE id = $1::uuid",
+            r[0].as<std::string>(),
+            seal(s, opt<std::string>(r[1])),
+            seal(s, opt<std::string>(r[2])),
+            contacts == "[]" ? std::nullopt : seal_nonempty(s, contacts));
+        ++n;
+    }
+    tx.exec("ALTER TABLE users VALIDATE CONSTRAINT users_no_plain_personal_data");
+    tx.exec("ALTER TABLE recipients VALIDATE CONSTRAINT recipients_no_plain_personal_data");
+    return n;
+}
+
+void update_recipient(pqxx::work& tx, const auth::sealer& s, const recipient_row& r) {
+    tx.exec_params(
+        sql_update_recipient,
+        r.id,
+        r.community_id,
+        seal(s, r.name),
+        r.birth_date,
+        r.gender,
+        r.ability_level,
+        db::text_array(r.priority_categories),
+        db::text_array(r.diet),
+        db::text_array(r.languages),
+        r.gender_preference,
+        seal(s, r.address),
+        r.lat,
+        r.lon,
+        r.emergency_contacts_json == "[]" ? std::nullopt : seal_nonempty(s, r.emergency_contacts_json),
+        r.sealed_hex);
 }
 
 void soft_delete_recipient(pqxx::work& tx, const std::string& id) {

@@ -2,6 +2,7 @@
 // the transaction parameter itself.
 #pragma once
 
+#include <carematch/auth/sealer.hpp>
 #include <carematch/core/error.hpp>
 
 #include <pqxx/pqxx>
@@ -28,10 +29,15 @@ struct user_row {
 /// Sets search_path to the service's schema for this transaction.
 void use_schema(pqxx::work& tx, const std::string& schema);
 
-std::optional<user_row> find_user_by_phone(pqxx::work& tx, const std::string& phone);
-std::optional<user_row> find_user(pqxx::work& tx, const std::string& id);
+// Phones, display names, and an elder's name, address and emergency contacts are sealed with `s` on the way
+// in and opened on the way out; a phone is found by its keyed index (auth::sealer::index).
+std::optional<user_row> find_user_by_phone(pqxx::work& tx, const auth::sealer& s, const std::string& phone);
+std::optional<user_row> find_user(pqxx::work& tx, const auth::sealer& s, const std::string& id);
 /// errc::conflict when the phone number is taken.
-core::result<void> insert_user(pqxx::work& tx, const user_row& u);
+core::result<void> insert_user(pqxx::work& tx, const auth::sealer& s, const user_row& u);
+/// Seals what rows written before migration 005 hold in plain text, then validates the checks that no plain
+/// personal data is left. Returns how many rows it sealed.
+int seal_plain_personal_data(pqxx::work& tx, const auth::sealer& s);
 /// Activates a pending provider account; errc::not_found or errc::conflict (not pending).
 void set_password(pqxx::work& tx, const std::string& user_id, const std::string& hash);
 
@@ -102,12 +108,16 @@ struct recipient_row {
     std::string created_at;
     std::string updated_at;
 };
-void insert_recipient(pqxx::work& tx, const recipient_row& r);
+void insert_recipient(pqxx::work& tx, const auth::sealer& s, const recipient_row& r);
 /// A live (not deleted) recipient.
-std::optional<recipient_row> find_recipient(pqxx::work& tx, const std::string& id);
-std::vector<recipient_row> list_by_family(pqxx::work& tx, const std::string& family_id);
-std::vector<recipient_row> list_by_community(pqxx::work& tx, std::int64_t community_id);
-void update_recipient(pqxx::work& tx, const recipient_row& r);
+std::optional<recipient_row> find_recipient(pqxx::work& tx, const auth::sealer& s, const std::string& id);
+std::vector<recipient_row> list_by_family(pqxx::work& tx,
+                                          const auth::sealer& s,
+                                          const std::string& family_id);
+std::vector<recipient_row> list_by_community(pqxx::work& tx,
+                                             const auth::sealer& s,
+                                             std::int64_t community_id);
+void update_recipient(pqxx::work& tx, const auth::sealer& s, const recipient_row& r);
 void soft_delete_recipient(pqxx::work& tx, const std::string& id);
 void clear_sealed(pqxx::work& tx, const std::string& id);
 

@@ -1,5 +1,6 @@
 // nursery wiring: config, dependencies, the region seed, start-up checks.
 #include "context.hpp"
+#include "repository.hpp"
 
 #include <carematch/core/log.hpp>
 #include <carematch/db/migrate.hpp>
@@ -57,6 +58,8 @@ void app::on_start() {
     } catch (const std::exception& e) {
         throw core::config_error("nursery.regions_file", std::string("malformed region seed: ") + e.what());
     }
+    c.seal_plain_rows(
+        [](pqxx::work& tx, const auth::sealer& s) { return repo::seal_plain_personal_data(tx, s); });
     // Nurseries' public scores, shown with search results.
     events::consumer_settings s;
     s.group = "nursery";

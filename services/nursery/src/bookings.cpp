@@ -128,7 +128,8 @@ awaitable<response> book(context& c, request& req) {
     const auth::caller& who = *authorized;
     std::function<awaitable<response>(const runtime::idempotency_claim&)> work =
         [&](const runtime::idempotency_claim& claim) { return book_claimed(c, req, who, claim); };
-    co_return co_await runtime::idempotent(c.pool, req, who.id, c.clock.now(), std::move(work));
+    co_return co_await runtime::idempotent(
+        c.pool, req, who.id, c.clock.now(), std::move(work), c.sealer.get());
 }
 
 namespace {
@@ -512,7 +513,7 @@ awaitable<response> mark_day(context& c, request& req, mark m) {
             return core::errc::not_found;
         }
         if (m == mark::out) {
-            auto people = repo::pickups(tx, b->child_id);
+            auto people = repo::pickups(tx, *c.sealer, b->child_id);
             if (std::none_of(
                     people.begin(), people.end(), [&](const auto& p) { return p.phone == pickup; })) {
                 return core::errc::invalid_argument;

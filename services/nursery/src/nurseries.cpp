@@ -366,7 +366,8 @@ awaitable<response> put_pickups(context& c, request& req) {
     if (!child || !family_of(*child, who->id)) {
         co_return problem(req, core::errc::not_found);
     }
-    co_await c.pool.transact([&](pqxx::work& tx) { repo::set_pickups(tx, child_id, who->id, people); });
+    co_await c.pool.transact(
+        [&](pqxx::work& tx) { repo::set_pickups(tx, *c.sealer, child_id, who->id, people); });
     json::array out;
     for (const auto& p : people) {
         out.push_back(json::object{{"name", p.name}, {"phone", p.phone}, {"relation", p.relation}});
@@ -398,7 +399,8 @@ awaitable<response> get_pickups(context& c, request& req) {
     if (!visible) {
         co_return problem(req, core::errc::not_found);
     }
-    auto people = co_await c.pool.transact([&](pqxx::work& tx) { return repo::pickups(tx, child_id); });
+    auto people =
+        co_await c.pool.transact([&](pqxx::work& tx) { return repo::pickups(tx, *c.sealer, child_id); });
     json::array out;
     for (const auto& p : people) {
         out.push_back(json::object{{"name", p.name}, {"phone", p.phone}, {"relation", p.relation}});

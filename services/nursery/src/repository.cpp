@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 namespace carematch::nursery::repo {
 namespace {
 
@@ -436,31 +438,63 @@ bool no_show(pqxx::transaction_base& tx, const std::string& booking_id, const st
                .affected_rows() == 1;
 }
 
+namespace {
+
+std::string seal_person(const auth::sealer& s, const pickup_row& p) {
+    return s.seal_text(boost::json::serialize(
+        boost::json::object{{"name", p.name}, {"phone", p.phone}, {"relation", p.relation}}));
+}
+
+}  // namespace
+
 void set_pickups(pqxx::transaction_base& tx,
+                 const auth::sealer& s,
                  const std::string& child_id,
                  const std::string& family_id,
                  const std::vector<pickup_row>& people) {
     tx.exec_params("DELETE FROM pickup_persons WHERE child_id = $1::uuid", child_id);
     for (const auto& p : people) {
         tx.exec_params(
-            "INSERT INTO pickup_persons (child_id, family_id, name, phone, relation)"
-            " VALUES ($1::uuid, $2::uuid, $3, $4, $5)",
+            "INSERT INTO pickup_persons (child_id, family_id, phone_index, person_sealed)"
+            " VALUES ($1::uuid, $2::uuid, $3, $4)",
             child_id,
             family_id,
-            p.name,
-            p.phone,
-            p.relation);
+            s.index(p.phone),
+            seal_person(s, p));
     }
 }
 
-std::vector<pickup_row> pickups(pqxx::transaction_base& tx, const std::string& child_id) {
+std::vector<pickup_row> pickups(pqxx::transaction_base& tx,
+                                const auth::sealer& s,
+                                const std::string& child_id) {
     std::vector<pickup_row> out;
-    for (const auto& r : tx.exec_params(
-             "SELECT name, phone, relation FROM pickup_persons WHERE child_id = $1::uuid ORDER BY phone",
-             child_id)) {
-        out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>()});
+    for (const auto& r :
+         tx.exec_params("SELECT person_sealed FROM pickup_persons WHERE child_id = $1::uuid", child_id)) {
+        const auto person = boost::json::parse(s.open_text(r[0].as<std::string>())).as_object();
+        out.push_back({std::string(person.at("name").as_string()),
+                       std::string(person.at("phone").as_string()),
+                       std::string(person.at("relation").as_string())});
     }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.phone < b.phone; });
     return out;
+}
+
+int seal_plain_personal_data(pqxx::transaction_base& tx, const auth::sealer& s) {
+    int n = 0;
+    for (const auto& r : tx.exec("SELECT child_id::text, name, phone, relation FROM pickup_persons"
+                                 " WHERE phone IS NOT NULL FOR UPDATE")) {
+        const pickup_row p{r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>()};
+        tx.exec_params(
+            "UPDATE pickup_persons SET name = NULL, phone = NULL, relation = NULL, phone_index = $3,"
+            " person_sealed = $4 WHERE child_id = $1::uuid AND phone = $2",
+            r[0].as<std::string>(),
+            p.phone,
+            s.index(p.phone),
+            seal_person(s, p));
+        ++n;
+    }
+    tx.exec("ALTER TABLE pickup_persons VALIDATE CONSTRAINT pickup_persons_no_plain_personal_data");
+    return n;
 }
 
 bool nursery_has_child(pqxx::transaction_base& tx,

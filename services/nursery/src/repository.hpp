@@ -3,6 +3,8 @@
 
 #include "logic.hpp"
 
+#include <carematch/auth/sealer.hpp>
+
 #include <pqxx/pqxx>
 
 #include <cstdint>
@@ -140,11 +142,19 @@ struct pickup_row {
     std::string phone;
     std::string relation;
 };
+// Pickup persons are sealed whole (auth::sealer) and kept unique per child by the phone's keyed index.
 void set_pickups(pqxx::transaction_base& tx,
+                 const auth::sealer& s,
                  const std::string& child_id,
                  const std::string& family_id,
                  const std::vector<pickup_row>& people);
-std::vector<pickup_row> pickups(pqxx::transaction_base& tx, const std::string& child_id);
+/// By phone number.
+std::vector<pickup_row> pickups(pqxx::transaction_base& tx,
+                                const auth::sealer& s,
+                                const std::string& child_id);
+/// Seals the pickup persons written before migration 005 in plain text, then validates the check that none is
+/// left. Returns how many rows it sealed.
+int seal_plain_personal_data(pqxx::transaction_base& tx, const auth::sealer& s);
 /// Whether the nursery holds (or held) a booking of the child: it may then read the pickup list.
 bool nursery_has_child(pqxx::transaction_base& tx,
                        const std::string& nursery_id,

@@ -1,5 +1,6 @@
 // orders wiring: config, dependencies, catalog, start-up checks.
 #include "context.hpp"
+#include "repository.hpp"
 
 #include <carematch/core/ids.hpp>
 #include <carematch/core/log.hpp>
@@ -126,6 +127,7 @@ void app::on_start() {
     } catch (const std::exception& e) {
         throw core::config_error("orders.catalog_file", std::string("malformed catalog: ") + e.what());
     }
+    c.seal_plain_rows(repo::seal_plain_personal_data);
     // The elders as identity describes them, kept here so that placing an order calls nobody.
     events::consumer_settings s;
     s.group = c.cfg.consumer_group;

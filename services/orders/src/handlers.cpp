@@ -52,7 +52,8 @@ std::string six_digits() {
 
 enum class view { family, worker, staff };
 
-json::object order_json(const repo::order_row& o, view v) {
+// Address and notes are opened here, for the caller the route already checked.
+json::object order_json(const auth::sealer& s, const repo::order_row& o, view v) {
     json::object j{{"id", o.id},
                    {"recipient_id", o.recipient_id},
                    {"community_id", o.community_id},
@@ -61,8 +62,8 @@ json::object order_json(const repo::order_row& o, view v) {
                    {"status", o.status},
                    {"asap", o.asap},
                    {"window", json::object{{"start", o.window_start}, {"end", o.window_end}}},
-                   {"address", o.address},
-                   {"notes", o.notes},
+                   {"address", s.open_nullable(o.address_sealed).value_or("")},
+                   {"notes", s.open_nullable(o.notes_sealed).value_or("")},
                    {"created_at", o.created_at},
                    {"updated_at", o.updated_at}};
     j["location"] =
@@ -334,7 +335,7 @@ awaitable<response> place_order(context& c, request& req) {
     std::optional<json::object> from_identity;
     std::function<response(pqxx::work&)> place = [&](pqxx::work& tx) -> response {
         runtime::idempotency_claim claim;
-        if (auto earlier = runtime::claim_idempotent_in(tx, req, who.id, now, claim)) {
+        if (auto earlier = runtime::claim_idempotent_in(tx, req, who.id, now, claim, c.sealer.get())) {
             return std::move(*earlier);
         }
         std::optional<json::object> rec =
@@ -363,14 +364,19 @@ awaitable<response> place_order(context& c, request& req) {
         row.kind = body->kind;
         row.sub_type = body->sub_type;
         row.asap = !body->start.has_value();
-        if (const auto* a = p.recipient.if_contains("address"); a && a->is_string()) {
-            row.address = std::string(a->as_string());
+        // recipient.saved carries the address sealed; identity's own answer (the fallback) in plain text.
+        if (const auto* a = p.recipient.if_contains("address_sealed"); a && a->is_string()) {
+            row.address_sealed = std::string(a->as_string());
+        } else if (const auto* plain = p.recipient.if_contains("address"); plain && plain->is_string()) {
+            row.address_sealed = c.sealer->seal_text(plain->as_string());
         }
         if (const auto* l = p.recipient.if_contains("location"); l && l->is_object()) {
             row.lat = l->at("lat").to_number<double>();
             row.lon = l->at("lon").to_number<double>();
         }
-        row.notes = body->notes.value_or("");
+        if (body->notes && !body->notes->empty()) {
+            row.notes_sealed = c.sealer->seal_text(*body->notes);
+        }
         row.price_fen = p.q.price_fen;
         row.subsidy_fen = p.q.subsidy_fen;
         row.family_fen = p.q.family_fen;
@@ -396,7 +402,7 @@ awaitable<response> place_order(context& c, request& req) {
                                {"window_start", stored->window_start},
                                {"window_end", stored->window_end},
                                {"asap", stored->asap}};
-            event["location"] = order_json(*stored, view::worker)["location"];
+            event["location"] = order_json(*c.sealer, *stored, view::worker)["location"];
             // What matching weighs and filters by, so that it never reads the recipient itself.
             for (const char* k : {"ability_level", "priority_categories", "gender_preference"}) {
                 if (const auto* v = p.recipient.if_contains(k)) {
@@ -408,7 +414,7 @@ awaitable<response> place_order(context& c, request& req) {
                               "carematch:{region:" + std::to_string(stored->community_id / 1000) + "}:orders",
                               "order.created",
                               json::serialize(event));
-            r = http::json_text_response(201, json::serialize(order_json(*stored, view::family)));
+            r = http::json_text_response(201, json::serialize(order_json(*c.sealer, *stored, view::family)));
         }
         runtime::finish_idempotent(tx, claim, r);
         return r;
@@ -478,7 +484,7 @@ awaitable<response> list_orders(context& c, request& req) {
     }
     json::array items;
     for (const auto& r : rows) {
-        items.push_back(order_json(r, community ? view::staff : view::family));
+        items.push_back(order_json(*c.sealer, r, community ? view::staff : view::family));
     }
     page["items"] = std::move(items);
     co_return http::json_text_response(200, json::serialize(page));
@@ -526,7 +532,7 @@ awaitable<response> get_order(context& c, request& req) {
         if (!v) {
             return std::nullopt;
         }
-        auto j = order_json(*o, *v);
+        auto j = order_json(*c.sealer, *o, *v);
         j["history"] = history_json(repo::history(tx, id));
         return j;
     });
@@ -672,7 +678,7 @@ awaitable<moved> move(context& c,
     });
 }
 
-response moved_response(const request& req, const moved& m, view v) {
+response moved_response(const context& c, const request& req, const moved& m, view v) {
     switch (m.result) {
         case moved::outcome::not_found:
             return problem(req, core::errc::not_found);
@@ -695,7 +701,7 @@ response moved_response(const request& req, const moved& m, view v) {
         case moved::outcome::done:
             break;
     }
-    return http::json_text_response(200, json::serialize(order_json(*m.row, v)));
+    return http::json_text_response(200, json::serialize(order_json(*c.sealer, *m.row, v)));
 }
 
 }  // namespace
@@ -721,7 +727,7 @@ awaitable<response> cancel_order(context& c, request& req) {
         co_return problem(req, core::errc::not_found);
     }
     auto m = co_await move(c, *authorized, id, status::cancelled, reason, std::nullopt);
-    co_return moved_response(req, m, view::family);
+    co_return moved_response(c, req, m, view::family);
 }
 
 awaitable<response> worker_step(context& c, request& req, status to) {
@@ -752,7 +758,7 @@ awaitable<response> worker_step(context& c, request& req, status to) {
         position = std::pair{body->lat, body->lon};
     }
     auto m = co_await move(c, *authorized, id, to, "", code, position);
-    co_return moved_response(req, m, view::worker);
+    co_return moved_response(c, req, m, view::worker);
 }
 
 awaitable<response> start_travel(context& c, request& req) {
@@ -801,7 +807,8 @@ awaitable<response> new_service_code(context& c, request& req) {
     if (result.first == 409) {
         co_return problem(req, core::errc::conflict, "the order is over", "status");
     }
-    co_return http::json_text_response(200, json::serialize(order_json(*result.second, view::family)));
+    co_return http::json_text_response(200,
+                                       json::serialize(order_json(*c.sealer, *result.second, view::family)));
 }
 
 namespace {
@@ -891,7 +898,7 @@ awaitable<response> internal_transition(context& c, request& req) {
             "the order is not in a state that allows this, or the attempt (fencing token) moved",
             "to");
     }
-    auto answer = order_json(*result, view::staff);
+    auto answer = order_json(*c.sealer, *result, view::staff);
     answer["attempt"] = result->attempt;  // what the next transition out of this state presents
     co_return http::json_text_response(200, json::serialize(answer));
 }
@@ -984,7 +991,7 @@ awaitable<response> internal_waiting(context& c, request& req) {
         [&](pqxx::work& tx) { return repo::list_waiting(tx, *street, after, *limit); });
     json::array items;
     for (const auto& o : rows) {
-        auto j = order_json(o, view::worker);
+        auto j = order_json(*c.sealer, o, view::worker);
         j["attempt"] = o.attempt;
         items.push_back(std::move(j));
     }

@@ -13,7 +13,8 @@ std::string columns() {
                "id::text, family_id::text, recipient_id::text, community_id, kind, sub_type, status, asap,"
                " to_char(window_start AT TIME ZONE 'UTC', ") +
            iso + "), to_char(window_end AT TIME ZONE 'UTC', " + iso +
-           "), address, lat, lon, notes, price_fen, subsidy_fen, family_fen, cancellation_fee_fen, "
+           "), address_sealed, lat, lon, notes_sealed, price_fen, subsidy_fen, family_fen, "
+           "cancellation_fee_fen, "
            "service_code,"
            " worker_id::text, org_id::text, attempt, to_char(created_at AT TIME ZONE 'UTC', " +
            iso + "), to_char(updated_at AT TIME ZONE 'UTC', " + iso + ")";
@@ -22,7 +23,7 @@ std::string columns() {
 const std::string sql_insert =
     "INSERT INTO orders (id, family_id, recipient_id, community_id, kind, sub_type, status, asap, "
     "window_start,"
-    " window_end, address, lat, lon, notes, price_fen, subsidy_fen, family_fen, service_code)"
+    " window_end, address_sealed, lat, lon, notes_sealed, price_fen, subsidy_fen, family_fen, service_code)"
     " SELECT $1::uuid, $2::uuid, $3::uuid, $4, $5, $6, 'created', $7, s, e, $10, $11, $12, $13, $14, $15, "
     "$16, $17"
     " FROM (SELECT to_timestamp($20::float8) AS now) n,"
@@ -81,10 +82,10 @@ order_row read(const pqxx::row& r) {
     o.asap = r[7].as<bool>();
     o.window_start = r[8].as<std::string>();
     o.window_end = r[9].as<std::string>();
-    o.address = r[10].as<std::string>();
+    o.address_sealed = opt<std::string>(r[10]);
     o.lat = opt<double>(r[11]);
     o.lon = opt<double>(r[12]);
-    o.notes = r[13].as<std::string>();
+    o.notes_sealed = opt<std::string>(r[13]);
     o.price_fen = r[14].as<std::int64_t>();
     o.subsidy_fen = r[15].as<std::int64_t>();
     o.family_fen = r[16].as<std::int64_t>();
@@ -127,10 +128,10 @@ std::optional<order_row> insert_order(pqxx::work& tx,
                                    r.asap,
                                    start,
                                    end,
-                                   r.address,
+                                   r.address_sealed,
                                    r.lat,
                                    r.lon,
-                                   r.notes,
+                                   r.notes_sealed,
                                    r.price_fen,
                                    r.subsidy_fen,
                                    r.family_fen,
@@ -241,6 +242,36 @@ std::optional<order_row> transition(pqxx::work& tx,
         return std::nullopt;
     }
     return read(res[0]);
+}
+
+int seal_plain_personal_data(pqxx::work& tx, const auth::sealer& s) {
+    int n = 0;
+    for (const auto& r : tx.exec(
+             "SELECT id::text, address, notes FROM orders WHERE address <> '' OR notes <> '' FOR UPDATE")) {
+        auto seal = [&](const std::string& plain) {
+            return plain.empty() ? std::nullopt : std::optional<std::string>(s.seal_text(plain));
+        };
+        tx.exec_params(
+            "UPDATE orders SET address = '', notes = '', address_sealed = $2, notes_sealed = $3"
+            " WHERE id = $1::uuid",
+            r[0].as<std::string>(),
+            seal(r[1].as<std::string>()),
+            seal(r[2].as<std::string>()));
+        ++n;
+    }
+    // Facts seen before identity sealed addresses in recipient.saved: the address is sealed in place.
+    for (const auto& r : tx.exec("SELECT recipient_id::text, facts->>'address' FROM recipients_seen"
+                                 " WHERE facts ? 'address' FOR UPDATE")) {
+        auto plain = opt<std::string>(r[1]);
+        tx.exec_params(
+            "UPDATE recipients_seen SET facts = (facts - 'address') ||"
+            " jsonb_build_object('address_sealed', $2::text) WHERE recipient_id = $1::uuid",
+            r[0].as<std::string>(),
+            plain ? std::optional<std::string>(s.seal_text(*plain)) : std::nullopt);
+        ++n;
+    }
+    tx.exec("ALTER TABLE orders VALIDATE CONSTRAINT orders_no_plain_personal_data");
+    return n;
 }
 
 }  // namespace carematch::orders::repo

@@ -3,6 +3,7 @@
 
 #include "logic.hpp"
 
+#include <carematch/auth/sealer.hpp>
 #include <carematch/core/clock.hpp>
 
 #include <pqxx/pqxx>
@@ -25,10 +26,10 @@ struct order_row {
     bool asap = true;
     std::string window_start;  // ISO 8601, UTC
     std::string window_end;
-    std::string address;
+    std::optional<std::string> address_sealed;  // auth::sealer::seal_text of the address; none: unknown
     std::optional<double> lat;
     std::optional<double> lon;
-    std::string notes;
+    std::optional<std::string> notes_sealed;  // sealed notes; none: no notes
     std::int64_t price_fen = 0;
     std::int64_t subsidy_fen = 0;
     std::int64_t family_fen = 0;
@@ -108,5 +109,9 @@ std::optional<order_row> transition(pqxx::work& tx,
                                     status to,
                                     std::optional<int> attempt,
                                     const transition_change& change);
+
+/// Seals the addresses and notes that rows written before migration 007 hold in plain text (orders and the
+/// recipient facts seen), then validates the check that none is left. Returns how many rows it sealed.
+int seal_plain_personal_data(pqxx::work& tx, const auth::sealer& s);
 
 }  // namespace carematch::orders::repo

@@ -97,6 +97,7 @@ void app::on_start() {
     } catch (const std::exception& e) {
         throw core::config_error("providers.catalog_file", std::string("malformed catalog: ") + e.what());
     }
+    c.seal_plain_rows(repo::seal_plain_personal_data);
     // Organisations' public scores, shown with canteen search results.
     events::consumer_settings s;
     s.group = "providers";

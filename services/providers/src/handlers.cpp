@@ -129,12 +129,13 @@ std::vector<std::string> eligible_kinds(const context& c, const repo::worker_row
 json::object worker_json(const context& c, const repo::worker_row& w) {
     json::array creds;
     for (const auto& cr : w.credentials) {
-        creds.push_back(
-            json::object{{"type", cr.type}, {"number", cr.number}, {"expires_on", cr.expires_on}});
+        creds.push_back(json::object{{"type", cr.type},
+                                     {"number", c.sealer->open_text(cr.number_sealed)},
+                                     {"expires_on", cr.expires_on}});
     }
     json::object o{{"id", w.id},
                    {"org_id", w.org_id},
-                   {"name", w.name},
+                   {"name", c.sealer->open_text(w.name_sealed)},
                    {"gender", w.gender},
                    {"languages", json::value_from(w.languages)},
                    {"kinds", json::value_from(w.kinds)},
@@ -283,7 +284,7 @@ awaitable<response> put_worker(context& c, request& req) {
     repo::worker_row row;
     row.id = id;
     row.org_id = who->org;
-    row.name = body->name;
+    row.name_sealed = c.sealer->seal_text(body->name);
     row.gender = body->gender;
     row.languages = body->languages;
     row.kinds = body->kinds;
@@ -291,7 +292,7 @@ awaitable<response> put_worker(context& c, request& req) {
     row.home_lon = body->home.lon;
     row.radius_km = body->radius_km;
     for (const auto& cr : body->credentials) {
-        row.credentials.push_back({cr.type, cr.number, cr.expires_on});
+        row.credentials.push_back({cr.type, c.sealer->seal_text(cr.number), cr.expires_on});
     }
     auto stored = co_await c.pool.transact([&](pqxx::work& tx) -> core::result<repo::worker_row> {
         auto org = repo::find_org(tx, who->org);

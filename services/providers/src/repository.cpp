@@ -9,23 +9,24 @@ namespace carematch::providers::repo {
 namespace {
 
 constexpr const char* sql_find =
-    "SELECT w.id::text, w.org_id::text, w.name, gender, array_to_json(languages)::text,"
+    "SELECT w.id::text, w.org_id::text, w.name_sealed, gender, array_to_json(languages)::text,"
     " array_to_json(kinds)::text, home_lat, home_lon, radius_km,"
     " to_char(w.suspended_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), w.suspend_reason,"
     " to_char(o.suspended_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
     " coalesce(o.community_id, 0), coalesce(o.status, '')"
     " FROM workers w LEFT JOIN organisations o ON o.id = w.org_id WHERE w.id = $1::uuid";
 constexpr const char* sql_credentials =
-    "SELECT type, number, expires_on::text FROM credentials WHERE worker_id = $1::uuid ORDER BY type";
+    "SELECT type, number_sealed, expires_on::text FROM credentials WHERE worker_id = $1::uuid ORDER BY type";
 constexpr const char* sql_upsert =
-    "INSERT INTO workers (id, org_id, name, gender, languages, kinds, home_lat, home_lon, radius_km)"
+    "INSERT INTO workers (id, org_id, name_sealed, gender, languages, kinds, home_lat, home_lon, radius_km)"
     " VALUES ($1::uuid, $2::uuid, $3, $4, $5::text[], $6::text[], $7, $8, $9)"
-    " ON CONFLICT (id) DO UPDATE SET name = excluded.name, gender = excluded.gender,"
+    " ON CONFLICT (id) DO UPDATE SET name_sealed = excluded.name_sealed, gender = excluded.gender,"
     " languages = excluded.languages, kinds = excluded.kinds, home_lat = excluded.home_lat,"
     " home_lon = excluded.home_lon, radius_km = excluded.radius_km, updated_at = now()";
 constexpr const char* sql_clear_credentials = "DELETE FROM credentials WHERE worker_id = $1::uuid";
 constexpr const char* sql_add_credential =
-    "INSERT INTO credentials (worker_id, type, number, expires_on) VALUES ($1::uuid, $2, $3, $4::date)";
+    "INSERT INTO credentials (worker_id, type, number_sealed, expires_on) VALUES ($1::uuid, $2, $3, "
+    "$4::date)";
 constexpr const char* sql_suspend =
     "UPDATE workers SET suspended_until = $2::timestamptz, suspend_reason = $3, updated_at = now()"
     " WHERE id = $1::uuid";
@@ -60,7 +61,7 @@ std::optional<worker_row> find_worker(pqxx::work& tx, const std::string& id) {
     worker_row w;
     w.id = r[0][0].as<std::string>();
     w.org_id = r[0][1].as<std::string>();
-    w.name = r[0][2].as<std::string>();
+    w.name_sealed = r[0][2].as<std::string>();
     w.gender = r[0][3].as<std::string>();
     w.languages = db::json_strings(r[0][4].as<std::string>());
     w.kinds = db::json_strings(r[0][5].as<std::string>());
@@ -86,7 +87,7 @@ void upsert_worker(pqxx::transaction_base& tx, const worker_row& w) {
     tx.exec_params(sql_upsert,
                    w.id,
                    w.org_id,
-                   w.name,
+                   w.name_sealed,
                    w.gender,
                    db::text_array(w.languages),
                    db::text_array(w.kinds),
@@ -95,7 +96,7 @@ void upsert_worker(pqxx::transaction_base& tx, const worker_row& w) {
                    w.radius_km);
     tx.exec_params(sql_clear_credentials, w.id);
     for (const auto& c : w.credentials) {
-        tx.exec_params(sql_add_credential, w.id, c.type, c.number, c.expires_on);
+        tx.exec_params(sql_add_credential, w.id, c.type, c.number_sealed, c.expires_on);
     }
 }
 
@@ -519,6 +520,29 @@ std::vector<canteen_hit> canteens_near(pqxx::work& tx,
                        db::json_strings(r[4].as<std::string>())});
     }
     return out;
+}
+
+int seal_plain_personal_data(pqxx::work& tx, const auth::sealer& s) {
+    int n = 0;
+    for (const auto& r : tx.exec("SELECT id::text, name FROM workers WHERE name IS NOT NULL FOR UPDATE")) {
+        tx.exec_params("UPDATE workers SET name = NULL, name_sealed = $2 WHERE id = $1::uuid",
+                       r[0].as<std::string>(),
+                       s.seal_text(r[1].as<std::string>()));
+        ++n;
+    }
+    for (const auto& r : tx.exec(
+             "SELECT worker_id::text, type, number FROM credentials WHERE number IS NOT NULL FOR UPDATE")) {
+        tx.exec_params(
+            "UPDATE credentials SET number = NULL, number_sealed = $3 WHERE worker_id = $1::uuid"
+            " AND type = $2",
+            r[0].as<std::string>(),
+            r[1].as<std::string>(),
+            s.seal_text(r[2].as<std::string>()));
+        ++n;
+    }
+    tx.exec("ALTER TABLE workers VALIDATE CONSTRAINT workers_no_plain_personal_data");
+    tx.exec("ALTER TABLE credentials VALIDATE CONSTRAINT credentials_no_plain_personal_data");
+    return n;
 }
 
 }  // namespace carematch::providers::repo

@@ -1,6 +1,7 @@
 // All SQL of providers, behind functions that take the caller's transaction.
 #pragma once
 
+#include <carematch/auth/sealer.hpp>
 #include <carematch/core/clock.hpp>
 
 #include <pqxx/pqxx>
@@ -16,14 +17,14 @@ namespace carematch::providers::repo {
 
 struct credential_row {
     std::string type;
-    std::string number;
-    std::string expires_on;  // YYYY-MM-DD
+    std::string number_sealed;  // auth::sealer::seal_text of the number
+    std::string expires_on;     // YYYY-MM-DD
 };
 
 struct worker_row {
     std::string id;
     std::string org_id;
-    std::string name;
+    std::string name_sealed;  // auth::sealer::seal_text of the name
     std::string gender;
     std::vector<std::string> languages;
     std::vector<std::string> kinds;
@@ -154,5 +155,9 @@ std::vector<canteen_hit> canteens_near(pqxx::work& tx,
                                        const std::string& slot,
                                        const std::vector<std::string>& tags,
                                        core::clock::time_point now);
+
+/// Seals the worker names and credential numbers written before migration 004 in plain text, then validates
+/// the checks that none is left. Returns how many rows it sealed.
+int seal_plain_personal_data(pqxx::work& tx, const auth::sealer& s);
 
 }  // namespace carematch::providers::repo

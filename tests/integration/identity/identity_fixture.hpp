@@ -47,7 +47,7 @@ class identity_fixture : public ::testing::Test {
             {"CAREMATCH_IDENTITY_EVENTS_STREAM", identity_stream},
             {"CAREMATCH_IDENTITY_REGIONS_FILE", regions},
             {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
-            {"CAREMATCH_IDENTITY_DATA_KEY", auth::sealer::generate_key()},
+            {"CAREMATCH_AUTH_DATA_KEY", auth::sealer::generate_key()},
             {"CAREMATCH_IDENTITY_BOOTSTRAP_ADMIN", std::string(admin_phone) + ":" + admin_password},
             {"CAREMATCH_IDENTITY_LOGIN_FAILURES_PER_ACCOUNT", "5"},
         };

@@ -90,7 +90,8 @@ TEST_F(identity_fixture, sensitive_data_is_encrypted_at_rest) {
     auto fam = new_family("13700000121");
     auto body = elder();
     body["health_notes"] = "CANARY-7f3a9 hypertension";
-    ASSERT_EQ(call("POST", "/v1/recipients", body, fam.access).status, 201);
+    auto e = call("POST", "/v1/recipients", body, fam.access);
+    ASSERT_EQ(e.status, 201);
     json::object child{
         {"kind", "child"},
         {"name", "CANARY-7f3a9 小明"},
@@ -111,9 +112,79 @@ TEST_F(identity_fixture, sensitive_data_is_encrypted_at_rest) {
         dump.append(buf, n);
     }
     ASSERT_EQ(pclose(pipe), 0);
-    EXPECT_NE(dump.find("王秀英"), std::string::npos);  // the dump is real and readable
+    EXPECT_NE(dump.find(std::string(e.body.at("id").as_string())), std::string::npos);  // the dump is real
+    // Names, addresses and phones are personal data too: sealed like the rest.
+    EXPECT_EQ(dump.find("王秀英"), std::string::npos);
+    EXPECT_EQ(dump.find("13700000121"), std::string::npos);
     EXPECT_EQ(dump.find("CANARY-7f3a9"), std::string::npos);
     EXPECT_EQ(dump.find("hypertension"), std::string::npos);
+}
+
+// Rows written before personal data was sealed (a plain phone and display name, an elder's plain name,
+// address and emergency contacts) are sealed when identity next starts; the family logs in and reads them as
+// before; from then on the database itself refuses a plain value.
+TEST_F(identity_fixture, personal_data_written_before_sealing_is_sealed_at_the_next_start) {
+    auto fam = new_family("13700000141");
+    auto e = call("POST", "/v1/recipients", elder(), fam.access);
+    ASSERT_EQ(e.status, 201);
+    const std::string id(e.body.at("id").as_string());
+    pqxx::connection conn(test::db_url());
+    {
+        // As before migration 005: no checks yet, plain values.
+        pqxx::work tx(conn);
+        tx.exec("SET LOCAL search_path TO " + schema);
+        tx.exec("ALTER TABLE users DROP CONSTRAINT users_no_plain_personal_data");
+        tx.exec("ALTER TABLE recipients DROP CONSTRAINT recipients_no_plain_personal_data");
+        tx.exec_params(
+            "UPDATE users SET phone = '13700000141', display_name = '老用户', phone_index = NULL,"
+            " phone_sealed = NULL, display_name_sealed = NULL WHERE id = $1::uuid",
+            fam.user_id);
+        tx.exec_params(
+            "UPDATE recipients SET name = '赵老先生', address = '旧鼓楼大街 8 号', emergency_contacts ="
+            " '[{\"name\":\"赵女士\",\"phone\":\"13700000142\",\"relation\":\"女儿\"}]',"
+            " name_sealed = NULL, address_sealed = NULL, contacts_sealed = NULL WHERE id = $1::uuid",
+            id);
+        tx.exec(
+            "ALTER TABLE users ADD CONSTRAINT users_no_plain_personal_data"
+            " CHECK (phone IS NULL AND display_name = '') NOT VALID");
+        tx.exec(
+            "ALTER TABLE recipients ADD CONSTRAINT recipients_no_plain_personal_data"
+            " CHECK (name IS NULL AND address IS NULL AND emergency_contacts = '[]') NOT VALID");
+        tx.commit();
+    }
+    app again(io, cfg);
+    again.start();
+
+    {
+        pqxx::work tx(conn);
+        tx.exec("SET LOCAL search_path TO " + schema);
+        EXPECT_EQ(
+            tx.exec1("SELECT count(*) FROM users WHERE phone IS NOT NULL OR display_name <> ''")[0].as<int>(),
+            0);
+        EXPECT_EQ(tx.exec1("SELECT count(*) FROM recipients WHERE name IS NOT NULL OR address IS NOT NULL")[0]
+                      .as<int>(),
+                  0);
+        EXPECT_TRUE(
+            tx.exec1("SELECT bool_and(convalidated) AND count(*) = 2 FROM pg_constraint WHERE conname IN"
+                     " ('users_no_plain_personal_data', 'recipients_no_plain_personal_data')"
+                     " AND connamespace = " +
+                     tx.quote(schema) + "::regnamespace")[0]
+                .as<bool>());
+    }
+    auto back = login("13700000141", "family-password-1");
+    ASSERT_FALSE(back.access.empty());
+    auto me = call("GET", "/v1/auth/me", std::nullopt, back.access);
+    EXPECT_EQ(me.body.at("display_name").as_string(), "老用户");
+    auto shown = call("GET", "/v1/recipients/" + id, std::nullopt, back.access);
+    ASSERT_EQ(shown.status, 200);
+    EXPECT_EQ(shown.body.at("name").as_string(), "赵老先生");
+    EXPECT_EQ(shown.body.at("address").as_string(), "旧鼓楼大街 8 号");
+    EXPECT_EQ(shown.body.at("emergency_contacts").as_array()[0].at("phone").as_string(), "13700000142");
+    // A plain value now breaks a constraint, whoever writes it.
+    pqxx::work tx(conn);
+    tx.exec("SET LOCAL search_path TO " + schema);
+    EXPECT_THROW(tx.exec_params("UPDATE users SET phone = '13700000143' WHERE id = $1::uuid", fam.user_id),
+                 pqxx::check_violation);
 }
 
 TEST_F(identity_fixture, sensitive_fields_need_consent_and_withdrawal_erases_them) {

@@ -68,6 +68,7 @@ class matching_fixture : protected with_street, public identity::test_support::i
             {"CAREMATCH_DB_ACQUIRE_TIMEOUT_MS", "600000"},
             {"CAREMATCH_REDIS_URL", test::required_env("CAREMATCH_TEST_REDIS_URL")},
             {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
+            {"CAREMATCH_AUTH_DATA_KEY", cfg.auth.data_key},  // identity's: the sealed address travels
             {"CAREMATCH_ORDERS_ORDERS_SCHEMA", orders_schema},
             {"CAREMATCH_ORDERS_IDENTITY_STREAM", identity_stream},
             {"CAREMATCH_ORDERS_CONSUMER_GROUP", "orders-" + orders_schema},

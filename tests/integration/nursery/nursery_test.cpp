@@ -37,6 +37,7 @@ class nursery_fixture : public identity::test_support::identity_fixture {
             {"CAREMATCH_NURSERY_NURSERY_REGIONS_FILE",
              std::string(CAREMATCH_SOURCE_DIR) + "/config/regions.json"},
             {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
+            {"CAREMATCH_AUTH_DATA_KEY", cfg.auth.data_key},  // identity's: the sealed address travels
         };
         auto lookup = [env](const std::string& name) -> std::optional<std::string> {
             auto it = env.find(name);

@@ -36,6 +36,7 @@ class orders_fixture : public identity::test_support::identity_fixture {
             {"CAREMATCH_ORDERS_CONSUMER_GROUP", "orders-" + orders_schema},
             {"CAREMATCH_ORDERS_CATALOG_FILE", std::string(CAREMATCH_SOURCE_DIR) + "/config/catalog.json"},
             {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
+            {"CAREMATCH_AUTH_DATA_KEY", cfg.auth.data_key},  // identity's: the sealed address travels
         };
         core::config_source src("", "orders", [env](const std::string& name) -> std::optional<std::string> {
             auto it = env.find(name);

@@ -25,6 +25,7 @@ class providers_fixture : public identity::test_support::identity_fixture {
             {"CAREMATCH_PROVIDERS_COMPLAINTS_STREAM", complaints_stream},
             {"CAREMATCH_PROVIDERS_CATALOG_FILE", std::string(CAREMATCH_SOURCE_DIR) + "/config/catalog.json"},
             {"CAREMATCH_AUTH_SIGNING_KEY", auth::format_signing_key(key)},
+            {"CAREMATCH_AUTH_DATA_KEY", cfg.auth.data_key},  // identity's: the sealed address travels
         };
         core::config_source src(
             "", "providers", [env](const std::string& name) -> std::optional<std::string> {

@@ -88,10 +88,12 @@ class token_verifier {
 struct token_config {
     std::string signing_key;  // secret auth.signing_key: "kid:base64(seed)"
     std::string verify_keys;  // auth.verify_keys: more "kid:base64(public key)" accepted while rotating
-    token_settings tokens;    // auth.access_ttl_s
+    std::string data_key;   // secret auth.data_key: base64 of 32 bytes sealing personal data (auth::sealer);
+                            // optional here, required by the services that keep personal data
+    token_settings tokens;  // auth.access_ttl_s
 };
 
-/// Reads auth.signing_key (required secret), auth.verify_keys and auth.access_ttl_s.
+/// Reads auth.signing_key (required secret), auth.verify_keys, auth.access_ttl_s and auth.data_key (secret).
 token_config read_token_config(core::config_source& source);
 
 /// Makes `v` trust `signing_key` ("kid:base64(seed)") and every "kid:base64(public key)" of `verify_keys`;

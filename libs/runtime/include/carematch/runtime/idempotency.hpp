@@ -1,8 +1,10 @@
 // Idempotency-Key for writes a client may retry (DESIGN §6), scoped per caller. The service's schema holds an
 // `idempotency_keys` table (caller_id, key, request_hash, state, token, response_status, response_body,
-// created_at).
+// created_at). Given a sealer (services that keep personal data), the stored answer is sealed at rest: it may
+// hold an address, notes or a name.
 #pragma once
 
+#include <carematch/auth/sealer.hpp>
 #include <carematch/core/clock.hpp>
 #include <carematch/db/pool.hpp>
 #include <carematch/http/message.hpp>
@@ -22,6 +24,7 @@ struct idempotency_claim {
     std::string caller;
     std::string key;
     std::string token;
+    const auth::sealer* sealer = nullptr;  // seals the stored answer when set
 };
 
 /// What a request with an Idempotency-Key does next.
@@ -43,7 +46,8 @@ inline constexpr std::chrono::seconds reclaim_after{60};
 boost::asio::awaitable<idempotent_start> start_idempotent(db::pool& db,
                                                           const http::request& req,
                                                           const std::string& caller,
-                                                          core::clock::time_point now);
+                                                          core::clock::time_point now,
+                                                          const auth::sealer* sealer = nullptr);
 
 /// For a write that is one transaction (the key claimed, the change made and its answer stored together, so
 /// that an order costs one commit): 400 when the request has no usable Idempotency-Key, else nullopt.
@@ -58,7 +62,8 @@ std::optional<http::response> claim_idempotent_in(pqxx::work& tx,
                                                   const http::request& req,
                                                   const std::string& caller,
                                                   core::clock::time_point now,
-                                                  idempotency_claim& claim);
+                                                  idempotency_claim& claim,
+                                                  const auth::sealer* sealer = nullptr);
 
 /// Stores the definite answer for the claim, inside the transaction that made the change. Throws
 /// core::unavailable_error (so the transaction rolls back and the client is told to retry, which replays the
@@ -76,6 +81,7 @@ boost::asio::awaitable<http::response> idempotent(
     const http::request& req,
     const std::string& caller,
     core::clock::time_point now,
-    std::function<boost::asio::awaitable<http::response>(const idempotency_claim&)> work);
+    std::function<boost::asio::awaitable<http::response>(const idempotency_claim&)> work,
+    const auth::sealer* sealer = nullptr);
 
 }  // namespace carematch::runtime

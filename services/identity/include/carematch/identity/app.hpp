@@ -19,13 +19,12 @@ namespace carematch::identity {
 
 struct config {
     core::service_config service;
-    std::string schema = "identity";                   // identity.schema
-    std::string regions_file = "config/regions.json";  // identity.regions_file: the region tree seed
+    std::string schema = "identity";                            // identity.schema
+    std::string regions_file = "config/regions.json";           // identity.regions_file: the region tree seed
     std::string events_stream = "carematch:{identity}:events";  // identity.events_stream: recipient.* out
-    int login_failures_per_account = 100;              // per hour, then 429
-    int login_failures_per_ip = 1000;                  // per hour, then 429
+    int login_failures_per_account = 100;                       // per hour, then 429
+    int login_failures_per_ip = 1000;                           // per hour, then 429
     int refresh_ttl_days = 30;
-    std::string data_key;         // secret identity.data_key: base64 of 32 bytes, seals sensitive fields
     std::string bootstrap_admin;  // secret identity.bootstrap_admin: "phone:password" of the first admin
     auth::token_config auth;      // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
     auth::password_settings passwords;
