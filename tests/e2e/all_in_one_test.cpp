@@ -203,6 +203,16 @@ TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
     EXPECT_NE(catalog.body().find(R"("sub_type":"lunch")"), std::string::npos);
     EXPECT_NE(catalog.body().find(R"("hours":"10:30-13:30")"),
               std::string::npos);  // when lunch may be ordered
+    // The API document: every service's operations in one.
+    c.send(test::get_request("/openapi.json"));
+    auto api = c.read();
+    EXPECT_EQ(api.result_int(), 200);
+    const auto doc = boost::json::parse(api.body()).as_object();
+    EXPECT_EQ(doc.at("info").at("title").as_string(), "CareMatch API");
+    for (const char* path :
+         {"/v1/auth/login", "/v1/orders", "/v1/offers/{id}/accept", "/v1/ws", "/v1/complaints"}) {
+        EXPECT_TRUE(doc.at("paths").as_object().contains(path)) << path;
+    }
     c.send(test::get_request("/v1/recipients"));
     EXPECT_EQ(c.read().result_int(), 401);  // identity's routes are mounted too
     c.send(test::get_request("/v1/providers/organisations"));

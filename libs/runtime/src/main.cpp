@@ -5,6 +5,7 @@
 #include <carematch/http/server.hpp>
 #include <carematch/redis/client.hpp>
 #include <carematch/runtime/main.hpp>
+#include <carematch/runtime/openapi.hpp>
 #include <carematch/runtime/rate_limit.hpp>
 #include <carematch/runtime/service.hpp>
 
@@ -50,6 +51,19 @@ int service_main(int argc,
             }
         }
         observability::add_routes(router, metrics, std::move(probes));
+        // The API document: the service's own, or every mounted service's union.
+        std::vector<std::string_view> documents;
+        for (auto& s : services) {
+            documents.push_back(s->openapi());
+        }
+        const std::string api = merge_openapi(documents);
+        router.add("GET", "/openapi.json", [&api](http::request&) -> boost::asio::awaitable<http::response> {
+            http::response r;
+            r.status = 200;
+            r.body = api;
+            r.set_header("Content-Type", "application/json");
+            co_return r;
+        });
         auto chain = observability::standard_chain(metrics);
         chain.push_back(http::limit_in_flight(listener.http.max_in_flight,
                                               listener.http.target_latency));  // counted and logged as well

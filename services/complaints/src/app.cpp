@@ -294,4 +294,10 @@ boost::asio::awaitable<sla_stats> app::check_sla() {
     co_return co_await c.pool.transact(std::move(pass));
 }
 
+std::string_view openapi_document();  // services/complaints/openapi.json, embedded by carematch_embed_openapi
+
+std::string_view app::openapi() const {
+    return openapi_document();
+}
+
 }  // namespace carematch::complaints

@@ -112,4 +112,10 @@ const auth::token_issuer& app::issuer() const {
     return *ctx().issuer;
 }
 
+std::string_view openapi_document();  // services/identity/openapi.json, embedded by carematch_embed_openapi
+
+std::string_view app::openapi() const {
+    return openapi_document();
+}
+
 }  // namespace carematch::identity

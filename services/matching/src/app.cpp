@@ -300,4 +300,10 @@ void app::add_own_gauges(observability::metrics& m, const std::string& label) {
         });
 }
 
+std::string_view openapi_document();  // services/matching/openapi.json, embedded by carematch_embed_openapi
+
+std::string_view app::openapi() const {
+    return openapi_document();
+}
+
 }  // namespace carematch::matching

@@ -72,4 +72,10 @@ void app::on_start() {
     add_consumer(c.make_consumer(std::move(s), std::move(h)));
 }
 
+std::string_view openapi_document();  // services/nursery/openapi.json, embedded by carematch_embed_openapi
+
+std::string_view app::openapi() const {
+    return openapi_document();
+}
+
 }  // namespace carematch::nursery

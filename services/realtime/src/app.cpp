@@ -162,4 +162,10 @@ void app::add_own_gauges(observability::metrics& m, const std::string& label) {
     counter("refused_total", "Sockets closed for a missing, bad or expired token.", c.count.refused);
 }
 
+std::string_view openapi_document();  // services/realtime/openapi.json, embedded by carematch_embed_openapi
+
+std::string_view app::openapi() const {
+    return openapi_document();
+}
+
 }  // namespace carematch::realtime

@@ -282,4 +282,11 @@ boost::asio::awaitable<std::size_t> app::consume_once() {
     co_return co_await consumer_->run_once();
 }
 
+std::string_view
+openapi_document();  // services/supervision/openapi.json, embedded by carematch_embed_openapi
+
+std::string_view app::openapi() const {
+    return openapi_document();
+}
+
 }  // namespace carematch::supervision

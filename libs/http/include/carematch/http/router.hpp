@@ -37,6 +37,16 @@ class router {
 
     std::size_t size() const noexcept { return routes_.size(); }
 
+    /// Every route as {method, pattern}, in the order added (the API documents are checked against it).
+    std::vector<std::pair<std::string, std::string>> list() const {
+        std::vector<std::pair<std::string, std::string>> out;
+        out.reserve(routes_.size());
+        for (const auto& r : routes_) {
+            out.emplace_back(r.method, r.pattern);
+        }
+        return out;
+    }
+
   private:
     struct segment {
         std::string text;

@@ -54,6 +54,10 @@ class service {
     /// The service's own routes.
     virtual void add_routes(http::router& r) = 0;
 
+    /// The service's API as an OpenAPI 3.1 document (JSON): every route add_routes adds, documented
+    /// (services/<name>/openapi.json, embedded at build time).
+    virtual std::string_view openapi() const = 0;
+
     /// Readiness of the service's PostgreSQL and Redis ("postgres", "redis").
     std::vector<observability::probe> probes();
 

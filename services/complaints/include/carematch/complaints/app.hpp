@@ -63,6 +63,7 @@ class app final : public runtime::service_with<context> {
 
     /// /v1/complaints...
     void add_routes(http::router& r) override;
+    std::string_view openapi() const override;
 
     /// Warns at `warn_percent` of a clock and reports a breach (and escalates) at 100 %, once each.
     boost::asio::awaitable<sla_stats> check_sla();

@@ -41,6 +41,7 @@ class app final : public runtime::service_with<context> {
 
     /// identity's own routes (/v1/auth/..., /v1/admin/..., /v1/recipients/..., /v1/regions/...).
     void add_routes(http::router& r) override;
+    std::string_view openapi() const override;
 
     /// Verifies tokens issued by this service (other services build their own from auth.verify_keys).
     const auth::token_verifier& verifier() const;

@@ -65,6 +65,7 @@ class app final : public runtime::service_with<context> {
 
     /// /v1/offers..., /v1/matching/...
     void add_routes(http::router& r) override;
+    std::string_view openapi() const override;
 
     /// Takes, renews and gives up street leases; then, for every street it owns, offers what it can.
     boost::asio::awaitable<pass_stats> tick();

@@ -40,6 +40,7 @@ class app final : public runtime::service_with<context> {
 
     /// /v1/nursery/...
     void add_routes(http::router& r) override;
+    std::string_view openapi() const override;
 
     /// Expires the waitlisted requests whose first day has passed (local time, at the clock's now); returns
     /// how many. Runs every minute in the background.

@@ -31,7 +31,7 @@ struct config {
     std::string catalog_file = "config/catalog.json";
     http::endpoint identity{"127.0.0.1", 8081};  // orders.identity_url: where recipients are read
     std::string identity_stream = "carematch:{identity}:events";  // orders.identity_stream: recipient.* in
-    std::string consumer_group = "orders";                         // orders.consumer_group
+    std::string consumer_group = "orders";                        // orders.consumer_group
     subsidy_rules subsidies;
     int horizon_days = 60;        // orders.horizon_days: a window starts at most this far ahead
     int check_in_radius_m = 500;  // orders.check_in_radius_m: check-in happens this near the address
@@ -48,6 +48,7 @@ class app final : public runtime::service_with<context> {
 
     /// /v1/catalog, /v1/orders/..., /v1/internal/orders/...
     void add_routes(http::router& r) override;
+    std::string_view openapi() const override;
 
     /// Handles the identity events that are waiting now (tests; in service the consumer runs by itself).
     boost::asio::awaitable<std::size_t> consume_once();

@@ -39,6 +39,7 @@ class app final : public runtime::service_with<context> {
 
     /// /v1/providers/..., /v1/internal/providers/...
     void add_routes(http::router& r) override;
+    std::string_view openapi() const override;
 
     /// Takes out of every candidate set the workers whose last heartbeat is older than the timeout at the
     /// clock's now; returns how many. Runs every 10 s in the background.

@@ -46,6 +46,7 @@ class app final : public runtime::service_with<context> {
 
     /// /v1/ratings...
     void add_routes(http::router& r) override;
+    std::string_view openapi() const override;
 
     /// Handles the order events waiting now (tests; in service the consumer runs by itself).
     boost::asio::awaitable<std::size_t> consume_once();

@@ -47,6 +47,7 @@ class app final : public runtime::service_with<context> {
 
     /// GET /v1/ws
     void add_routes(http::router& r) override;
+    std::string_view openapi() const override;
 
     /// Fans out the domain events waiting now (tests; in service the consumer runs by itself).
     boost::asio::awaitable<std::size_t> consume_once();

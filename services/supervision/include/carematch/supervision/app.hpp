@@ -43,6 +43,7 @@ class app final : public runtime::service_with<context> {
 
     /// /v1/supervision/...
     void add_routes(http::router& r) override;
+    std::string_view openapi() const override;
 
     /// Handles the events waiting now (tests; in service the consumer runs by itself).
     boost::asio::awaitable<std::size_t> consume_once();
