@@ -4,6 +4,8 @@
 #include <carematch/http/websocket.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -36,7 +38,10 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-using strand_type = asio::strand<asio::io_context::executor_type>;
+// A connection's executor: its own strand when several threads run the io_context; the io_context itself
+// when one does (it serialises everything already, and a strand per connection costs a trivial request a
+// lock and an executor copy on every completion).
+using strand_type = asio::any_io_executor;
 
 // An upgraded connection: the Beast stream, a bounded send queue drained by one writer, and closing.
 class ws_session final : public websocket, public std::enable_shared_from_this<ws_session> {
@@ -161,12 +166,51 @@ class ws_session final : public websocket, public std::enable_shared_from_this<w
 };
 
 struct connection {
+    explicit connection(strand_type s) : strand(std::move(s)) {}
+
     strand_type strand;
     beast::tcp_stream* stream = nullptr;  // valid while the session coroutine runs; touched only on strand
     bool idle = true;                     // waiting for the next request
     bool timed_out = false;               // the request deadline fired
     std::uint64_t generation = 0;         // which request a deadline belongs to
     std::weak_ptr<ws_session> ws;         // set once upgraded
+    asio::cancellation_signal cancel;     // bound to the session: a passed handler deadline emits it
+};
+
+// A handler's deadline on the connection's strand: one timer per connection, re-armed for each request. When
+// it passes, the session's cancellation signal cancels whatever the handler waits for; a generation keeps a
+// completion that was already queued from touching a later request.
+class handler_deadline final : public request_deadline {
+  public:
+    explicit handler_deadline(connection& c) : conn_(c), timer_(c.strand) {}
+    ~handler_deadline() = default;
+    handler_deadline(const handler_deadline&) = delete;
+    handler_deadline& operator=(const handler_deadline&) = delete;
+
+    void arm(std::chrono::milliseconds after) override {
+        const std::uint64_t generation = ++generation_;
+        armed_ = true;
+        passed_ = false;
+        timer_.expires_after(after);
+        timer_.async_wait([this, generation](const boost::system::error_code& ec) {
+            if (!ec && armed_ && generation == generation_) {
+                passed_ = true;
+                conn_.cancel.emit(asio::cancellation_type::terminal);
+            }
+        });
+    }
+    bool disarm() override {
+        armed_ = false;
+        timer_.cancel();
+        return passed_;
+    }
+
+  private:
+    connection& conn_;
+    asio::steady_timer timer_;
+    std::uint64_t generation_ = 0;
+    bool armed_ = false;
+    bool passed_ = false;
 };
 
 std::string lower(std::string_view s) {
@@ -239,7 +283,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     asio::awaitable<void> accept_loop() {
         auto self = shared_from_this();
         for (;;) {
-            auto strand = asio::make_strand(io);
+            strand_type strand =
+                settings.io_threads > 1 ? strand_type(asio::make_strand(io)) : strand_type(io.get_executor());
             auto [ec, socket] = co_await acceptor.async_accept(strand, tuple_awaitable);
             if (ec) {
                 if (stopping || ec == asio::error::operation_aborted) {
@@ -248,21 +293,24 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
                 core::log::warn("accept failed", {{"error", ec.message()}});
                 continue;
             }
-            auto conn = std::make_shared<connection>(connection{strand, nullptr, true, false, 0, {}});
+            auto conn = std::make_shared<connection>(strand);
             {
                 std::lock_guard lock(mutex);
                 connections.push_back(conn);
             }
-            asio::co_spawn(strand, session(std::move(socket), conn), [self, conn](std::exception_ptr e) {
-                if (e) {
-                    try {
-                        std::rethrow_exception(e);
-                    } catch (const std::exception& ex) {
-                        core::log::error("connection failed", {{"error", ex.what()}});
+            asio::co_spawn(
+                strand,
+                session(std::move(socket), conn),
+                asio::bind_cancellation_slot(conn->cancel.slot(), [self, conn](std::exception_ptr e) {
+                    if (e) {
+                        try {
+                            std::rethrow_exception(e);
+                        } catch (const std::exception& ex) {
+                            core::log::error("connection failed", {{"error", ex.what()}});
+                        }
                     }
-                }
-                self->forget(conn);
-            });
+                    self->forget(conn);
+                }));
         }
     }
 
@@ -309,8 +357,10 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
             }
         }
         beast::flat_buffer buffer;
-        std::shared_ptr<websocket_upgrade> upgrade;  // set when the connection became a WebSocket
-        std::shared_ptr<ws_session> upgraded;        // … and its handshake succeeded
+        handler_deadline handler_clock(*conn);
+        asio::steady_timer read_timer(conn->strand);  // the request's read deadline, re-armed per request
+        std::shared_ptr<websocket_upgrade> upgrade;   // set when the connection became a WebSocket
+        std::shared_ptr<ws_session> upgraded;         // … and its handshake succeeded
         struct detach_guard {
             connection& c;
             ~detach_guard() { c.stream = nullptr; }
@@ -339,15 +389,16 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
             stream.expires_never();
             conn->timed_out = false;
             const std::uint64_t generation = ++conn->generation;
-            asio::steady_timer deadline(conn->strand, settings.request_timeout);
-            deadline.async_wait([conn, generation](const boost::system::error_code& tec) {
-                if (!tec && conn->generation == generation && conn->stream != nullptr) {
-                    conn->timed_out = true;
-                    conn->stream->cancel();
+            read_timer.expires_after(settings.request_timeout);
+            // The session owns `conn` for as long as the timer can fire without an error.
+            read_timer.async_wait([c = conn.get(), generation](const boost::system::error_code& tec) {
+                if (!tec && c->generation == generation && c->stream != nullptr) {
+                    c->timed_out = true;
+                    c->stream->cancel();
                 }
             });
             auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
-            deadline.cancel();
+            read_timer.cancel();
             (void)n;
             if (ec) {
                 const int refusal = refusal_of(ec);
@@ -364,6 +415,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
             }
             auto& breq = parser.get();
             request req = from_beast(breq, remote);
+            req.deadline = &handler_clock;
             bool keep_alive = breq.keep_alive();
             unsigned version = breq.version();
 

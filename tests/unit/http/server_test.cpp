@@ -144,6 +144,49 @@ TEST_F(slow_client_test, incomplete_request_gets_408_and_server_keeps_serving) {
     expect_still_serving();
 }
 
+// Through the server the deadline cancels what the handler waits for (a timer, then a second wait that the
+// cancellation reaches at once), answers 503, and the same keep-alive connection then serves requests
+// whose waits complete, with nothing left cancelled.
+TEST(server_deadline, a_handler_past_its_deadline_is_cancelled_and_the_connection_serves_on) {
+    std::atomic<int> cancelled{0};
+    router r;
+    r.add("GET", "/slow", [&](request&) -> asio::awaitable<response> {
+        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::hours(1));
+        auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec == asio::error::operation_aborted) {
+            ++cancelled;
+        }
+        t.expires_after(std::chrono::hours(1));
+        try {
+            auto [again] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+            if (again == asio::error::operation_aborted) {
+                ++cancelled;
+            }
+        } catch (const boost::system::system_error& e) {
+            if (e.code() == asio::error::operation_aborted) {
+                ++cancelled;  // a wait begun after the cancellation ends at once
+            }
+        }
+        co_return json_text_response(200, "{}");
+    });
+    r.add("GET", "/wait", [](request&) -> asio::awaitable<response> {
+        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(5));
+        auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_return json_text_response(ec ? 500 : 200, "{}");
+    });
+    test::test_server srv(r.as_handler(std::chrono::milliseconds(100)));
+    test::raw_connection c(srv.port());
+    c.send(test::get_request("/slow"));
+    auto res = c.read();
+    EXPECT_EQ(res.result_int(), 503);
+    EXPECT_EQ(res[boost::beast::http::field::retry_after], "1");
+    EXPECT_EQ(cancelled.load(), 2);
+    for (int i = 0; i < 3; ++i) {
+        c.send(test::get_request("/wait"));
+        EXPECT_EQ(c.read().result_int(), 200);  // the timer ran its course: no cancellation left over
+    }
+}
+
 TEST(server_shutdown, finishes_in_flight_requests_then_stops_accepting) {
     asio::io_context gate_io;
     std::promise<void> entered;

@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -19,6 +20,17 @@ namespace carematch::http {
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
 /// A parsed request. Header names are lower-case.
+/// The server's deadline for one request's handler (router::as_handler uses it): arm() starts it; when it
+/// passes, what the handler waits for is cancelled. disarm() stops it and tells whether it had passed.
+class request_deadline {
+  public:
+    virtual void arm(std::chrono::milliseconds after) = 0;
+    virtual bool disarm() = 0;
+
+  protected:
+    ~request_deadline() = default;
+};
+
 struct request {
     std::string method;  // "GET", "POST", ...
     std::string target;  // as sent: path and query
@@ -32,6 +44,8 @@ struct request {
     std::vector<std::pair<std::string, std::string>> params;  // path parameters, percent-decoded
     std::string route;                                        // the matched pattern, e.g. "/v1/orders/{id}"
     std::string request_id;
+    /// Set by the server; null for a request that did not come through one (the router then races a timer).
+    request_deadline* deadline = nullptr;
 
     /// The first header named `name` (case-insensitive).
     std::optional<std::string_view> header(std::string_view name) const;
