@@ -70,6 +70,10 @@ void set_level(level l) noexcept {
     current_level.store(static_cast<int>(l));
 }
 
+bool enabled(level l) noexcept {
+    return static_cast<int>(l) >= current_level.load(std::memory_order_relaxed);
+}
+
 void set_sink(std::function<void(std::string_view)> s) {
     std::lock_guard lock(sink_mutex);
     sink() = std::move(s);

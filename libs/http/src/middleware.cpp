@@ -33,9 +33,9 @@ bool acceptable_request_id(std::string_view id) {
 handler compose(std::vector<middleware> chain, handler inner) {
     handler h = std::move(inner);
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-        h = [mw = std::move(*it), next = std::move(h)](request& req) -> boost::asio::awaitable<response> {
-            co_return co_await mw(req, next);
-        };
+        // The middleware's own coroutine is the layer: no frame of its own around it. `next` lives in this
+        // closure, which lives as long as the composed handler.
+        h = [mw = std::move(*it), next = std::move(h)](request& req) { return mw(req, next); };
     }
     return h;
 }
@@ -54,6 +54,9 @@ middleware access_log() {
     return [](request& req, const handler& next) -> boost::asio::awaitable<response> {
         auto start = std::chrono::steady_clock::now();
         response res = co_await next(req);
+        if (!core::log::enabled(core::log::level::info)) {
+            co_return res;  // no line: none of its fields are built
+        }
         double ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         core::log::info("request",
@@ -74,23 +77,21 @@ middleware limit_in_flight(int max, std::chrono::milliseconds target) {
     // one did not (additive increase, multiplicative decrease), between 4 and `max`.
     struct state {
         std::atomic<int> in_flight{0};
-        std::mutex mutex;
+        std::atomic<double> admit{0};  // the limit as admission reads it, without the lock
+        std::mutex mutex;              // guards the adaptation
         double limit = 0;
         std::chrono::steady_clock::time_point last_cut{};
     };
     auto st = std::make_shared<state>();
     st->limit = target.count() > 0 ? std::min(64.0, static_cast<double>(max)) : static_cast<double>(max);
+    st->admit = st->limit;
     return [st, max, target](request& req, const handler& next) -> boost::asio::awaitable<response> {
         // Calls between services are part of a request already admitted: refusing them would fail that
         // request (in all-in-one, a service calls its peer on this very listener).
         if (max <= 0 || req.path.starts_with("/v1/internal/")) {
             co_return co_await next(req);
         }
-        double limit = 0;
-        {
-            std::lock_guard lock(st->mutex);
-            limit = st->limit;
-        }
+        const double limit = st->admit.load(std::memory_order_relaxed);
         if (st->in_flight.fetch_add(1) >= static_cast<int>(limit)) {
             st->in_flight.fetch_sub(1);
             response r = problem_response(
@@ -117,6 +118,7 @@ middleware limit_in_flight(int max, std::chrono::milliseconds target) {
             } else {
                 st->limit = std::min(static_cast<double>(max), st->limit + 1.0 / st->limit);
             }
+            st->admit.store(st->limit, std::memory_order_relaxed);
         }
         co_return r;
     };

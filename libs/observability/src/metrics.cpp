@@ -40,8 +40,16 @@ const std::vector<double>& metrics::buckets() {
 
 void metrics::observe(std::string_view method, std::string_view route, int status, double seconds) {
     std::lock_guard lock(mutex_);
-    ++requests_[{std::string(method), std::string(route), status}];
-    auto& h = latency_[{std::string(method), std::string(route)}];
+    auto count = requests_.find(std::tuple<std::string_view, std::string_view, int>{method, route, status});
+    if (count == requests_.end()) {
+        count = requests_.emplace(std::tuple{std::string(method), std::string(route), status}, 0).first;
+    }
+    ++count->second;
+    auto seen = latency_.find(std::tuple<std::string_view, std::string_view>{method, route});
+    if (seen == latency_.end()) {
+        seen = latency_.emplace(std::tuple{std::string(method), std::string(route)}, histogram{}).first;
+    }
+    auto& h = seen->second;
     if (h.counts.empty()) {
         h.counts.assign(buckets().size(), 0);
     }
@@ -78,8 +86,8 @@ std::string metrics::render() const {
     out += "# HELP carematch_http_request_duration_seconds HTTP request latency.\n";
     out += "# TYPE carematch_http_request_duration_seconds histogram\n";
     for (const auto& [key, h] : latency_) {
-        std::string labels =
-            "method=\"" + label_value(key.first) + "\",route=\"" + label_value(key.second) + "\"";
+        std::string labels = "method=\"" + label_value(std::get<0>(key)) + "\",route=\"" +
+                             label_value(std::get<1>(key)) + "\"";
         std::uint64_t cumulative = 0;
         for (std::size_t i = 0; i < buckets().size(); ++i) {
             cumulative += h.counts[i];

@@ -17,6 +17,8 @@ level parse_level(std::string_view name) noexcept;
 
 /// Lines below `l` are dropped.
 void set_level(level l) noexcept;
+/// Whether lines of level `l` are written (callers skip building fields for a line nobody reads).
+bool enabled(level l) noexcept;
 
 /// Where lines go (stderr by default); tests capture them here. Not for use while logging is in progress.
 void set_sink(std::function<void(std::string_view line)> sink);

@@ -40,8 +40,9 @@ class metrics {
         double sum = 0;
     };
     mutable std::mutex mutex_;
-    std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
-    std::map<std::pair<std::string, std::string>, histogram> latency_;
+    // Transparent: a request is counted by string_views, so that only a route's first request allocates.
+    std::map<std::tuple<std::string, std::string, int>, std::uint64_t, std::less<>> requests_;
+    std::map<std::tuple<std::string, std::string>, histogram, std::less<>> latency_;
     std::atomic<long> in_flight_{0};
     struct gauge {
         std::string name, help;
