@@ -41,8 +41,22 @@ class metrics {
     };
     mutable std::mutex mutex_;
     // Transparent: a request is counted by string_views, so that only a route's first request allocates.
-    std::map<std::tuple<std::string, std::string, int>, std::uint64_t, std::less<>> requests_;
-    std::map<std::tuple<std::string, std::string>, histogram, std::less<>> latency_;
+    struct by_view {
+        using is_transparent = void;
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const {
+            return view(a) < view(b);
+        }
+        template <class... T>
+        static auto view(const std::tuple<T...>& t) {
+            return std::apply([](const auto&... x) { return std::tuple{as_view(x)...}; }, t);
+        }
+        static std::string_view as_view(const std::string& s) { return s; }
+        static std::string_view as_view(std::string_view s) { return s; }
+        static int as_view(int i) { return i; }
+    };
+    std::map<std::tuple<std::string, std::string, int>, std::uint64_t, by_view> requests_;
+    std::map<std::tuple<std::string, std::string>, histogram, by_view> latency_;
     std::atomic<long> in_flight_{0};
     struct gauge {
         std::string name, help;
