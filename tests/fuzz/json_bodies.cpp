@@ -1,10 +1,13 @@
 // Fuzzes JSON request bodies into the services' described request types (unknown keys, wrong types, depth,
-// duplicate keys) — identity, orders, providers and nursery —, the text checks applied to what they carry,
-// and the rewriting of numbers in answers. The first byte picks the type; the rest is the body.
+// duplicate keys) — identity, orders, providers, nursery and matching —, ratings' review rules (read and
+// checked member by member, as its handlers do), the text checks applied to what they carry, and the
+// rewriting of numbers in answers. The first byte picks the type; the rest is the body.
 #include "identity/src/dto.hpp"
+#include "matching/src/dto.hpp"
 #include "nursery/src/dto.hpp"
 #include "orders/src/dto.hpp"
 #include "providers/src/dto.hpp"
+#include "ratings/src/review_body.hpp"
 
 #include <carematch/core/checks.hpp>
 #include <carematch/http/json.hpp>
@@ -36,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     namespace od = carematch::orders;
     namespace pd = carematch::providers;
     namespace nd = carematch::nursery;
-    switch (data[0] % 20) {
+    switch (data[0] % 24) {
         case 0:
             parse<id::register_body>(req);
             break;
@@ -91,6 +94,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 18:
             parse<nd::pickups_body>(req);
             break;
+        case 20:
+            parse<carematch::matching::decline_body>(req);
+            break;
+        case 21:
+        case 22: {
+            // A review: created (with its order) or edited, for each kind's dimensions.
+            auto obj = carematch::http::parse_json_object(req);
+            if (obj) {
+                const bool with_order = data[0] % 24 == 21;
+                for (const char* kind : {"bath", "meal", "nursery"}) {
+                    (void)carematch::ratings::check_body(*obj, kind, with_order);
+                }
+                (void)carematch::ratings::read_body(*obj, std::nullopt, with_order);
+            }
+            break;
+        }
         default: {
             auto obj = carematch::http::parse_json_object(req);
             (void)obj;

@@ -1,5 +1,6 @@
 // matching's endpoints: a worker's live offers (an organisation's, with its jobs), accept and decline.
 #include "context.hpp"
+#include "dto.hpp"
 #include "flows.hpp"
 #include "store.hpp"
 
@@ -20,11 +21,6 @@ namespace json = boost::json;
 using boost::asio::awaitable;
 using http::request;
 using http::response;
-
-struct decline_body {
-    std::string reason;
-};
-BOOST_DESCRIBE_STRUCT(decline_body, (), (reason))
 
 namespace {
 

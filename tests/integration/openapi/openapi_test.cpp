@@ -2,9 +2,11 @@
 // is routed; every example request body parses into the struct the handler reads (unknown members refused);
 // the all-in-one document is the union of the nine.
 #include "identity/src/dto.hpp"
+#include "matching/src/dto.hpp"
 #include "nursery/src/dto.hpp"
 #include "orders/src/dto.hpp"
 #include "providers/src/dto.hpp"
+#include "ratings/src/review_body.hpp"
 
 #include <carematch/complaints/app.hpp>
 #include <carematch/core/config.hpp>
@@ -121,6 +123,14 @@ std::function<std::string(const std::string&)> parser() {
     };
 }
 
+std::function<std::string(const std::string&)> review_checker(bool with_order) {
+    return [with_order](const std::string& body) -> std::string {
+        const auto o = json::parse(body).as_object();
+        auto problem = ratings::check_body(o, "bath", with_order);
+        return problem ? problem->detail + " (" + problem->field + ")" : "";
+    };
+}
+
 TEST_F(api_documents, every_example_body_parses_into_the_struct_the_handler_reads) {
     const std::map<std::string, std::function<std::string(const std::string&)>> parsers{
         {"identity.register_body", parser<identity::register_body>()},
@@ -152,6 +162,10 @@ TEST_F(api_documents, every_example_body_parses_into_the_struct_the_handler_read
         {"nursery.pickups_body", parser<nursery::pickups_body>()},
         {"nursery.booking_body", parser<nursery::booking_body>()},
         {"nursery.checkout_body", parser<nursery::checkout_body>()},
+        {"matching.decline_body", parser<matching::decline_body>()},
+        // ratings reads a review member by member, with the rules of review_body.hpp.
+        {"ratings.review", review_checker(true)},
+        {"ratings.review_edit", review_checker(false)},
     };
     int checked = 0;
     for (const auto& s : services) {
