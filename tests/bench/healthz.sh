@@ -31,24 +31,7 @@ trap cleanup EXIT
 cm_throwaway_servers "$tmp" >/dev/null
 load_env
 export CAREMATCH_ALL_IN_ONE_HTTP_IO_THREADS=1
-nginx_port=$(cm_free_port)
-mkdir -p "$tmp/nginx"
-cat >"$tmp/nginx/nginx.conf" <<EOF
-worker_processes 1;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $tmp/nginx;
-    proxy_temp_path $tmp/nginx;
-    fastcgi_temp_path $tmp/nginx;
-    uwsgi_temp_path $tmp/nginx;
-    scgi_temp_path $tmp/nginx;
-    server { listen 127.0.0.1:$nginx_port; location / { return 200; } }
-}
-EOF
-nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log"
+load_nginx_200 "$tmp"
 psql=("$(cm_pg_bin)/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qAt)
 sides=(this)
 [[ -n $other ]] && sides+=(other)
@@ -56,9 +39,6 @@ for side in "${sides[@]}"; do
     "${psql[@]}" -d postgres -c "CREATE DATABASE side_$side OWNER carematch" >/dev/null
     "${psql[@]}" -d "side_$side" -c "CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public" >/dev/null
 done
-rate() {
-    "$tool" get 127.0.0.1 "$1" "$2" - "$seconds" 64 | grep -o 'goodput=[0-9.]*' | cut -d= -f2
-}
 echo "# GET /healthz (one io thread) and nginx return 200 (one worker), $rounds rounds of ${seconds}s"
 for _ in $(seq 1 "$rounds"); do
     for side in "${sides[@]}"; do
@@ -66,10 +46,10 @@ for _ in $(seq 1 "$rounds"); do
         [[ $side == other ]] && dir=$other
         export CAREMATCH_DB_URL="postgresql://carematch@127.0.0.1:$pg_port/side_$side"
         load_start "$dir" "$tmp"
-        h=$(rate "$http_port" /healthz)
+        h=$(load_get_rate "$tool" "$http_port" /healthz "$seconds")
         kill "$pid" && wait "$pid" 2>/dev/null || true
         pid=""
-        n=$(rate "$nginx_port" /)
+        n=$(load_get_rate "$tool" "$nginx_port" / "$seconds")
         awk -v s="$side" -v h="$h" -v n="$n" 'BEGIN { printf "%s healthz_per_s=%.0f nginx_per_s=%.0f ratio=%.3f\n", s, h, n, h / n }'
     done
 done | tee "$tmp/rounds"

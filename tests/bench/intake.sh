@@ -81,30 +81,9 @@ done
 # The trivial endpoint: the all-in-one again with one io thread, and nginx with one worker.
 export CAREMATCH_ALL_IN_ONE_HTTP_IO_THREADS=1
 durability off
-nginx_port=$(cm_free_port)
-mkdir -p "$tmp/nginx"
-cat >"$tmp/nginx/nginx.conf" <<EOF
-worker_processes 1;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $tmp/nginx;
-    proxy_temp_path $tmp/nginx;
-    fastcgi_temp_path $tmp/nginx;
-    uwsgi_temp_path $tmp/nginx;
-    scgi_temp_path $tmp/nginx;
-    server { listen 127.0.0.1:$nginx_port; location / { return 200; } }
-}
-EOF
-nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log"
-get_rate() {
-    "$tool" get 127.0.0.1 "$1" "$2" - "$seconds" 64 |
-        awk '{ for (i = 1; i <= NF; ++i) if ($i ~ /^goodput=/) { sub(/goodput=/, "", $i); sub(/\/s/, "", $i); print $i } }'
-}
-h=$(get_rate "$http_port" /healthz)
-n=$(get_rate "$nginx_port" /)
+load_nginx_200 "$tmp"
+h=$(load_get_rate "$tool" "$http_port" /healthz "$seconds")
+n=$(load_get_rate "$tool" "$nginx_port" / "$seconds")
 awk -v h="$h" -v n="$n" 'BEGIN {
     printf "healthz_per_s=%.0f (one io thread) nginx_return_200_per_s=%.0f (one worker) ratio=%.3f (goal >= 0.8)\n",
         h, n, h / n }'

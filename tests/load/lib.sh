@@ -39,3 +39,34 @@ load_start() {
     tail -20 "$2/all-in-one.log" >&2
     return 1
 }
+
+# load_nginx_200 TMP: nginx with one worker answering `return 200` to everything (the reference the HTTP layer
+# is measured against), its files under TMP/nginx; sets nginx_port. Stop it with
+# `kill "$(cat TMP/nginx/nginx.pid)"`.
+load_nginx_200() {
+    local dir=$1/nginx
+    nginx_port=$(cm_free_port)
+    mkdir -p "$dir"
+    cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir;
+    proxy_temp_path $dir;
+    fastcgi_temp_path $dir;
+    uwsgi_temp_path $dir;
+    scgi_temp_path $dir;
+    server { listen 127.0.0.1:$nginx_port; location / { return 200; } }
+}
+EOF
+    nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+}
+
+# load_get_rate TOOL PORT PATH SECONDS: answered GET requests per second over 64 connections (the overload tool's
+# goodput).
+load_get_rate() {
+    "$1" get 127.0.0.1 "$2" "$3" - "$4" 64 | grep -o 'goodput=[0-9.]*' | cut -d= -f2
+}
