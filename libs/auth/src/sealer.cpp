@@ -78,6 +78,14 @@ std::string sealer::seal_text(std::string_view plaintext) const {
     return out;
 }
 
+std::optional<std::string> sealer::seal_nullable(const std::optional<std::string>& plaintext) const {
+    return plaintext ? std::optional<std::string>(seal_text(*plaintext)) : std::nullopt;
+}
+
+std::optional<std::string> sealer::seal_nonempty(std::string_view plaintext) const {
+    return plaintext.empty() ? std::nullopt : std::optional<std::string>(seal_text(plaintext));
+}
+
 std::string sealer::open_text(std::string_view sealed_b64) const {
     std::string box(sealed_b64.size(), '\0');
     std::size_t len = 0;

@@ -134,14 +134,6 @@ user_row read_user(const auth::sealer& s, const pqxx::row& r) {
                     json_ints(r[8].as<std::string>())};
 }
 
-std::optional<std::string> seal(const auth::sealer& s, const std::optional<std::string>& plain) {
-    return plain ? std::optional<std::string>(s.seal_text(*plain)) : std::nullopt;
-}
-
-std::optional<std::string> seal_nonempty(const auth::sealer& s, const std::string& plain) {
-    return plain.empty() ? std::nullopt : std::optional<std::string>(s.seal_text(plain));
-}
-
 recipient_row read_recipient(const auth::sealer& s, const pqxx::row& r) {
     recipient_row x;
     x.id = r[0].as<std::string>();
@@ -194,10 +186,10 @@ core::result<void> insert_user(pqxx::work& tx, const auth::sealer& s, const user
         sub.exec_params(sql_insert_user,
                         u.id,
                         u.phone.empty() ? std::nullopt : std::optional<std::string>(s.index(u.phone)),
-                        seal_nonempty(s, u.phone),
+                        s.seal_nonempty(u.phone),
                         u.role,
                         u.password_hash,
-                        seal_nonempty(s, u.display_name),
+                        s.seal_nonempty(u.display_name),
                         u.org_id,
                         u.status,
                         db::int_array(u.communities),
@@ -327,7 +319,7 @@ void insert_recipient(pqxx::work& tx, const auth::sealer& s, const recipient_row
         r.family_id,
         r.kind,
         r.community_id,
-        seal(s, r.name),
+        s.seal_nullable(r.name),
         r.birth_date,
         r.gender,
         r.ability_level,
@@ -335,10 +327,10 @@ void insert_recipient(pqxx::work& tx, const auth::sealer& s, const recipient_row
         db::text_array(r.diet),
         db::text_array(r.languages),
         r.gender_preference,
-        seal(s, r.address),
+        s.seal_nullable(r.address),
         r.lat,
         r.lon,
-        r.emergency_contacts_json == "[]" ? std::nullopt : seal_nonempty(s, r.emergency_contacts_json),
+        r.emergency_contacts_json == "[]" ? std::nullopt : s.seal_nonempty(r.emergency_contacts_json),
         r.sealed_hex);
 }
 
@@ -381,8 +373,8 @@ int seal_plain_personal_data(pqxx::work& tx, const auth::sealer& s) {
             " display_name_sealed = $4 WHERE id = $1::uuid",
             r[0].as<std::string>(),
             phone ? std::optional<std::string>(s.index(*phone)) : std::nullopt,
-            seal(s, phone),
-            seal_nonempty(s, r[2].as<std::string>()));
+            s.seal_nullable(phone),
+            s.seal_nonempty(r[2].as<std::string>()));
         ++n;
     }
     for (const auto& r :
@@ -394,9 +386,9 @@ int seal_plain_personal_data(pqxx::work& tx, const auth::sealer& s) {
             "UPDATE recipients SET name = NULL, address = NULL, emergency_contacts = '[]',"
             " name_sealed = $2, address_sealed = $3, contacts_sealed = $4 WHERE id = $1::uuid",
             r[0].as<std::string>(),
-            seal(s, opt<std::string>(r[1])),
-            seal(s, opt<std::string>(r[2])),
-            contacts == "[]" ? std::nullopt : seal_nonempty(s, contacts));
+            s.seal_nullable(opt<std::string>(r[1])),
+            s.seal_nullable(opt<std::string>(r[2])),
+            contacts == "[]" ? std::nullopt : s.seal_nonempty(contacts));
         ++n;
     }
     tx.exec("ALTER TABLE users VALIDATE CONSTRAINT users_no_plain_personal_data");
@@ -409,7 +401,7 @@ void update_recipient(pqxx::work& tx, const auth::sealer& s, const recipient_row
         sql_update_recipient,
         r.id,
         r.community_id,
-        seal(s, r.name),
+        s.seal_nullable(r.name),
         r.birth_date,
         r.gender,
         r.ability_level,
@@ -417,10 +409,10 @@ void update_recipient(pqxx::work& tx, const auth::sealer& s, const recipient_row
         db::text_array(r.diet),
         db::text_array(r.languages),
         r.gender_preference,
-        seal(s, r.address),
+        s.seal_nullable(r.address),
         r.lat,
         r.lon,
-        r.emergency_contacts_json == "[]" ? std::nullopt : seal_nonempty(s, r.emergency_contacts_json),
+        r.emergency_contacts_json == "[]" ? std::nullopt : s.seal_nonempty(r.emergency_contacts_json),
         r.sealed_hex);
 }
 

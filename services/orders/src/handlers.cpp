@@ -374,9 +374,7 @@ awaitable<response> place_order(context& c, request& req) {
             row.lat = l->at("lat").to_number<double>();
             row.lon = l->at("lon").to_number<double>();
         }
-        if (body->notes && !body->notes->empty()) {
-            row.notes_sealed = c.sealer->seal_text(*body->notes);
-        }
+        row.notes_sealed = c.sealer->seal_nonempty(body->notes.value_or(""));
         row.price_fen = p.q.price_fen;
         row.subsidy_fen = p.q.subsidy_fen;
         row.family_fen = p.q.family_fen;

@@ -248,26 +248,22 @@ int seal_plain_personal_data(pqxx::work& tx, const auth::sealer& s) {
     int n = 0;
     for (const auto& r : tx.exec(
              "SELECT id::text, address, notes FROM orders WHERE address <> '' OR notes <> '' FOR UPDATE")) {
-        auto seal = [&](const std::string& plain) {
-            return plain.empty() ? std::nullopt : std::optional<std::string>(s.seal_text(plain));
-        };
         tx.exec_params(
             "UPDATE orders SET address = '', notes = '', address_sealed = $2, notes_sealed = $3"
             " WHERE id = $1::uuid",
             r[0].as<std::string>(),
-            seal(r[1].as<std::string>()),
-            seal(r[2].as<std::string>()));
+            s.seal_nonempty(r[1].as<std::string>()),
+            s.seal_nonempty(r[2].as<std::string>()));
         ++n;
     }
     // Facts seen before identity sealed addresses in recipient.saved: the address is sealed in place.
     for (const auto& r : tx.exec("SELECT recipient_id::text, facts->>'address' FROM recipients_seen"
                                  " WHERE facts ? 'address' FOR UPDATE")) {
-        auto plain = opt<std::string>(r[1]);
         tx.exec_params(
             "UPDATE recipients_seen SET facts = (facts - 'address') ||"
             " jsonb_build_object('address_sealed', $2::text) WHERE recipient_id = $1::uuid",
             r[0].as<std::string>(),
-            plain ? std::optional<std::string>(s.seal_text(*plain)) : std::nullopt);
+            s.seal_nullable(opt<std::string>(r[1])));
         ++n;
     }
     tx.exec("ALTER TABLE orders VALIDATE CONSTRAINT orders_no_plain_personal_data");

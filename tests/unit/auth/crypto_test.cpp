@@ -30,6 +30,10 @@ TEST(sealer, text_form_round_trips_and_refuses_what_is_not_its_own) {
     EXPECT_EQ(sealed.find("安定门"), std::string::npos);
     EXPECT_EQ(s.open_text(sealed), "北京市东城区安定门东大街 1 号");
     EXPECT_EQ(s.open_nullable(std::nullopt), std::nullopt);
+    EXPECT_EQ(s.seal_nullable(std::nullopt), std::nullopt);
+    EXPECT_EQ(s.open_nullable(s.seal_nullable(std::string("王秀英"))), "王秀英");
+    EXPECT_EQ(s.seal_nonempty(""), std::nullopt);
+    EXPECT_EQ(s.open_nullable(s.seal_nonempty("门铃坏了")), "门铃坏了");
     EXPECT_THROW(s.open_text("not base64!"), std::runtime_error);
     EXPECT_THROW(sealer(sealer::generate_key()).open_text(sealed), std::runtime_error);
     sealed[5] = sealed[5] == 'A' ? 'B' : 'A';

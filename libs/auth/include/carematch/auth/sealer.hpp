@@ -27,6 +27,10 @@ class sealer {
 
     /// seal() as base64: how a sealed value is kept in a text column or carried in an event.
     std::string seal_text(std::string_view plaintext) const;
+    /// seal_text() of a nullable value: none stays none.
+    std::optional<std::string> seal_nullable(const std::optional<std::string>& plaintext) const;
+    /// seal_text() of a value that may be empty: empty is stored as none (nothing to hide).
+    std::optional<std::string> seal_nonempty(std::string_view plaintext) const;
     /// The plaintext of a seal_text() answer; throws std::runtime_error when it does not open (another key,
     /// altered, not base64): stored data that does not open is a fault of the deployment, never of input.
     std::string open_text(std::string_view sealed_b64) const;
