@@ -91,17 +91,40 @@ std::string enqueue_event(pqxx::work& tx,
                           std::string_view stream,
                           std::string_view event_type,
                           std::string_view payload_json) {
-    std::string id = core::new_uuid();
+    return enqueue_events(
+               tx, schema, {{std::string(stream), std::string(event_type), std::string(payload_json)}})
+        .front();
+}
+
+std::vector<std::string> enqueue_events(pqxx::work& tx,
+                                        const std::string& schema,
+                                        const std::vector<outgoing_event>& events) {
+    std::vector<std::string> ids;
+    if (events.empty()) {
+        return ids;
+    }
+    std::vector<std::string> streams;
+    std::vector<std::string> types;
+    std::vector<std::string> payloads;
+    for (const auto& e : events) {
+        ids.push_back(core::new_uuid());
+        streams.push_back(e.stream);
+        types.push_back(e.event_type);
+        payloads.push_back(e.payload_json);
+    }
+    // In the order given: outbox ids (and so stream order) follow it.
     tx.exec_params("INSERT INTO " + tx.quote_name(schema) +
-                       ".outbox (event_id, stream, event_type, payload) VALUES ($1::uuid, $2, $3, $4::jsonb)",
-                   id,
-                   std::string(stream),
-                   std::string(event_type),
-                   std::string(payload_json));
+                       ".outbox (event_id, stream, event_type, payload)"
+                       " SELECT e, s, t, p::jsonb FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])"
+                       " WITH ORDINALITY AS v(e, s, t, p, n) ORDER BY n",
+                   text_array(ids),
+                   text_array(streams),
+                   text_array(types),
+                   text_array(payloads));
     if (std::find(t_enqueued.begin(), t_enqueued.end(), schema) == t_enqueued.end()) {
         t_enqueued.push_back(schema);
     }
-    return id;
+    return ids;
 }
 
 outbox_relay::outbox_relay(pool& db, redis::client& redis, std::string schema, relay_settings s)

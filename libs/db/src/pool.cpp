@@ -153,6 +153,24 @@ void pool::check() {
     }
 }
 
+void pool::post(std::function<void(pqxx::work&)> body,
+                std::function<void(std::exception_ptr)> done,
+                isolation level) {
+    auto i = impl_;
+    ++i->waiting;
+    asio::post(i->threads, [i, level, body = std::move(body), done = std::move(done)]() {
+        --i->waiting;
+        ++i->in_use;
+        auto failure = i->execute(body, level);
+        --i->in_use;
+        done(failure);
+    });
+}
+
+const core::db_settings& pool::settings() const noexcept {
+    return impl_->settings;
+}
+
 pool_stats pool::stats() const noexcept {
     pool_stats s;
     s.size = impl_->settings.pool_size;

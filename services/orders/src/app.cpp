@@ -35,13 +35,23 @@ config read_config(core::config_source& source) {
     c.subsidies.age_80_plus = static_cast<int>(source.get_int("orders.subsidy.age_80_plus", 30, 0, 100));
     c.subsidies.living_alone = static_cast<int>(source.get_int("orders.subsidy.living_alone", 0, 0, 100));
     c.horizon_days = static_cast<int>(source.get_int("orders.horizon_days", 60, 1, 365));
+    c.intake_group_max = static_cast<int>(source.get_int("orders.intake_group_max", 64, 1, 1000));
+    c.intake_groups = static_cast<int>(source.get_int("orders.intake_groups", 2, 1, 64));
     c.check_in_radius_m = static_cast<int>(source.get_int("orders.check_in_radius_m", 500, 10, 10000));
     c.auth = auth::read_token_config(source);
     return c;
 }
 
 context::context(boost::asio::io_context& io, config c, const core::clock& clk)
-    : runtime::deps(io, c.service, c.schema, c.auth, clk), cfg(std::move(c)) {}
+    : runtime::deps(io, c.service, c.schema, c.auth, clk),
+      cfg(std::move(c)),
+      intake(std::make_unique<db::group_commit>(
+          pool,
+          [this](pqxx::work& tx, const std::vector<db::group_commit::entry*>& group) {
+              handlers::place_together(*this, tx, group);
+          },
+          cfg.intake_group_max,
+          cfg.intake_groups)) {}
 
 const catalog_item* context::find(std::string_view kind, std::string_view sub_type) const {
     for (const auto& item : catalog) {

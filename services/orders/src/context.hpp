@@ -1,9 +1,11 @@
 // The dependencies orders' handlers share: the runtime's, its config and the catalog.
 #pragma once
 
+#include <carematch/db/group_commit.hpp>
 #include <carematch/orders/app.hpp>
 #include <carematch/runtime/deps.hpp>
 
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -27,8 +29,15 @@ struct context : runtime::deps {
 
     config cfg;
     std::vector<catalog_item> catalog;
+    // Orders placed at the same time share a transaction and its commit (handlers::place_together).
+    std::unique_ptr<db::group_commit> intake;
 
     const catalog_item* find(std::string_view kind, std::string_view sub_type) const;
 };
+
+namespace handlers {
+/// The group commit of order intake: places the orders of a group in one transaction.
+void place_together(context& c, pqxx::work& tx, const std::vector<db::group_commit::entry*>& group);
+}  // namespace handlers
 
 }  // namespace carematch::orders

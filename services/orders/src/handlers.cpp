@@ -19,6 +19,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <variant>
 
 namespace carematch::orders::handlers {
 
@@ -294,43 +296,256 @@ awaitable<response> post_quote(context& c, request& req) {
     co_return http::json_text_response(200, json::serialize(quote_json(p.q)));
 }
 
+namespace {
+
+// Checks a place_order body on its own, before anything is read or claimed: a malformed or invalid body costs
+// no transaction and leaves no key behind.
+std::optional<response> body_refusal(const request& req, const auth::caller& who, const place_body& body) {
+    if (body.start.has_value() != body.end.has_value()) {
+        return problem(req,
+                       invalid(body.start ? "end" : "start",
+                               "give both start and end, or neither (as soon as possible)"));
+    }
+    if (body.notes && !core::plain_text(*body.notes, 500)) {
+        return problem(req, invalid("notes", "text of at most 500 characters, no control characters"));
+    }
+    if (who.is(auth::role::staff) != body.reason.has_value() ||
+        (body.reason && (body.reason->empty() || !core::plain_text(*body.reason, 200)))) {
+        return problem(
+            req,
+            invalid("reason",
+                    who.is(auth::role::staff) ? "staff ordering for an elder say why, 1 to 200 characters"
+                                              : "only staff ordering for an elder give a reason"));
+    }
+    return runtime::missing_idempotency_key(req);
+}
+
+// The order the elder's facts `rec` allow (nullopt: no such elder), or the refusal: what placing an order
+// alone and in a group commit share.
+std::variant<core::problem, repo::new_order> prepare_order(const context& c,
+                                                           const auth::caller& who,
+                                                           const place_body& body,
+                                                           std::optional<json::object> rec,
+                                                           core::clock::time_point now,
+                                                           json::object& recipient) {
+    auto p = price_with(c, who, std::move(rec), body.kind, body.sub_type);
+    if (p.failure) {
+        return *p.failure;
+    }
+    if (auto bad = window_problem(c, *p.item, body.start, body.end)) {
+        return *bad;
+    }
+    repo::new_order o;
+    repo::order_row& row = o.row;
+    row.id = core::new_uuid();
+    // The order is the family's, also when staff placed it for the elder.
+    row.family_id = who.is(auth::role::staff) ? std::string(p.recipient.at("family_id").as_string()) : who.id;
+    row.recipient_id = body.recipient_id;
+    row.community_id = p.recipient.at("community_id").as_int64();
+    row.kind = body.kind;
+    row.sub_type = body.sub_type;
+    row.asap = !body.start.has_value();
+    // recipient.saved carries the address sealed; identity's own answer (the fallback) in plain text.
+    if (const auto* a = p.recipient.if_contains("address_sealed"); a && a->is_string()) {
+        row.address_sealed = std::string(a->as_string());
+    } else if (const auto* plain = p.recipient.if_contains("address"); plain && plain->is_string()) {
+        row.address_sealed = c.sealer->seal_text(plain->as_string());
+    }
+    if (const auto* l = p.recipient.if_contains("location"); l && l->is_object()) {
+        row.lat = l->at("lat").to_number<double>();
+        row.lon = l->at("lon").to_number<double>();
+    }
+    row.notes_sealed = c.sealer->seal_nonempty(body.notes.value_or(""));
+    row.price_fen = p.q.price_fen;
+    row.subsidy_fen = p.q.subsidy_fen;
+    row.family_fen = p.q.family_fen;
+    row.service_code = six_digits();
+    if (body.start) {
+        o.start = core::parse_timestamp(*body.start);  // parsed by window_problem already
+        o.end = core::parse_timestamp(*body.end);
+    }
+    o.lead_minutes = p.item->lead_min;
+    o.asap_minutes = 120;
+    o.now = now;
+    // Who placed it, for the family to see in the history.
+    o.actor_id = who.id;
+    o.actor_role = role_name(who);
+    o.reason = body.reason.value_or("");
+    recipient = std::move(p.recipient);
+    return o;
+}
+
+// The answer to an order as stored (nullopt: its window was refused), and its order.created event.
+response placed(const context& c,
+                const request& req,
+                const repo::new_order& asked,
+                const std::optional<repo::order_row>& stored,
+                const json::object& recipient,
+                std::vector<db::outgoing_event>& events) {
+    if (!stored) {
+        return problem(req,
+                       invalid("start",
+                               "the window must be ISO 8601 times, start at least " +
+                                   std::to_string(asked.lead_minutes) +
+                                   " minutes from now, end after start, within 24 hours"));
+    }
+    json::object event{{"order_id", stored->id},
+                       {"family_id", stored->family_id},
+                       {"recipient_id", stored->recipient_id},
+                       {"community_id", stored->community_id},
+                       {"kind", stored->kind},
+                       {"sub_type", stored->sub_type},
+                       {"window_start", stored->window_start},
+                       {"window_end", stored->window_end},
+                       {"asap", stored->asap}};
+    event["location"] = order_json(*c.sealer, *stored, view::worker)["location"];
+    // What matching weighs and filters by, so that it never reads the recipient itself.
+    for (const char* k : {"ability_level", "priority_categories", "gender_preference"}) {
+        if (const auto* v = recipient.if_contains(k)) {
+            event[k] = *v;
+        }
+    }
+    events.push_back({"carematch:{region:" + std::to_string(stored->community_id / 1000) + "}:orders",
+                      "order.created",
+                      json::serialize(event)});
+    return http::json_text_response(201, json::serialize(order_json(*c.sealer, *stored, view::family)));
+}
+
+// One order waiting for its group commit; `answer` stays empty when it must be placed alone.
+struct intake_entry : db::group_commit::entry {
+    const request* req = nullptr;
+    const auth::caller* who = nullptr;
+    const place_body* body = nullptr;
+    core::clock::time_point now;
+    std::optional<response> answer;
+};
+
+}  // namespace
+
+void place_together(context& c, pqxx::work& tx, const std::vector<db::group_commit::entry*>& group) {
+    std::vector<intake_entry*> es;
+    std::vector<std::string> ids;
+    for (auto* g : group) {
+        auto* e = static_cast<intake_entry*>(g);
+        e->answer.reset();  // set afresh when the transaction runs again
+        es.push_back(e);
+        if (core::is_uuid(e->body->recipient_id)) {
+            ids.push_back(e->body->recipient_id);
+        }
+    }
+    // The elders, as recipients_seen holds them.
+    std::map<std::string, json::object> seen;
+    if (!ids.empty()) {
+        for (const auto& r : tx.exec_params("SELECT recipient_id::text, facts::text FROM recipients_seen"
+                                            " WHERE recipient_id = ANY($1::uuid[])",
+                                            db::text_array(ids))) {
+            auto v = json::parse(r[1].as<std::string>());
+            if (v.is_object()) {
+                seen.emplace(r[0].as<std::string>(), std::move(v.as_object()));
+            }
+        }
+    }
+    // An elder orders has not seen yet is read from identity: that order is placed alone. The others' keys
+    // are claimed here, and a key used before is answered here too (replayed, or 422).
+    std::vector<intake_entry*> here;
+    std::vector<runtime::idempotent_request> asked;
+    for (auto* e : es) {
+        if (seen.contains(e->body->recipient_id) || c.find(e->body->kind, e->body->sub_type) == nullptr) {
+            here.push_back(e);
+            asked.push_back({e->req, e->who->id});
+        }
+    }
+    const auto keys = runtime::claim_fresh_idempotent(tx, asked, c.clock.now(), c.sealer.get());
+    // Each claimed one is refused (the refusal stored as its answer, as when placed alone) or inserted.
+    std::vector<std::size_t> claimed;
+    std::vector<response> answers;
+    std::vector<repo::new_order> orders;
+    std::vector<std::size_t> inserted;  // into answers
+    std::vector<json::object> recipients;
+    for (std::size_t i = 0; i < here.size(); ++i) {
+        if (keys[i].claim.token.empty()) {
+            continue;
+        }
+        claimed.push_back(i);
+        std::optional<json::object> rec;
+        if (auto it = seen.find(here[i]->body->recipient_id); it != seen.end()) {
+            rec = it->second;
+        }
+        json::object recipient;
+        auto prepared =
+            prepare_order(c, *here[i]->who, *here[i]->body, std::move(rec), here[i]->now, recipient);
+        if (auto* refused = std::get_if<core::problem>(&prepared)) {
+            answers.push_back(problem(*here[i]->req, *refused));
+        } else {
+            answers.emplace_back();
+            inserted.push_back(answers.size() - 1);
+            orders.push_back(std::move(std::get<repo::new_order>(prepared)));
+            recipients.push_back(std::move(recipient));
+        }
+    }
+    const auto stored = repo::insert_orders(tx, orders);
+    std::vector<db::outgoing_event> events;
+    for (std::size_t k = 0; k < inserted.size(); ++k) {
+        answers[inserted[k]] =
+            placed(c, *here[claimed[inserted[k]]]->req, orders[k], stored[k], recipients[k], events);
+    }
+    db::enqueue_events(tx, c.cfg.schema, events);
+    std::vector<std::pair<const runtime::idempotency_claim*, const response*>> done;
+    for (std::size_t k = 0; k < claimed.size(); ++k) {
+        done.emplace_back(&keys[claimed[k]].claim, &answers[k]);
+    }
+    runtime::finish_idempotent_all(tx, done);
+    for (std::size_t k = 0; k < claimed.size(); ++k) {
+        here[claimed[k]]->answer = std::move(answers[k]);
+    }
+    for (std::size_t i = 0; i < here.size(); ++i) {
+        if (keys[i].answer) {
+            here[i]->answer = keys[i].answer;
+        }
+    }
+}
+
 awaitable<response> place_order(context& c, request& req) {
     auto authorized = auth::authorize(req, c.verifier, {auth::role::family, auth::role::staff});
     if (!authorized) {
         co_return auth::deny(authorized.error(), req.request_id);
     }
     const auth::caller& who = *authorized;
-    // What the body alone decides is answered before the key is claimed: a malformed or invalid body costs no
-    // transaction and leaves no key behind.
     auto body = http::parse_json_body<place_body>(req);
     if (!body) {
         co_return problem(req, body.error());
     }
-    if (body->start.has_value() != body->end.has_value()) {
-        co_return problem(req,
-                          invalid(body->start ? "end" : "start",
-                                  "give both start and end, or neither (as soon as possible)"));
+    if (auto refused = body_refusal(req, who, *body)) {
+        co_return std::move(*refused);
     }
-    if (body->notes && !core::plain_text(*body->notes, 500)) {
-        co_return problem(req, invalid("notes", "text of at most 500 characters, no control characters"));
-    }
-    if (who.is(auth::role::staff) != body->reason.has_value() ||
-        (body->reason && (body->reason->empty() || !core::plain_text(*body->reason, 200)))) {
-        co_return problem(
-            req,
-            invalid("reason",
-                    who.is(auth::role::staff) ? "staff ordering for an elder say why, 1 to 200 characters"
-                                              : "only staff ordering for an elder give a reason"));
-    }
-    if (auto no_key = runtime::missing_idempotency_key(req)) {
-        co_return std::move(*no_key);
-    }
-    // One transaction claims the key, reads the elder from recipients_seen (fed by identity's events), prices
-    // the service, and writes the order, its history, its event and the stored answer. A repeat of the key
-    // replays the first answer from that transaction; a concurrent one waits for it. An elder orders has not
-    // seen yet (identity's event still on its way) is read from identity instead, and the transaction run
-    // again.
     const auto now = c.clock.now();
+    // Concurrent orders share a transaction and its commit (group commit): the common case, an elder orders
+    // has seen and a fresh key, is answered from there. Whatever else (an elder not seen yet, a refusal, a
+    // key used before, a group that failed) is placed alone below, as the only order of its transaction.
+    intake_entry entry;
+    entry.req = &req;
+    entry.who = &who;
+    entry.body = &*body;
+    entry.now = now;
+    bool alone = false;
+    try {
+        co_await c.intake->submit(entry);
+    } catch (const core::overloaded_error&) {
+        throw;
+    } catch (const core::unavailable_error&) {
+        throw;
+    } catch (const std::exception& e) {
+        core::log::warn("orders.group_failed", {{"error", e.what()}});
+        alone = true;  // (no co_await inside a handler)
+    }
+    if (!alone && entry.answer) {
+        co_return std::move(*entry.answer);
+    }
+    // Alone: one transaction claims the key, reads the elder from recipients_seen (fed by identity's events),
+    // prices the service, and writes the order, its history, its event and the stored answer. A repeat of the
+    // key replays the first answer from that transaction; a concurrent one waits for it. An elder orders has
+    // not seen yet (identity's event still on its way) is read from identity instead, and the transaction run
+    // again.
     bool ask_identity = false;
     std::optional<json::object> from_identity;
     std::function<response(pqxx::work&)> place = [&](pqxx::work& tx) -> response {
@@ -343,76 +558,16 @@ awaitable<response> place_order(context& c, request& req) {
         if (!rec && !ask_identity && c.find(body->kind, body->sub_type) != nullptr) {
             throw recipient_not_seen{};
         }
-        auto p = price_with(c, who, std::move(rec), body->kind, body->sub_type);
-        std::optional<response> refused;
-        if (p.failure) {
-            refused = problem(req, *p.failure);
-        } else if (auto bad = window_problem(c, *p.item, body->start, body->end)) {
-            refused = problem(req, *bad);
-        }
-        if (refused) {
-            runtime::finish_idempotent(tx, claim, *refused);
-            return *refused;
-        }
-        repo::order_row row;
-        row.id = core::new_uuid();
-        // The order is the family's, also when staff placed it for the elder.
-        row.family_id =
-            who.is(auth::role::staff) ? std::string(p.recipient.at("family_id").as_string()) : who.id;
-        row.recipient_id = body->recipient_id;
-        row.community_id = p.recipient.at("community_id").as_int64();
-        row.kind = body->kind;
-        row.sub_type = body->sub_type;
-        row.asap = !body->start.has_value();
-        // recipient.saved carries the address sealed; identity's own answer (the fallback) in plain text.
-        if (const auto* a = p.recipient.if_contains("address_sealed"); a && a->is_string()) {
-            row.address_sealed = std::string(a->as_string());
-        } else if (const auto* plain = p.recipient.if_contains("address"); plain && plain->is_string()) {
-            row.address_sealed = c.sealer->seal_text(plain->as_string());
-        }
-        if (const auto* l = p.recipient.if_contains("location"); l && l->is_object()) {
-            row.lat = l->at("lat").to_number<double>();
-            row.lon = l->at("lon").to_number<double>();
-        }
-        row.notes_sealed = c.sealer->seal_nonempty(body->notes.value_or(""));
-        row.price_fen = p.q.price_fen;
-        row.subsidy_fen = p.q.subsidy_fen;
-        row.family_fen = p.q.family_fen;
-        row.service_code = six_digits();
-        const int lead = p.item->lead_min;
-        auto stored = repo::insert_order(tx, row, body->start, body->end, lead, 120, now);
+        json::object recipient;
+        auto prepared = prepare_order(c, who, *body, std::move(rec), now, recipient);
         response r;
-        if (!stored) {
-            r = problem(req,
-                        invalid("start",
-                                "the window must be ISO 8601 times, start at least " + std::to_string(lead) +
-                                    " minutes from now, end after start, within 24 hours"));
+        if (const auto* refused = std::get_if<core::problem>(&prepared)) {
+            r = problem(req, *refused);
         } else {
-            // Who placed it, for the family to see in the history.
-            repo::add_history(
-                tx, stored->id, std::nullopt, "created", who.id, role_name(who), body->reason.value_or(""));
-            json::object event{{"order_id", stored->id},
-                               {"family_id", stored->family_id},
-                               {"recipient_id", stored->recipient_id},
-                               {"community_id", stored->community_id},
-                               {"kind", stored->kind},
-                               {"sub_type", stored->sub_type},
-                               {"window_start", stored->window_start},
-                               {"window_end", stored->window_end},
-                               {"asap", stored->asap}};
-            event["location"] = order_json(*c.sealer, *stored, view::worker)["location"];
-            // What matching weighs and filters by, so that it never reads the recipient itself.
-            for (const char* k : {"ability_level", "priority_categories", "gender_preference"}) {
-                if (const auto* v = p.recipient.if_contains(k)) {
-                    event[k] = *v;
-                }
-            }
-            db::enqueue_event(tx,
-                              c.cfg.schema,
-                              "carematch:{region:" + std::to_string(stored->community_id / 1000) + "}:orders",
-                              "order.created",
-                              json::serialize(event));
-            r = http::json_text_response(201, json::serialize(order_json(*c.sealer, *stored, view::family)));
+            const auto& o = std::get<repo::new_order>(prepared);
+            std::vector<db::outgoing_event> events;
+            r = placed(c, req, o, repo::insert_orders(tx, {o}).front(), recipient, events);
+            db::enqueue_events(tx, c.cfg.schema, events);
         }
         runtime::finish_idempotent(tx, claim, r);
         return r;

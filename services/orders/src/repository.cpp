@@ -3,6 +3,12 @@
 
 #include <carematch/db/pool.hpp>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <map>
+
 namespace carematch::orders::repo {
 namespace {
 
@@ -20,18 +26,31 @@ std::string columns() {
            iso + "), to_char(updated_at AT TIME ZONE 'UTC', " + iso + ")";
 }
 
+// The orders come as one JSON array (nulls and all): one statement for a group commit's many.
 const std::string sql_insert =
-    "INSERT INTO orders (id, family_id, recipient_id, community_id, kind, sub_type, status, asap, "
-    "window_start,"
-    " window_end, address_sealed, lat, lon, notes_sealed, price_fen, subsidy_fen, family_fen, service_code)"
-    " SELECT $1::uuid, $2::uuid, $3::uuid, $4, $5, $6, 'created', $7, s, e, $10, $11, $12, $13, $14, $15, "
-    "$16, $17"
-    " FROM (SELECT to_timestamp($20::float8) AS now) n,"
-    "      LATERAL (SELECT coalesce($8::timestamptz, n.now) AS s,"
-    "              coalesce($9::timestamptz, n.now + make_interval(mins => $19)) AS e) w"
-    " WHERE $7 OR (s >= n.now + make_interval(mins => $18) AND e > s AND e <= s + interval '24 hours')"
-    " RETURNING " +
-    columns();
+    "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, family_id uuid, recipient_id uuid,"
+    "  community_id bigint, kind text, sub_type text, asap boolean, start float8, \"end\" float8,"
+    "  address_sealed text, lat float8, lon float8, notes_sealed text, price_fen bigint, subsidy_fen bigint,"
+    "  family_fen bigint, service_code text, lead int, asap_min int, now float8, actor_id text, actor_role "
+    "text,"
+    "  reason text)),"
+    " o AS (INSERT INTO orders (id, family_id, recipient_id, community_id, kind, sub_type, status, asap,"
+    "  window_start, window_end, address_sealed, lat, lon, notes_sealed, price_fen, subsidy_fen, family_fen,"
+    "  service_code)"
+    "  SELECT x.id, x.family_id, x.recipient_id, x.community_id, x.kind, x.sub_type, 'created', x.asap, s, e,"
+    "   x.address_sealed, x.lat, x.lon, x.notes_sealed, x.price_fen, x.subsidy_fen, x.family_fen, "
+    "x.service_code"
+    "  FROM x, LATERAL (SELECT to_timestamp(x.now) AS now) n,"
+    "   LATERAL (SELECT coalesce(to_timestamp(x.start), n.now) AS s,"
+    "    coalesce(to_timestamp(x.\"end\"), n.now + make_interval(mins => x.asap_min)) AS e) w"
+    "  WHERE x.asap OR (s >= n.now + make_interval(mins => x.lead) AND e > s AND e <= s + interval '24 "
+    "hours')"
+    "  RETURNING " +
+    columns() +
+    "),"
+    " h AS (INSERT INTO order_history (order_id, from_status, to_status, actor_id, actor_role, reason)"
+    "  SELECT x.id, NULL, 'created', x.actor_id, x.actor_role, x.reason FROM o JOIN x ON x.id = o.id::uuid)"
+    " SELECT * FROM o";
 const std::string sql_find = "SELECT " + columns() + " FROM orders WHERE id = $1::uuid";
 const std::string sql_list_family =
     "SELECT " + columns() +
@@ -109,44 +128,54 @@ std::vector<order_row> read_all(const pqxx::result& res) {
 
 }  // namespace
 
-std::optional<order_row> insert_order(pqxx::work& tx,
-                                      const order_row& r,
-                                      const std::optional<std::string>& start,
-                                      const std::optional<std::string>& end,
-                                      int lead_minutes,
-                                      int asap_minutes,
-                                      core::clock::time_point now) {
-    try {
-        db::savepoint sub(tx, "insert_order");
-        auto res = sub.exec_params(sql_insert,
-                                   r.id,
-                                   r.family_id,
-                                   r.recipient_id,
-                                   r.community_id,
-                                   r.kind,
-                                   r.sub_type,
-                                   r.asap,
-                                   start,
-                                   end,
-                                   r.address_sealed,
-                                   r.lat,
-                                   r.lon,
-                                   r.notes_sealed,
-                                   r.price_fen,
-                                   r.subsidy_fen,
-                                   r.family_fen,
-                                   r.service_code,
-                                   lead_minutes,
-                                   asap_minutes,
-                                   std::chrono::duration<double>(now.time_since_epoch()).count());
-        sub.commit();
-        if (res.empty()) {
-            return std::nullopt;
-        }
-        return read(res[0]);
-    } catch (const pqxx::data_exception&) {
-        return std::nullopt;  // a malformed timestamp
+std::vector<std::optional<order_row>> insert_orders(pqxx::work& tx, const std::vector<new_order>& orders) {
+    std::vector<std::optional<order_row>> out(orders.size());
+    if (orders.empty()) {
+        return out;
     }
+    auto seconds = [](core::clock::time_point t) {
+        return std::chrono::duration<double>(t.time_since_epoch()).count();
+    };
+    auto or_null = [](const auto& v) { return v ? boost::json::value(*v) : boost::json::value(nullptr); };
+    boost::json::array rows;
+    for (const auto& o : orders) {
+        const auto& r = o.row;
+        rows.push_back(boost::json::object{
+            {"id", r.id},
+            {"family_id", r.family_id},
+            {"recipient_id", r.recipient_id},
+            {"community_id", r.community_id},
+            {"kind", r.kind},
+            {"sub_type", r.sub_type},
+            {"asap", r.asap},
+            {"start", o.start ? boost::json::value(seconds(*o.start)) : boost::json::value(nullptr)},
+            {"end", o.end ? boost::json::value(seconds(*o.end)) : boost::json::value(nullptr)},
+            {"address_sealed", or_null(r.address_sealed)},
+            {"lat", or_null(r.lat)},
+            {"lon", or_null(r.lon)},
+            {"notes_sealed", or_null(r.notes_sealed)},
+            {"price_fen", r.price_fen},
+            {"subsidy_fen", r.subsidy_fen},
+            {"family_fen", r.family_fen},
+            {"service_code", r.service_code},
+            {"lead", o.lead_minutes},
+            {"asap_min", o.asap_minutes},
+            {"now", seconds(o.now)},
+            {"actor_id", o.actor_id},
+            {"actor_role", o.actor_role},
+            {"reason", o.reason}});
+    }
+    std::map<std::string, std::size_t> at;
+    for (std::size_t i = 0; i < orders.size(); ++i) {
+        at.emplace(orders[i].row.id, i);
+    }
+    for (const auto& r : tx.exec_params(sql_insert, boost::json::serialize(rows))) {
+        auto stored = read(r);
+        if (auto it = at.find(stored.id); it != at.end()) {
+            out[it->second] = std::move(stored);
+        }
+    }
+    return out;
 }
 
 std::optional<order_row> find_order(pqxx::work& tx, const std::string& id) {

@@ -42,16 +42,24 @@ struct order_row {
     std::string updated_at;
 };
 
-/// Inserts with the window given as text (start/end, or asap from `now` for `asap_minutes`); errc-style
-/// outcome: nullopt when the window is malformed or starts less than `lead_minutes` after `now` (the
-/// transaction stays usable).
-std::optional<order_row> insert_order(pqxx::work& tx,
-                                      const order_row& r,
-                                      const std::optional<std::string>& start,
-                                      const std::optional<std::string>& end,
-                                      int lead_minutes,
-                                      int asap_minutes,
-                                      core::clock::time_point now);
+/// A new order: its row, its window as parsed (none: as soon as possible, `asap_minutes` from `now`), and who
+/// placed it (its "created" history entry).
+struct new_order {
+    order_row row;
+    std::optional<core::clock::time_point> start;
+    std::optional<core::clock::time_point> end;
+    int lead_minutes = 60;
+    int asap_minutes = 120;
+    core::clock::time_point now;
+    std::string actor_id;
+    std::string actor_role;
+    std::string reason;
+};
+
+/// Inserts the orders and their "created" history entries in one statement (one order alone, or a group
+/// commit's). Returns, in order, each order as stored, or nullopt where its window was refused: it must
+/// start at least `lead_minutes` after `now`, end after it starts and within 24 hours.
+std::vector<std::optional<order_row>> insert_orders(pqxx::work& tx, const std::vector<new_order>& orders);
 std::optional<order_row> find_order(pqxx::work& tx, const std::string& id);
 
 struct page_cursor {

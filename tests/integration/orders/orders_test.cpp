@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
+#include <map>
 #include <random>
 #include <set>
 #include <sys/wait.h>
@@ -238,6 +239,100 @@ TEST_F(orders_fixture, placing_is_idempotent_per_caller_and_key) {
         " request_hash, 'in_progress' FROM idempotency_keys WHERE key = 'k-200' AND caller_id = '" +
         s.user_id + "'");
     EXPECT_EQ(place(s, rid, "k-running").status, 409);
+}
+
+// Group commit: orders arriving together share transactions, and each is answered as if placed alone: the
+// fresh ones created once each, a key given twice in the burst created once and replayed, another family's
+// elder refused (that refusal stored for its key like any answer), a kind the catalog lacks refused.
+TEST_F(orders_fixture, orders_placed_at_once_share_commits_and_each_gets_the_answer_it_would_alone) {
+    auto [s, rid] = family_with_elder("13700000411", elder());
+    auto [other, other_rid] = family_with_elder("13700000412", elder());
+    seen_by_orders(2);
+    // An elder orders has not seen yet: placed alone, with identity's answer.
+    auto [late, late_rid] = family_with_elder("13700000413", elder());
+    struct ask {
+        const session* who;
+        std::string recipient;
+        std::string key;
+        std::string kind = "bath";
+    };
+    std::vector<ask> burst;
+    for (int i = 0; i < 40; ++i) {
+        burst.push_back({&s, rid, "g-" + std::to_string(i)});
+    }
+    for (int i = 0; i < 10; ++i) {
+        burst.push_back({&s, rid, "g-" + std::to_string(i)});  // the same key and body again
+    }
+    for (int i = 0; i < 5; ++i) {
+        burst.push_back({&s, other_rid, "theirs-" + std::to_string(i)});
+    }
+    burst.push_back({&s, rid, "no-kind", "haircut"});
+    for (int i = 0; i < 3; ++i) {
+        burst.push_back({&late, late_rid, "late-" + std::to_string(i)});
+    }
+    http::client patient(client_io, http::client::settings{std::chrono::seconds(120), 256});
+    std::vector<http::response> answers(burst.size());
+    auto all = [&]() -> boost::asio::awaitable<void> {
+        std::atomic<std::size_t> done{0};
+        auto ex = co_await boost::asio::this_coro::executor;
+        for (std::size_t i = 0; i < burst.size(); ++i) {
+            boost::asio::co_spawn(
+                ex,
+                [&, i]() -> boost::asio::awaitable<void> {
+                    http::outgoing o;
+                    o.method = "POST";
+                    o.target = "/v1/orders";
+                    o.headers = {{"Content-Type", "application/json"},
+                                 {"Authorization", "Bearer " + burst[i].who->access},
+                                 {"Idempotency-Key", burst[i].key}};
+                    o.body = json::serialize(json::object{{"recipient_id", burst[i].recipient},
+                                                          {"kind", burst[i].kind},
+                                                          {"sub_type", "home_bath"}});
+                    auto r = co_await patient.send("127.0.0.1", server->port(), o);
+                    if (r) {
+                        answers[i] = *r;
+                    }
+                    ++done;
+                },
+                boost::asio::detached);
+        }
+        boost::asio::steady_timer t(ex);
+        while (done < burst.size()) {
+            t.expires_after(std::chrono::milliseconds(5));
+            co_await t.async_wait(boost::asio::use_awaitable);
+        }
+    };
+    test::run_coro(client_io, all());
+    std::map<std::string, std::string> by_key;
+    for (std::size_t i = 0; i < burst.size(); ++i) {
+        const auto& a = answers[i];
+        if (i < 50 || i >= 56) {
+            ASSERT_EQ(a.status, 201) << a.body;
+            auto [it, fresh] = by_key.emplace(burst[i].key, a.body);
+            EXPECT_EQ(it->second, a.body) << "the repeat of " << burst[i].key << " is the first answer";
+        } else {
+            EXPECT_EQ(a.status, 422) << a.body;
+        }
+    }
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM orders"), 43);
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM order_history WHERE to_status = 'created'"), 43);
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM outbox WHERE event_type = 'order.created'"), 43);
+    EXPECT_EQ(orders_scalar("SELECT count(DISTINCT payload->>'order_id') FROM outbox"), 43);
+    // Fewer transactions than orders: they shared commits.
+    EXPECT_LT(orders_scalar("SELECT count(DISTINCT xmin::text) FROM orders WHERE recipient_id::text = '" +
+                            rid + "'"),
+              40);
+    // Every answer was stored with its key: each replays byte for byte, in one transaction.
+    for (const auto& [key, body] : by_key) {
+        const bool theirs = key.starts_with("late-");
+        auto again = place(theirs ? late : s, theirs ? late_rid : rid, key);
+        EXPECT_EQ(again.status, 201);
+        EXPECT_EQ(again.raw.body, body);
+        EXPECT_EQ(again.raw.header("Idempotent-Replayed").value_or(""), "true");
+    }
+    auto refused = place(s, other_rid, "theirs-0");
+    EXPECT_EQ(refused.status, 422);
+    EXPECT_EQ(refused.raw.header("Idempotent-Replayed").value_or(""), "true");
 }
 
 // The holes a newcomer and an attacker found: windows years ahead or outside a meal's hours, control

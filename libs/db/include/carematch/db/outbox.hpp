@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace carematch::redis {
 class client;
@@ -31,6 +32,18 @@ std::string enqueue_event(pqxx::work& tx,
                           std::string_view stream,
                           std::string_view event_type,
                           std::string_view payload_json);
+
+/// One event of enqueue_events.
+struct outgoing_event {
+    std::string stream;
+    std::string event_type;
+    std::string payload_json;
+};
+
+/// enqueue_event for several events in one statement (a group commit's); returns their ids in order.
+std::vector<std::string> enqueue_events(pqxx::work& tx,
+                                        const std::string& schema,
+                                        const std::vector<outgoing_event>& events);
 
 struct relay_settings {
     std::size_t batch = 100;

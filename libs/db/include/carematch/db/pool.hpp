@@ -67,6 +67,15 @@ class pool {
         }
     }
 
+    /// The callback form of transact, for schedulers built on the pool (group_commit): runs `body` on a pool
+    /// thread with the same retry policy, then calls `done` there with the failure (nullptr: committed).
+    /// Never refused for overload: the caller bounds what it posts.
+    void post(std::function<void(pqxx::work&)> body,
+              std::function<void(std::exception_ptr)> done,
+              isolation level = isolation::read_committed);
+
+    const core::db_settings& settings() const noexcept;
+
     pool_stats stats() const noexcept;
 
   private:

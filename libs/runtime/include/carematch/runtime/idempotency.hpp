@@ -16,6 +16,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace carematch::runtime {
 
@@ -64,6 +66,27 @@ std::optional<http::response> claim_idempotent_in(pqxx::work& tx,
                                                   core::clock::time_point now,
                                                   idempotency_claim& claim,
                                                   const auth::sealer* sealer = nullptr);
+
+/// One request of claim_fresh_idempotent: the request and its caller.
+struct idempotent_request {
+    const http::request* req = nullptr;
+    std::string caller;
+};
+
+/// For writes that share a transaction (group commit): claims, in one statement, the keys of `requests`.
+/// Returns in order, for each request, its claim (claim.token set) when the key was never used; the answer
+/// when it was used and is done (the first answer replayed byte for byte, or 422 for another request);
+/// neither when the request has no usable key, or its key is held by a request not done (twice among
+/// `requests`, or by the two-step protocol): the caller runs those alone, through claim_idempotent_in, which
+/// answers them.
+std::vector<idempotent_start> claim_fresh_idempotent(pqxx::work& tx,
+                                                     const std::vector<idempotent_request>& requests,
+                                                     core::clock::time_point now,
+                                                     const auth::sealer* sealer = nullptr);
+
+/// finish_idempotent for several claims in one statement.
+void finish_idempotent_all(
+    pqxx::work& tx, const std::vector<std::pair<const idempotency_claim*, const http::response*>>& done);
 
 /// Stores the definite answer for the claim, inside the transaction that made the change. Throws
 /// core::unavailable_error (so the transaction rolls back and the client is told to retry, which replays the
