@@ -14,8 +14,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <mutex>
+#include <set>
 
 namespace carematch::events {
 
@@ -171,14 +173,37 @@ struct consumer::impl {
             std::any_of(events.begin(), events.end(), [](const event& e) { return !core::is_uuid(e.id); })) {
             co_return false;
         }
-        const std::string claim = inbox_claim();
+        // The inbox rows of the whole read in one statement; the fresh ones handled in stream order.
+        const std::string claim = "INSERT INTO " + table("inbox") +
+                                  " (event_id, stream, event_type)"
+                                  " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])"
+                                  " ON CONFLICT (event_id) DO NOTHING RETURNING event_id::text";
+        std::vector<std::string> ids;
+        std::vector<std::string> streams;
+        std::vector<std::string> types;
+        for (const auto& e : events) {
+            ids.push_back(e.id);
+            streams.push_back(e.stream);
+            types.push_back(e.type);
+        }
         std::size_t fresh = 0;
         try {
             // Named: GCC 12 may destroy a closure temporary of a co_await expression twice.
             std::function<std::size_t(pqxx::work&)> all = [&](pqxx::work& tx) {
+                std::set<std::string> claimed;
+                for (const auto& r : tx.exec_params(
+                         claim, db::text_array(ids), db::text_array(streams), db::text_array(types))) {
+                    claimed.insert(r[0].as<std::string>());
+                }
                 std::size_t n = 0;
                 for (const auto& e : events) {
-                    if (tx.exec_params(claim, e.id, e.stream, e.type).affected_rows() != 0) {
+                    // The inbox gives an id in the canonical lower-case form; a repeat within the read is
+                    // handled once.
+                    std::string id = e.id;
+                    std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) {
+                        return static_cast<char>(std::tolower(c));
+                    });
+                    if (claimed.erase(id) != 0) {
                         h(tx, e);
                         ++n;
                     }

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -152,6 +153,26 @@ TEST_F(consumer_test, a_repeated_event_is_acknowledged_and_changes_nothing) {
     EXPECT_EQ(pending(), 0);
     test::run_coro(io, c.measure_lag());
     EXPECT_EQ(c.lag().at(stream), 0);
+}
+
+TEST_F(consumer_test, an_event_twice_in_one_read_is_handled_once_and_an_upper_case_id_is_handled) {
+    auto ids = publish(2);
+    std::string upper = core::new_uuid();
+    for (auto& ch : upper) {
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+    for (const auto& id : {ids[0], upper}) {
+        redis::field_list fields{
+            {"id", id}, {"type", "order.created"}, {"payload", "{}"}, {"occurred_at", ""}};
+        ASSERT_TRUE(test::run_coro(io, redis::xadd(redis, stream, std::move(fields))));
+    }
+    consumer c(io, pool, test::redis_settings(), schema, settings("one"), &consumer_test::record);
+    EXPECT_EQ(test::run_coro(io, c.run_once()), 4u);  // all acknowledged
+    EXPECT_EQ(scalar("SELECT count(*) FROM effects"), 3);
+    EXPECT_EQ(scalar("SELECT count(DISTINCT event_id) FROM effects"), 3);
+    EXPECT_EQ(c.stats().handled, 3u);
+    EXPECT_EQ(c.stats().duplicates, 1u);
+    EXPECT_EQ(pending(), 0);
 }
 
 TEST_F(consumer_test, the_entries_of_one_read_are_handled_in_one_transaction) {
