@@ -210,6 +210,40 @@ void token_verifier::add_keys(std::string_view specs) {
 }
 
 core::result<caller> token_verifier::verify(std::string_view token, token_type expected) const {
+    {
+        std::lock_guard lock(cache_mutex_);
+        if (auto it = cache_.find(std::string(token)); it != cache_.end() && it->second.type == expected) {
+            if (!alive(it->second.who.expires_at, it->second.issued_at)) {
+                return core::errc::unauthenticated;
+            }
+            return it->second.who;
+        }
+    }
+    std::int64_t iat = 0;
+    auto c = verify_signed(token, expected, iat);
+    if (c) {
+        std::lock_guard lock(cache_mutex_);
+        if (cache_.size() >= cache_limit) {
+            std::erase_if(cache_,
+                          [&](const auto& e) { return !alive(e.second.who.expires_at, e.second.issued_at); });
+            if (cache_.size() >= cache_limit) {
+                cache_.clear();
+            }
+        }
+        cache_.insert_or_assign(std::string(token), verified{*c, iat, expected});
+    }
+    return c;
+}
+
+bool token_verifier::alive(std::int64_t exp, std::int64_t iat) const {
+    const auto now = seconds(clock_.now());
+    const auto leeway = settings_.leeway.count();
+    return exp + leeway >= now && iat - leeway <= now;
+}
+
+core::result<caller> token_verifier::verify_signed(std::string_view token,
+                                                   token_type expected,
+                                                   std::int64_t& issued_at) const {
     const auto deny = core::errc::unauthenticated;
     if (token.size() > 8192) {
         return deny;
@@ -272,11 +306,10 @@ core::result<caller> token_verifier::verify(std::string_view token, token_type e
     }
     auto exp = num("exp");
     auto iat = num("iat");
-    const auto now = seconds(clock_.now());
-    const auto leeway = settings_.leeway.count();
-    if (!exp || !iat || *exp + leeway < now || *iat - leeway > now) {
+    if (!exp || !iat || !alive(*exp, *iat)) {
         return deny;
     }
+    issued_at = *iat;
     auto r = parse_role(str("role"));
     if (!r || (*r == role::service) != service) {
         return deny;

@@ -150,6 +150,22 @@ TEST_F(jwt_test, expiry_follows_the_clock) {
     EXPECT_FALSE(verifier.verify(token, token_type::access));
 }
 
+// The verifier remembers tokens it verified: the lifetime and the expected type are still checked on every
+// use, and a token differing in one byte of its signature is verified on its own (and refused).
+TEST_F(jwt_test, a_remembered_token_is_still_checked_for_lifetime_and_type_and_its_altered_twin_is_refused) {
+    auto token = issuer.issue(family());
+    ASSERT_TRUE(verifier.verify(token, token_type::access));
+    ASSERT_TRUE(verifier.verify(token, token_type::access));  // remembered
+    EXPECT_FALSE(verifier.verify(token, token_type::service));
+    std::string twin = token;
+    twin[twin.size() - 2] = twin[twin.size() - 2] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(verifier.verify(twin, token_type::access));
+    clock.advance(-1h);  // before it was issued
+    EXPECT_FALSE(verifier.verify(token, token_type::access));
+    clock.advance(1h + 16min);  // past its expiry
+    EXPECT_FALSE(verifier.verify(token, token_type::access));
+}
+
 TEST_F(jwt_test, service_and_access_tokens_are_not_interchangeable) {
     auto service = issuer.issue_service("orders");
     auto access = issuer.issue(family());

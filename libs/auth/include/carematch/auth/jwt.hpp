@@ -10,8 +10,10 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace carematch::auth {
 
@@ -76,12 +78,27 @@ class token_verifier {
     /// Verifies signature, algorithm, key id, issuer, audience, type and lifetime; errc::unauthenticated
     /// otherwise. A key whose id is "svc.<service>.<version>" (a service's own key) is accepted only for
     /// service tokens whose subject is that service.
+    /// A token verified once is remembered (up to `cache_limit` of them): the same bytes again skip the
+    /// signature check, never the lifetime check.
     core::result<caller> verify(std::string_view token, token_type expected) const;
 
+    static constexpr std::size_t cache_limit = 10'000;
+
   private:
+    struct verified {
+        caller who;
+        std::int64_t issued_at = 0;
+        token_type type = token_type::access;
+    };
+    core::result<caller> verify_signed(std::string_view token, token_type expected, std::int64_t& iat) const;
+    bool alive(std::int64_t exp, std::int64_t iat) const;
+
     token_settings settings_;
     const core::clock& clock_;
     std::map<std::string, std::array<unsigned char, 32>, std::less<>> keys_;
+    // Ed25519 verification is most of an authenticated request's CPU: each token's is done once.
+    mutable std::mutex cache_mutex_;
+    mutable std::unordered_map<std::string, verified> cache_;
 };
 
 /// The token keys and settings every service reads from its config.
