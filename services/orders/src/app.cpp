@@ -7,6 +7,7 @@
 #include <carematch/db/migrate.hpp>
 #include <carematch/events/consumer.hpp>
 #include <carematch/http/json.hpp>
+#include <carematch/observability/metrics.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -156,6 +157,19 @@ std::string_view openapi_document();  // services/orders/openapi.json, embedded 
 
 std::string_view app::openapi() const {
     return openapi_document();
+}
+
+void app::add_own_gauges(observability::metrics& m, const std::string& label) {
+    const db::group_commit& g = *ctx().intake;
+    m.add_gauge("carematch_orders_intake_groups_total" + label,
+                "Transactions that wrote new orders (a group commit each).",
+                [&g] { return static_cast<double>(g.stats().groups); });
+    m.add_gauge("carematch_orders_intake_grouped_total" + label,
+                "New orders written through those transactions (÷ groups: orders per commit).",
+                [&g] { return static_cast<double>(g.stats().entries); });
+    m.add_gauge("carematch_orders_intake_shed_total" + label,
+                "New orders refused at once (too many waiting) or after waiting too long for a group.",
+                [&g] { return static_cast<double>(g.stats().shed); });
 }
 
 }  // namespace carematch::orders

@@ -3,6 +3,7 @@
 #include "integration/identity/identity_fixture.hpp"
 
 #include <carematch/db/outbox.hpp>
+#include <carematch/observability/metrics.hpp>
 #include <carematch/orders/app.hpp>
 #include <carematch/redis/client.hpp>
 
@@ -322,6 +323,16 @@ TEST_F(orders_fixture, orders_placed_at_once_share_commits_and_each_gets_the_ans
     EXPECT_LT(orders_scalar("SELECT count(DISTINCT xmin::text) FROM orders WHERE recipient_id::text = '" +
                             rid + "'"),
               40);
+    // And the gauges say so: more orders than groups.
+    observability::metrics gauges;
+    orders->add_gauges(gauges);
+    const std::string text = gauges.render();
+    auto gauge = [&](const std::string& name) {
+        const auto at = text.find("\n" + name + "{service=\"orders\"} ");
+        EXPECT_NE(at, std::string::npos) << name;
+        return at == std::string::npos ? 0.0 : std::stod(text.substr(text.find("} ", at) + 2));
+    };
+    EXPECT_GT(gauge("carematch_orders_intake_grouped_total"), gauge("carematch_orders_intake_groups_total"));
     // Every answer was stored with its key: each replays byte for byte, in one transaction.
     for (const auto& [key, body] : by_key) {
         const bool theirs = key.starts_with("late-");

@@ -58,6 +58,8 @@ class app final : public runtime::service_with<context> {
   private:
     /// Fails fast on an unreadable catalog; starts the consumer of identity's recipient events.
     void on_start() override;
+    /// The group commit of new orders: groups written and the orders they carried.
+    void add_own_gauges(observability::metrics& m, const std::string& label) override;
     events::consumer* consumer_ = nullptr;
 };
 
