@@ -45,6 +45,7 @@ struct consumer::impl {
     std::string schema;
     consumer_settings s;
     handler h;
+    read_handler rh;   // optional: a read's fresh events at once, with h's effect on each
     async_handler ah;  // instead of h: an effect outside PostgreSQL
     std::atomic<bool> stopping{false};
     bool groups_ready = false;
@@ -195,7 +196,7 @@ struct consumer::impl {
                          claim, db::text_array(ids), db::text_array(streams), db::text_array(types))) {
                     claimed.insert(r[0].as<std::string>());
                 }
-                std::size_t n = 0;
+                std::vector<const event*> fresh_events;
                 for (const auto& e : events) {
                     // The inbox gives an id in the canonical lower-case form; a repeat within the read is
                     // handled once.
@@ -204,11 +205,17 @@ struct consumer::impl {
                         return static_cast<char>(std::tolower(c));
                     });
                     if (claimed.erase(id) != 0) {
-                        h(tx, e);
-                        ++n;
+                        fresh_events.push_back(&e);
                     }
                 }
-                return n;
+                if (rh) {
+                    rh(tx, fresh_events);
+                } else {
+                    for (const auto* e : fresh_events) {
+                        h(tx, *e);
+                    }
+                }
+                return fresh_events.size();
             };
             fresh = co_await pool.transact(std::move(all));
         } catch (const core::unavailable_error&) {
@@ -403,6 +410,10 @@ asio::awaitable<void> consumer::measure_lag() {
 
 consumer_stats consumer::stats() const noexcept {
     return {impl_->handled.load(), impl_->duplicates.load(), impl_->failures.load(), impl_->dead.load()};
+}
+
+void consumer::set_read_handler(read_handler rh) {
+    impl_->rh = std::move(rh);
 }
 
 const consumer_settings& consumer::settings() const noexcept {

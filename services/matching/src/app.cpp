@@ -125,6 +125,41 @@ std::chrono::minutes context::asap_deadline(const std::string& kind) const {
 
 namespace {
 
+// order.created as matching keeps it: waiting to be offered.
+store::open_order created_order(const context& c, const json::object& p, const events::event& e) {
+    store::open_order o;
+    o.id = std::string(p.at("order_id").as_string());
+    o.community_id = p.at("community_id").to_number<std::int64_t>();
+    o.street = o.community_id / 1000;
+    o.recipient_id = std::string(p.at("recipient_id").as_string());
+    if (const auto* f = p.if_contains("family_id"); f != nullptr && f->is_string()) {
+        o.family_id = std::string(f->as_string());
+    }
+    o.kind = std::string(p.at("kind").as_string());
+    o.sub_type = std::string(p.at("sub_type").as_string());
+    if (const auto* l = p.if_contains("location"); l && l->is_object()) {
+        o.lat = l->at("lat").to_number<double>();
+        o.lon = l->at("lon").to_number<double>();
+    }
+    o.window_start = epoch_of(std::string(p.at("window_start").as_string()));
+    o.window_end = epoch_of(std::string(p.at("window_end").as_string()));
+    o.asap = p.at("asap").as_bool();
+    o.created_at = e.occurred_at.empty() ? o.window_start : epoch_of(e.occurred_at);
+    o.deadline = o.asap ? o.created_at + std::chrono::duration<double>(c.asap_deadline(o.kind)).count()
+                        : o.window_start;
+    if (const auto* a = p.if_contains("ability_level"); a && a->is_number()) {
+        o.ability_level = static_cast<int>(a->to_number<std::int64_t>());
+    }
+    if (const auto* pc = p.if_contains("priority_categories"); pc && pc->is_array()) {
+        o.priority_categories = static_cast<int>(pc->as_array().size());
+    }
+    if (const auto* g = p.if_contains("gender_preference"); g && g->is_string()) {
+        o.gender_preference = std::string(g->as_string());
+    }
+    o.state = "waiting";
+    return o;
+}
+
 // Orders' facts, kept in matching's own tables inside the consumer's transaction.
 void on_order_event(context& c, pqxx::work& tx, const events::event& e) {
     auto v = json::parse(e.payload);
@@ -139,37 +174,7 @@ void on_order_event(context& c, pqxx::work& tx, const events::event& e) {
     }
     const std::string order_id(p.at("order_id").as_string());
     if (e.type == "order.created") {
-        store::open_order o;
-        o.id = order_id;
-        o.community_id = p.at("community_id").to_number<std::int64_t>();
-        o.street = o.community_id / 1000;
-        o.recipient_id = std::string(p.at("recipient_id").as_string());
-        if (const auto* f = p.if_contains("family_id"); f != nullptr && f->is_string()) {
-            o.family_id = std::string(f->as_string());
-        }
-        o.kind = std::string(p.at("kind").as_string());
-        o.sub_type = std::string(p.at("sub_type").as_string());
-        if (const auto* l = p.if_contains("location"); l && l->is_object()) {
-            o.lat = l->at("lat").to_number<double>();
-            o.lon = l->at("lon").to_number<double>();
-        }
-        o.window_start = epoch_of(std::string(p.at("window_start").as_string()));
-        o.window_end = epoch_of(std::string(p.at("window_end").as_string()));
-        o.asap = p.at("asap").as_bool();
-        o.created_at = e.occurred_at.empty() ? o.window_start : epoch_of(e.occurred_at);
-        o.deadline = o.asap ? o.created_at + std::chrono::duration<double>(c.asap_deadline(o.kind)).count()
-                            : o.window_start;
-        if (const auto* a = p.if_contains("ability_level"); a && a->is_number()) {
-            o.ability_level = static_cast<int>(a->to_number<std::int64_t>());
-        }
-        if (const auto* pc = p.if_contains("priority_categories"); pc && pc->is_array()) {
-            o.priority_categories = static_cast<int>(pc->as_array().size());
-        }
-        if (const auto* g = p.if_contains("gender_preference"); g && g->is_string()) {
-            o.gender_preference = std::string(g->as_string());
-        }
-        o.state = "waiting";
-        store::upsert_created(tx, o);
+        store::upsert_created(tx, created_order(c, p, e));
     } else if (e.type == "order.cancelled" || e.type == "order.expired" || e.type == "order.failed") {
         store::close_order(tx, order_id, false);
     } else if (e.type == "order.completed") {
@@ -241,6 +246,21 @@ void app::on_start() {
     s.streams.push_back(c.cfg.ratings_stream);
     events::handler h = [&c](pqxx::work& tx, const events::event& e) { on_order_event(c, tx, e); };
     auto consumer = c.make_consumer(std::move(s), std::move(h));
+    // A busy street's read is mostly order.created: each run of them is one statement, in stream order with
+    // the rest.
+    consumer->set_read_handler([&c](pqxx::work& tx, const std::vector<const events::event*>& es) {
+        std::vector<store::open_order> created;
+        for (const auto* e : es) {
+            if (e->type == "order.created") {
+                created.push_back(created_order(c, json::parse(e->payload).as_object(), *e));
+                continue;
+            }
+            store::upsert_created(tx, created);
+            created.clear();
+            on_order_event(c, tx, *e);
+        }
+        store::upsert_created(tx, created);
+    });
     consumer_ = consumer.get();
     add_consumer(std::move(consumer));
 }

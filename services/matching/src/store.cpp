@@ -3,6 +3,10 @@
 
 #include <carematch/db/pool.hpp>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <algorithm>
 #include <cmath>
 
@@ -82,34 +86,53 @@ std::vector<std::string> ids_of_orders(const std::vector<open_order>& orders) {
 }  // namespace
 
 void upsert_created(pqxx::work& tx, const open_order& o) {
+    upsert_created(tx, std::vector<open_order>{o});
+}
+
+void upsert_created(pqxx::work& tx, const std::vector<open_order>& orders) {
+    if (orders.empty()) {
+        return;
+    }
+    // One JSON array for the lot (nulls and all): one statement for a read's many.
+    auto or_null = [](const auto& v) { return v ? boost::json::value(*v) : boost::json::value(nullptr); };
+    boost::json::array rows;
+    for (const auto& o : orders) {
+        rows.push_back(boost::json::object{{"order_id", o.id},
+                                           {"street", o.street},
+                                           {"community_id", o.community_id},
+                                           {"recipient_id", o.recipient_id},
+                                           {"kind", o.kind},
+                                           {"sub_type", o.sub_type},
+                                           {"lat", or_null(o.lat)},
+                                           {"lon", or_null(o.lon)},
+                                           {"window_start", o.window_start},
+                                           {"window_end", o.window_end},
+                                           {"asap", o.asap},
+                                           {"deadline", o.deadline},
+                                           {"ability_level", std::clamp(o.ability_level, 0, 4)},
+                                           {"priority_categories", std::max(0, o.priority_categories)},
+                                           {"gender_preference", or_null(o.gender_preference)},
+                                           {"attempt", o.attempt},
+                                           {"state", o.state},
+                                           {"created_at", o.created_at},
+                                           {"family_id", o.family_id}});
+    }
     tx.exec_params(
         "INSERT INTO open_orders (order_id, street, community_id, recipient_id, kind, sub_type, lat, lon,"
         " window_start, window_end, asap, deadline, ability_level, priority_categories, gender_preference,"
         " attempt, state, created_at, family_id)"
-        " VALUES ($1::uuid, $2, $3, $4::uuid, $5, $6, $7, $8, to_timestamp($9), to_timestamp($10), $11,"
-        " to_timestamp($12), $13, $14, $15, $16, $17, to_timestamp($18), NULLIF($19, '')::uuid)"
+        " SELECT order_id, street, community_id, recipient_id, kind, sub_type, lat, lon,"
+        " to_timestamp(window_start), to_timestamp(window_end), asap, to_timestamp(deadline), ability_level,"
+        " priority_categories, gender_preference, attempt, state, to_timestamp(created_at),"
+        " NULLIF(family_id, '')::uuid"
+        " FROM jsonb_to_recordset($1::jsonb) AS x(order_id uuid, street bigint, community_id bigint,"
+        " recipient_id uuid, kind text, sub_type text, lat float8, lon float8, window_start float8,"
+        " window_end float8, asap boolean, deadline float8, ability_level int, priority_categories int,"
+        " gender_preference text, attempt int, state text, created_at float8, family_id text)"
         " ON CONFLICT (order_id) DO UPDATE SET ability_level = excluded.ability_level,"
         " priority_categories = excluded.priority_categories, gender_preference = excluded.gender_preference,"
         " family_id = coalesce(open_orders.family_id, excluded.family_id)",
-        o.id,
-        o.street,
-        o.community_id,
-        o.recipient_id,
-        o.kind,
-        o.sub_type,
-        o.lat,
-        o.lon,
-        o.window_start,
-        o.window_end,
-        o.asap,
-        o.deadline,
-        std::clamp(o.ability_level, 0, 4),
-        std::max(0, o.priority_categories),
-        o.gender_preference,
-        o.attempt,
-        o.state,
-        o.created_at,
-        o.family_id);
+        boost::json::serialize(rows));
 }
 
 std::optional<std::string> close_order(pqxx::work& tx,

@@ -36,6 +36,8 @@ struct open_order {
 
 /// From order.created: inserts the order as waiting (a repeat changes nothing but the priority facts).
 void upsert_created(pqxx::work& tx, const open_order& o);
+/// The same for many, in one statement (a read's worth of order.created).
+void upsert_created(pqxx::work& tx, const std::vector<open_order>& orders);
 /// The order left matching's hands (cancelled, expired, failed, completed): offers in flight are void and,
 /// unless it was served (`completed`), its assignment stops holding the worker's time; a served one holds it
 /// only until `completed_at` (epoch seconds; 0: unknown, as planned). Returns the worker of its assignment,

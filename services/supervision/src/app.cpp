@@ -90,6 +90,7 @@ void app::on_start() {
     c.streams = s.streams;
     events::handler h = [](pqxx::work& tx, const events::event& e) { facts::apply(tx, e); };
     auto consumer = c.make_consumer(std::move(s), std::move(h));
+    consumer->set_read_handler(&facts::apply_all);
     consumer_ = consumer.get();
     add_consumer(std::move(consumer));
 }

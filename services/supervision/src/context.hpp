@@ -24,6 +24,8 @@ struct context : runtime::deps {
 namespace facts {
 /// Applies one event to the read models (inside the consumer's transaction).
 void apply(pqxx::work& tx, const events::event& e);
+/// The same for a read's events in order, each run of order.created in one statement.
+void apply_all(pqxx::work& tx, const std::vector<const events::event*>& es);
 }  // namespace facts
 
 }  // namespace carematch::supervision

@@ -29,6 +29,37 @@ std::optional<std::string> uuid(const json::object& p, const char* key) {
     return v && core::is_uuid(*v) ? v : std::nullopt;
 }
 
+// orders_seen's row for an order.created (nullopt: malformed, not kept).
+std::optional<json::object> created_row(const json::object& p, const std::string& at) {
+    const auto order = uuid(p, "order_id");
+    const auto community = number(p, "community_id");
+    if (!order || !community) {
+        return std::nullopt;
+    }
+    const auto* pc = p.if_contains("priority_categories");
+    const bool priority = pc != nullptr && pc->is_array() && !pc->as_array().empty();
+    return json::object{{"order_id", *order},
+                        {"community_id", *community},
+                        {"kind", text(p, "kind") ? json::value(*text(p, "kind")) : json::value(nullptr)},
+                        {"priority", priority},
+                        {"created_at", at}};
+}
+
+// Those rows in one statement (one order.created, or a read's run of them).
+void insert_created(pqxx::work& tx, const json::array& rows) {
+    if (rows.empty()) {
+        return;
+    }
+    tx.exec_params(
+        "INSERT INTO orders_seen (order_id, community_id, kind, priority, created_at)"
+        " SELECT order_id, community_id, kind, priority, created_at::timestamptz"
+        " FROM jsonb_to_recordset($1::jsonb)"
+        "  AS x(order_id uuid, community_id bigint, kind text, priority boolean, created_at text)"
+        " ON CONFLICT (order_id) DO UPDATE SET community_id = excluded.community_id, kind = excluded.kind,"
+        " priority = excluded.priority, created_at = excluded.created_at",
+        json::serialize(rows));
+}
+
 void order_event(pqxx::work& tx, const std::string& type, const json::object& p, const std::string& at) {
     const auto order = uuid(p, "order_id");
     if (!order) {
@@ -36,22 +67,9 @@ void order_event(pqxx::work& tx, const std::string& type, const json::object& p,
     }
     const auto community = number(p, "community_id");
     if (type == "order.created") {
-        if (!community) {
-            return;
+        if (auto row = created_row(p, at)) {
+            insert_created(tx, {std::move(*row)});
         }
-        const auto* pc = p.if_contains("priority_categories");
-        const bool priority = pc != nullptr && pc->is_array() && !pc->as_array().empty();
-        tx.exec_params(
-            "INSERT INTO orders_seen (order_id, community_id, kind, priority, created_at)"
-            " VALUES ($1::uuid, $2, $3, $4, $5::timestamptz)"
-            " ON CONFLICT (order_id) DO UPDATE SET community_id = excluded.community_id, kind = "
-            "excluded.kind,"
-            " priority = excluded.priority, created_at = excluded.created_at",
-            *order,
-            *community,
-            text(p, "kind"),
-            priority,
-            at);
         return;
     }
     std::string state;
@@ -234,6 +252,27 @@ void worker_event(pqxx::work& tx, const std::string& type, const json::object& p
 }
 
 }  // namespace
+
+void apply_all(pqxx::work& tx, const std::vector<const events::event*>& es) {
+    json::array created;
+    for (const auto* e : es) {
+        if (e->type == "order.created") {
+            boost::system::error_code ec;
+            auto doc = json::parse(e->payload, ec);
+            if (!ec && doc.is_object()) {
+                if (auto row =
+                        created_row(doc.as_object(), e->occurred_at.empty() ? "now" : e->occurred_at)) {
+                    created.push_back(std::move(*row));
+                }
+            }
+            continue;
+        }
+        insert_created(tx, created);
+        created.clear();
+        apply(tx, *e);
+    }
+    insert_created(tx, created);
+}
 
 void apply(pqxx::work& tx, const events::event& e) {
     boost::system::error_code ec;

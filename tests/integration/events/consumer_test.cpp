@@ -175,6 +175,39 @@ TEST_F(consumer_test, an_event_twice_in_one_read_is_handled_once_and_an_upper_ca
     EXPECT_EQ(pending(), 0);
 }
 
+TEST_F(consumer_test,
+       a_read_handler_gets_the_fresh_events_of_a_read_in_order_and_a_throw_falls_back_to_one_by_one) {
+    const auto first = publish(3);
+    consumer c(io, pool, test::redis_settings(), schema, settings("one"), &consumer_test::record);
+    std::vector<std::string> seen;
+    bool refuse = false;
+    c.set_read_handler([&](pqxx::work& tx, const std::vector<const event*>& es) {
+        if (refuse) {
+            throw std::runtime_error("the read handler refuses");
+        }
+        for (const auto* e : es) {
+            seen.push_back(e->id);
+            record(tx, *e);
+        }
+    });
+    EXPECT_EQ(test::run_coro(io, c.run_once()), 3u);
+    EXPECT_EQ(seen, first);
+    // The next read: two new events and a repeat, and a read handler that throws: the per-event handler
+    // handles the new ones, and the repeat changes nothing.
+    refuse = true;
+    const auto more = publish(2);
+    redis::field_list again{
+        {"id", first[0]}, {"type", "order.created"}, {"payload", "{}"}, {"occurred_at", ""}};
+    ASSERT_TRUE(test::run_coro(io, redis::xadd(redis, stream, std::move(again))));
+    EXPECT_EQ(test::run_coro(io, c.run_once()), 3u);
+    EXPECT_EQ(seen.size(), 3u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM effects"), 5);
+    EXPECT_EQ(scalar("SELECT count(DISTINCT event_id) FROM effects"), 5);
+    EXPECT_EQ(c.stats().handled, 5u);
+    EXPECT_EQ(c.stats().duplicates, 1u);
+    EXPECT_EQ(pending(), 0);
+}
+
 TEST_F(consumer_test, the_entries_of_one_read_are_handled_in_one_transaction) {
     publish(50);
     consumer c(io, pool, test::redis_settings(), schema, settings("one"), &consumer_test::record);

@@ -329,6 +329,29 @@ TEST_F(matching_fixture, an_order_reaches_a_worker_nearby_who_accepts_and_serves
 // Meals come from canteens: a lunch goes only to a delivery worker of a canteen that serves lunch, delivers
 // to the elder and has meals left; a canteen of two lunches gets two of three orders, whatever workers it
 // has.
+// Orders placed and one cancelled before matching reads any of them: read together (each run of
+// order.created in one statement), the cancellation still comes after its creation, and nothing else moves.
+TEST_F(matching_fixture, orders_created_and_cancelled_in_one_read_end_as_they_would_one_by_one) {
+    auto [family, elder_id] = family_with_elder("13500000031");
+    std::vector<std::string> orders;
+    for (int i = 0; i < 4; ++i) {
+        orders.push_back(place(family, elder_id));
+    }
+    auto cancelled = call("POST", "/v1/orders/" + orders[1] + "/cancel", json::object{}, family.access);
+    ASSERT_EQ(cancelled.status, 200) << cancelled.raw.body;
+    orders.push_back(place(family, elder_id));
+    consume(6);
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM open_orders"), 5);
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM open_orders WHERE state = 'closed' AND order_id = '" +
+                              orders[1] + "'"),
+              1);
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM open_orders WHERE state = 'waiting'"), 4);
+    EXPECT_EQ(
+        matching_scalar("SELECT count(*) FROM open_orders WHERE family_id IS NOT NULL AND lat IS NOT NULL"
+                        " AND deadline > window_start - interval '1 day'"),
+        5);
+}
+
 TEST_F(matching_fixture, a_canteen_is_offered_no_more_lunches_than_it_cooks) {
     auto [family, elder_id] = family_with_elder("13500000081");
     auto canteen = new_provider("13500000082");

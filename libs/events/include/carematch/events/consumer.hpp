@@ -52,6 +52,12 @@ struct consumer_settings {
 /// inbox row commit together, or neither does. Throwing rolls both back; the event is delivered again later.
 using handler = std::function<void(pqxx::work& tx, const event& e)>;
 
+/// Handles the fresh events of one read (in stream order; repeats already left out) inside the one
+/// transaction that records them all in the inbox, with the effect `handler` would have on each in turn: a
+/// service writes what many events say in a few statements. Throwing rolls the read back; its events are then
+/// handled one by one with `handler`.
+using read_handler = std::function<void(pqxx::work& tx, const std::vector<const event*>& events)>;
+
 /// Handles one event whose effect lies outside PostgreSQL and is idempotent by the event's id, so that a
 /// repeat does no harm (e.g. a push keyed by the event id): no inbox row is written; a throw is counted and
 /// dead-lettered as with `handler`.
@@ -84,6 +90,10 @@ class consumer {
     ~consumer();
     consumer(const consumer&) = delete;
     consumer& operator=(const consumer&) = delete;
+
+    /// Handles a read's events with `rh` (see read_handler) instead of `handler` one by one. Call before the
+    /// consumer runs.
+    void set_read_handler(read_handler rh);
 
     /// One pass: claims entries other consumers left pending longer than claim_idle (at most every
     /// claim_every), reads new entries (waiting up to `block`), handles each and acknowledges it after its
