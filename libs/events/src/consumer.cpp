@@ -52,7 +52,7 @@ struct consumer::impl {
     std::chrono::steady_clock::time_point next_claim{};
     mutable std::mutex mutex;
     std::map<std::string, long long> lag;
-    std::atomic<std::uint64_t> handled{0}, duplicates{0}, failures{0}, dead{0};
+    std::atomic<std::uint64_t> handled{0}, duplicates{0}, failures{0}, dead{0}, ignored{0};
 
     enum class outcome { handled, duplicate, failed, dead };
 
@@ -235,9 +235,16 @@ struct consumer::impl {
         std::vector<std::string> done;
         std::vector<event> events;
         for (const auto& entry : entries) {
-            if (!entry.id.empty()) {  // else an entry trimmed away while pending
-                events.push_back(to_event(stream, entry));
+            if (entry.id.empty()) {
+                continue;  // an entry trimmed away while pending
             }
+            auto e = to_event(stream, entry);
+            if (!s.types.empty() && std::find(s.types.begin(), s.types.end(), e.type) == s.types.end()) {
+                done.push_back(e.entry_id);  // of no concern to this service: no inbox row, no transaction
+                ++ignored;
+                continue;
+            }
+            events.push_back(std::move(e));
         }
         const bool together = co_await handle_together(events);
         if (together) {
@@ -409,7 +416,11 @@ asio::awaitable<void> consumer::measure_lag() {
 }
 
 consumer_stats consumer::stats() const noexcept {
-    return {impl_->handled.load(), impl_->duplicates.load(), impl_->failures.load(), impl_->dead.load()};
+    return {impl_->handled.load(),
+            impl_->duplicates.load(),
+            impl_->failures.load(),
+            impl_->dead.load(),
+            impl_->ignored.load()};
 }
 
 void consumer::set_read_handler(read_handler rh) {

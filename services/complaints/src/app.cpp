@@ -199,6 +199,7 @@ void app::on_start() {
         s.streams.push_back(runtime::orders_stream(street));
     }
     s.streams.push_back(c.cfg.ratings_stream);
+    s.types = {"order.completed", "rating.bad"};  // what on_event acts on
     events::handler h = [&c](pqxx::work& tx, const events::event& e) { on_event(c, tx, e); };
     auto consumer = c.make_consumer(std::move(s), std::move(h));
     consumer_ = consumer.get();

@@ -113,6 +113,7 @@ void app::on_start() {
         s.streams.push_back(runtime::nursery_stream(street));
     }
     s.streams.push_back(c.cfg.complaints_stream);
+    s.types = {"order.completed", "nursery.attended", "complaint.closed"};  // what on_order_event acts on
     events::handler h = [](pqxx::work& tx, const events::event& e) { on_order_event(tx, e); };
     auto consumer = c.make_consumer(std::move(s), std::move(h));
     consumer_ = consumer.get();

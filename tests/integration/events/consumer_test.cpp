@@ -208,6 +208,21 @@ TEST_F(consumer_test,
     EXPECT_EQ(pending(), 0);
 }
 
+TEST_F(consumer_test, events_of_types_the_service_does_not_act_on_are_acknowledged_without_an_inbox_row) {
+    publish(3, "order.created");
+    const auto done = publish(1, "order.completed");
+    auto s = settings("one");
+    s.types = {"order.completed"};
+    consumer c(io, pool, test::redis_settings(), schema, s, &consumer_test::record);
+    EXPECT_EQ(test::run_coro(io, c.run_once()), 4u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM effects"), 1);
+    EXPECT_EQ(scalar("SELECT count(*) FROM effects WHERE event_id = '" + done[0] + "'"), 1);
+    EXPECT_EQ(scalar("SELECT count(*) FROM inbox"), 1);
+    EXPECT_EQ(c.stats().ignored, 3u);
+    EXPECT_EQ(c.stats().handled, 1u);
+    EXPECT_EQ(pending(), 0);
+}
+
 TEST_F(consumer_test, the_entries_of_one_read_are_handled_in_one_transaction) {
     publish(50);
     consumer c(io, pool, test::redis_settings(), schema, settings("one"), &consumer_test::record);

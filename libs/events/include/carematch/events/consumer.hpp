@@ -46,6 +46,9 @@ struct consumer_settings {
                                                    // the consumer that read it is presumed dead
     std::chrono::milliseconds claim_every{5'000};  // how often pending entries are looked at
     int max_failures = 5;                          // then the event goes to the dead letters
+    // The event types the service acts on; the others are acknowledged as read, without an inbox row or a
+    // transaction. Empty: every type.
+    std::vector<std::string> types;
 };
 
 /// Handles one event inside the transaction that also records it in the inbox: the handler's writes and the
@@ -68,6 +71,7 @@ struct consumer_stats {
     std::uint64_t duplicates = 0;     // already in the inbox: acknowledged, nothing done
     std::uint64_t failures = 0;       // handler threw
     std::uint64_t dead_lettered = 0;  // given up on after max_failures
+    std::uint64_t ignored = 0;        // of a type not in consumer_settings::types: acknowledged only
 };
 
 class consumer {
