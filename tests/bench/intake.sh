@@ -25,6 +25,7 @@ cleanup() {
     [[ -f $tmp/nginx/nginx.pid ]] && kill "$(cat "$tmp/nginx/nginx.pid")" 2>/dev/null || true
     [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
     cm_throwaway_stop "$tmp"
+    cm_throwaway_stop "$tmp/fresh"
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -78,9 +79,15 @@ for mode in off on; do
             m == "off" ? "0.7" : "1.0" }'
 done
 
-# The trivial endpoint: the all-in-one again with one io thread, and nginx with one worker.
+# The trivial endpoint: the all-in-one again with one io thread, on fresh servers (the consumers of the
+# servers above would still be working off the streams the order runs filled), and nginx with one worker.
 export CAREMATCH_ALL_IN_ONE_HTTP_IO_THREADS=1
-durability off
+kill "$pid" && wait "$pid" 2>/dev/null || true
+pid=""
+cm_throwaway_stop "$tmp"
+cm_throwaway_servers "$tmp/fresh"
+load_env
+load_start "$root" "$tmp"
 load_nginx_200 "$tmp"
 h=$(load_get_rate "$tool" "$http_port" /healthz "$seconds")
 n=$(load_get_rate "$tool" "$nginx_port" / "$seconds")
