@@ -75,6 +75,54 @@ class group_commit_test : public ::testing::Test {
         }));
     }
 
+    // Submits writes 0 … n−1, each from a coroutine of its own, in that order: write 0's group runs alone and
+    // is held until every other write has reached its submit (and those refused at once have been resumed),
+    // when `before_release` runs. `resumed` sees each write once its submit returned (failure: what it
+    // threw).
+    std::vector<write> submit_all(group_commit& g,
+                                  int n,
+                                  std::function<asio::awaitable<void>(write&, std::exception_ptr)> resumed,
+                                  std::function<void()> before_release = {}) {
+        std::vector<write> ws(static_cast<std::size_t>(n));
+        auto scenario = [&]() -> asio::awaitable<void> {
+            auto ex = co_await asio::this_coro::executor;
+            std::atomic<int> done{0};
+            for (int i = 0; i < n; ++i) {
+                ws[static_cast<std::size_t>(i)].id = i;
+                asio::co_spawn(
+                    ex,
+                    [&, i]() -> asio::awaitable<void> {
+                        auto& w = ws[static_cast<std::size_t>(i)];
+                        std::exception_ptr failure;
+                        try {
+                            co_await g.submit(w);
+                        } catch (...) {
+                            failure = std::current_exception();
+                        }
+                        co_await resumed(w, failure);
+                        ++done;
+                    },
+                    asio::detached);
+            }
+            // The submitters were posted before this: a few turns of the io thread run each up to its submit,
+            // and resume those refused at once.
+            for (int k = 0; k < 3; ++k) {
+                co_await asio::post(ex, asio::use_awaitable);
+            }
+            if (before_release) {
+                before_release();
+            }
+            held.count_down();
+            asio::steady_timer t(ex);
+            while (done < n) {
+                t.expires_after(std::chrono::milliseconds(2));
+                co_await t.async_wait(asio::use_awaitable);
+            }
+        };
+        test::run_coro(io, scenario());
+        return ws;
+    }
+
     asio::io_context io;
     pool p{settings()};
     std::string table = test::unique_schema("grouped");
@@ -85,39 +133,16 @@ class group_commit_test : public ::testing::Test {
 
 TEST_F(group_commit_test, writes_arriving_while_a_group_runs_share_the_next_commit_and_resume_after_it) {
     group_commit g(p, writer(), 64, 1);
-    std::vector<write> ws(51);
     std::atomic<int> visible_at_resume{0};
-    auto scenario = [&]() -> asio::awaitable<void> {
-        auto ex = co_await asio::this_coro::executor;
-        std::atomic<int> done{0};
-        for (int i = 0; i < 51; ++i) {
-            ws[static_cast<std::size_t>(i)].id = i;
-            asio::co_spawn(
-                ex,
-                [&, i]() -> asio::awaitable<void> {
-                    auto& w = ws[static_cast<std::size_t>(i)];
-                    co_await g.submit(w);
-                    // Resumed only after the commit: another transaction sees the row.
-                    const auto n = co_await p.transact([&](pqxx::work& tx) {
-                        return tx.exec_params("SELECT count(*) FROM " + table + " WHERE id = $1", w.id)[0][0]
-                            .as<int>();
-                    });
-                    visible_at_resume += n;
-                    ++done;
-                },
-                asio::detached);
-        }
-        // Every submitter has run up to its submit (they were posted before this), so all 50 after the first
-        // wait while the first group (write 0 alone) is held.
-        co_await asio::post(ex, asio::use_awaitable);
-        held.count_down();
-        asio::steady_timer t(ex);
-        while (done < 51) {
-            t.expires_after(std::chrono::milliseconds(2));
-            co_await t.async_wait(asio::use_awaitable);
-        }
-    };
-    test::run_coro(io, scenario());
+    auto ws = submit_all(g, 51, [&](write& w, std::exception_ptr failure) -> asio::awaitable<void> {
+        EXPECT_FALSE(failure);
+        // Resumed only after the commit: another transaction sees the row.
+        std::function<int(pqxx::work&)> visible = [&](pqxx::work& tx) {
+            return tx.exec_params("SELECT count(*) FROM " + table + " WHERE id = $1", w.id)[0][0].as<int>();
+        };
+        const int n = co_await p.transact(std::move(visible));
+        visible_at_resume += n;
+    });
     EXPECT_EQ(visible_at_resume.load(), 51);
     EXPECT_EQ(count(), 51);
     std::set<std::string> txids;
@@ -133,34 +158,17 @@ TEST_F(group_commit_test, writes_arriving_while_a_group_runs_share_the_next_comm
 TEST_F(group_commit_test, a_group_is_at_most_max_batch_and_a_failed_group_fails_each_write_and_commits_none) {
     group_commit g(p, writer(), 16, 1);
     poison_id = 7;  // in the second group: writes 1 to 16
-    std::vector<write> ws(40);
     std::vector<int> failed(40, 0);
-    auto scenario = [&]() -> asio::awaitable<void> {
-        auto ex = co_await asio::this_coro::executor;
-        std::atomic<int> done{0};
-        for (int i = 0; i < 40; ++i) {
-            ws[static_cast<std::size_t>(i)].id = i;
-            asio::co_spawn(
-                ex,
-                [&, i]() -> asio::awaitable<void> {
-                    try {
-                        co_await g.submit(ws[static_cast<std::size_t>(i)]);
-                    } catch (const std::runtime_error&) {
-                        failed[static_cast<std::size_t>(i)] = 1;
-                    }
-                    ++done;
-                },
-                asio::detached);
+    submit_all(g, 40, [&](write& w, std::exception_ptr failure) -> asio::awaitable<void> {
+        try {
+            if (failure) {
+                std::rethrow_exception(failure);
+            }
+        } catch (const std::runtime_error&) {
+            failed[static_cast<std::size_t>(w.id)] = 1;
         }
-        co_await asio::post(ex, asio::use_awaitable);
-        held.count_down();
-        asio::steady_timer t(ex);
-        while (done < 40) {
-            t.expires_after(std::chrono::milliseconds(2));
-            co_await t.async_wait(asio::use_awaitable);
-        }
-    };
-    test::run_coro(io, scenario());
+        co_return;
+    });
     // Groups: {0}, {1..16} (poisoned), {17..32}, {33..39}.
     EXPECT_EQ(g.stats().groups, 4u);
     for (int i = 0; i < 40; ++i) {
@@ -174,39 +182,19 @@ TEST_F(group_commit_test, writes_beyond_the_queue_limit_are_refused_at_once) {
     s.queue_limit = 5;
     pool small(s);
     group_commit g(small, writer(), 64, 1);
-    std::vector<write> ws(12);
     std::atomic<int> refused{0};
-    std::atomic<int> done{0};
-    auto scenario = [&]() -> asio::awaitable<void> {
-        auto ex = co_await asio::this_coro::executor;
-        for (int i = 0; i < 12; ++i) {
-            ws[static_cast<std::size_t>(i)].id = i;
-            asio::co_spawn(
-                ex,
-                [&, i]() -> asio::awaitable<void> {
-                    try {
-                        co_await g.submit(ws[static_cast<std::size_t>(i)]);
-                    } catch (const core::overloaded_error&) {
-                        ++refused;
-                    }
-                    ++done;
-                },
-                asio::detached);
+    auto count_refusal = [&](write&, std::exception_ptr failure) -> asio::awaitable<void> {
+        try {
+            if (failure) {
+                std::rethrow_exception(failure);
+            }
+        } catch (const core::overloaded_error&) {
+            ++refused;
         }
-        // Each submitter has run up to its submit, and the refused ones have been resumed.
-        for (int k = 0; k < 3; ++k) {
-            co_await asio::post(ex, asio::use_awaitable);
-        }
-        // Write 0 runs (held), five wait, six are refused at once: before the first group is let go.
-        EXPECT_EQ(refused.load(), 6);
-        held.count_down();
-        asio::steady_timer t(ex);
-        while (done < 12) {
-            t.expires_after(std::chrono::milliseconds(2));
-            co_await t.async_wait(asio::use_awaitable);
-        }
+        co_return;
     };
-    test::run_coro(io, scenario());
+    // Write 0 runs (held), five wait, six are refused at once: before the first group is let go.
+    submit_all(g, 12, count_refusal, [&] { EXPECT_EQ(refused.load(), 6); });
     EXPECT_EQ(refused.load(), 6);
     EXPECT_EQ(g.stats().shed, 6u);
     EXPECT_EQ(count(), 6);

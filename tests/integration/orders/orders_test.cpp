@@ -97,7 +97,8 @@ class orders_fixture : public identity::test_support::identity_fixture {
         return {s, std::string(r.body.at("id").as_string())};
     }
 
-    identity::test_support::reply place(const session& s,
+    // POST /v1/orders as `s` (with `key` unless empty) for `recipient`.
+    static http::outgoing order_request(const session& s,
                                         const std::string& recipient,
                                         const std::string& key,
                                         const std::string& kind = "bath",
@@ -111,13 +112,52 @@ class orders_fixture : public identity::test_support::identity_fixture {
         }
         o.body =
             json::serialize(json::object{{"recipient_id", recipient}, {"kind", kind}, {"sub_type", sub}});
-        auto res = test::run_coro(client_io, client.send("127.0.0.1", server->port(), o));
+        return o;
+    }
+
+    identity::test_support::reply place(const session& s,
+                                        const std::string& recipient,
+                                        const std::string& key,
+                                        const std::string& kind = "bath",
+                                        const std::string& sub = "home_bath") {
+        auto res = test::run_coro(
+            client_io, client.send("127.0.0.1", server->port(), order_request(s, recipient, key, kind, sub)));
         identity::test_support::reply r;
         r.status = res->status;
         r.raw = *res;
         boost::system::error_code ec;
         r.body = json::parse(res->body, ec);
         return r;
+    }
+
+    // Sends `requests` all at once, from a client that waits as long as a busy machine needs; the answers in
+    // the same order.
+    std::vector<http::response> send_at_once(const std::vector<http::outgoing>& requests) {
+        http::client patient(client_io, http::client::settings{std::chrono::seconds(120), 256});
+        std::vector<http::response> answers(requests.size());
+        auto all = [&]() -> boost::asio::awaitable<void> {
+            std::atomic<std::size_t> done{0};
+            auto ex = co_await boost::asio::this_coro::executor;
+            for (std::size_t i = 0; i < requests.size(); ++i) {
+                boost::asio::co_spawn(
+                    ex,
+                    [&, i]() -> boost::asio::awaitable<void> {
+                        auto r = co_await patient.send("127.0.0.1", server->port(), requests[i]);
+                        if (r) {
+                            answers[i] = *r;
+                        }
+                        ++done;
+                    },
+                    boost::asio::detached);
+            }
+            boost::asio::steady_timer t(ex);
+            while (done < requests.size()) {
+                t.expires_after(std::chrono::milliseconds(5));
+                co_await t.async_wait(boost::asio::use_awaitable);
+            }
+        };
+        test::run_coro(client_io, all());
+        return answers;
     }
 
     std::string service_token() {
@@ -176,40 +216,8 @@ TEST_F(orders_fixture, placing_is_idempotent_per_caller_and_key) {
     auto [s, rid] = family_with_elder("13700000401", elder());
     EXPECT_EQ(place(s, rid, "").status, 400);
 
-    // 200 concurrent identical requests with one key (a client that waits as long as a busy machine needs).
-    http::client patient(client_io, http::client::settings{std::chrono::seconds(120), 256});
-    std::vector<http::response> answers;
-    auto many = [&]() -> boost::asio::awaitable<void> {
-        std::atomic<int> done{0};
-        auto ex = co_await boost::asio::this_coro::executor;
-        answers.resize(200);
-        for (int i = 0; i < 200; ++i) {
-            boost::asio::co_spawn(
-                ex,
-                [&, i]() -> boost::asio::awaitable<void> {
-                    http::outgoing o;
-                    o.method = "POST";
-                    o.target = "/v1/orders";
-                    o.headers = {{"Content-Type", "application/json"},
-                                 {"Authorization", "Bearer " + s.access},
-                                 {"Idempotency-Key", "k-200"}};
-                    o.body = json::serialize(
-                        json::object{{"recipient_id", rid}, {"kind", "bath"}, {"sub_type", "home_bath"}});
-                    auto r = co_await patient.send("127.0.0.1", server->port(), o);
-                    if (r) {
-                        answers[static_cast<std::size_t>(i)] = *r;
-                    }
-                    ++done;
-                },
-                boost::asio::detached);
-        }
-        boost::asio::steady_timer t(ex);
-        while (done < 200) {
-            t.expires_after(std::chrono::milliseconds(5));
-            co_await t.async_wait(boost::asio::use_awaitable);
-        }
-    };
-    test::run_coro(client_io, many());
+    // 200 concurrent identical requests with one key.
+    const auto answers = send_at_once(std::vector<http::outgoing>(200, order_request(s, rid, "k-200")));
     std::set<std::string> created_bodies;
     int created = 0;
     for (const auto& a : answers) {
@@ -271,39 +279,11 @@ TEST_F(orders_fixture, orders_placed_at_once_share_commits_and_each_gets_the_ans
     for (int i = 0; i < 3; ++i) {
         burst.push_back({&late, late_rid, "late-" + std::to_string(i)});
     }
-    http::client patient(client_io, http::client::settings{std::chrono::seconds(120), 256});
-    std::vector<http::response> answers(burst.size());
-    auto all = [&]() -> boost::asio::awaitable<void> {
-        std::atomic<std::size_t> done{0};
-        auto ex = co_await boost::asio::this_coro::executor;
-        for (std::size_t i = 0; i < burst.size(); ++i) {
-            boost::asio::co_spawn(
-                ex,
-                [&, i]() -> boost::asio::awaitable<void> {
-                    http::outgoing o;
-                    o.method = "POST";
-                    o.target = "/v1/orders";
-                    o.headers = {{"Content-Type", "application/json"},
-                                 {"Authorization", "Bearer " + burst[i].who->access},
-                                 {"Idempotency-Key", burst[i].key}};
-                    o.body = json::serialize(json::object{{"recipient_id", burst[i].recipient},
-                                                          {"kind", burst[i].kind},
-                                                          {"sub_type", "home_bath"}});
-                    auto r = co_await patient.send("127.0.0.1", server->port(), o);
-                    if (r) {
-                        answers[i] = *r;
-                    }
-                    ++done;
-                },
-                boost::asio::detached);
-        }
-        boost::asio::steady_timer t(ex);
-        while (done < burst.size()) {
-            t.expires_after(std::chrono::milliseconds(5));
-            co_await t.async_wait(boost::asio::use_awaitable);
-        }
-    };
-    test::run_coro(client_io, all());
+    std::vector<http::outgoing> requests;
+    for (const auto& a : burst) {
+        requests.push_back(order_request(*a.who, a.recipient, a.key, a.kind));
+    }
+    const auto answers = send_at_once(requests);
     std::map<std::string, std::string> by_key;
     for (std::size_t i = 0; i < burst.size(); ++i) {
         const auto& a = answers[i];
