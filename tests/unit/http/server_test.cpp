@@ -187,6 +187,41 @@ TEST(server_deadline, a_handler_past_its_deadline_is_cancelled_and_the_connectio
     }
 }
 
+// The server writes responses itself: each header once (its last value), no line break smuggled into a value,
+// its own Content-Length, and no body after a status that admits none, so the keep-alive connection goes on.
+TEST(server_wire, headers_go_out_once_each_without_line_breaks_and_a_bodiless_status_sends_no_body) {
+    namespace bh = boost::beast::http;
+    router r;
+    r.add("GET", "/odd", [](request&) -> asio::awaitable<response> {
+        response res;
+        res.status = 204;
+        res.body = "not sent";
+        res.headers = {
+            {"X-A", "1"}, {"x-a", "2"}, {"X-Evil", "a\r\nSet-Cookie: y"}, {"Content-Length", "99"}};
+        co_return res;
+    });
+    r.add(
+        "GET", "/ok", [](request&) -> asio::awaitable<response> { co_return json_text_response(200, "{}"); });
+    test::test_server srv(r.as_handler());
+    test::raw_connection c(srv.port());
+    c.send(test::get_request("/odd"));
+    auto odd = c.read();
+    EXPECT_EQ(odd.result_int(), 204);
+    EXPECT_EQ(std::distance(odd.equal_range("X-A").first, odd.equal_range("X-A").second), 1);
+    EXPECT_EQ(odd["X-A"], "2");
+    EXPECT_EQ(odd["X-Evil"], "aSet-Cookie: y");
+    EXPECT_EQ(odd.count(bh::field::set_cookie), 0u);
+    EXPECT_EQ(odd.count(bh::field::content_length), 0u);
+    EXPECT_EQ(odd[bh::field::server], "carematch");
+    EXPECT_TRUE(odd.body().empty());
+    c.send(test::get_request("/ok"));
+    auto ok = c.read();
+    EXPECT_EQ(ok.result_int(), 200);
+    EXPECT_EQ(ok.body(), "{}");
+    EXPECT_EQ(ok[bh::field::content_length], "2");
+    EXPECT_TRUE(ok.keep_alive());
+}
+
 TEST(server_shutdown, finishes_in_flight_requests_then_stops_accepting) {
     asio::io_context gate_io;
     std::promise<void> entered;
