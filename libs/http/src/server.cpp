@@ -287,7 +287,8 @@ wire_response on_the_wire(response&& r, unsigned version, bool keep_alive) {
     h += bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
     h += "\r\n";
     for (std::size_t i = 0; i < r.headers.size(); ++i) {
-        const auto& [name, value] = r.headers[i];
+        const std::string& name = r.headers[i].first;  // (no structured binding: clang 14 cannot capture one)
+        const std::string& value = r.headers[i].second;
         if (same(name, "Server") || same(name, "Content-Length") || same(name, "Connection") ||
             same(name, "Transfer-Encoding") ||
             std::any_of(r.headers.begin() + static_cast<std::ptrdiff_t>(i) + 1,
