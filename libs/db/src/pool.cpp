@@ -85,6 +85,10 @@ struct pool::impl {
         idle.push_back(std::move(c));
     }
 
+    std::exception_ptr run_queued(const std::function<void(pqxx::work&)>& body,
+                                  isolation level,
+                                  std::chrono::steady_clock::time_point give_up_at);
+
     // Runs body with the retry policy; returns the failure, if any. Runs on a pool thread.
     std::exception_ptr execute(const std::function<void(pqxx::work&)>& body, isolation level) {
         ++transactions;
@@ -139,6 +143,22 @@ struct pool::impl {
     }
 };
 
+// Runs a queued transaction on this pool thread (`waiting` counted it when it was queued); its caller has
+// waited too long after `give_up_at`, and then it is not started.
+std::exception_ptr pool::impl::run_queued(const std::function<void(pqxx::work&)>& body,
+                                          isolation level,
+                                          std::chrono::steady_clock::time_point give_up_at) {
+    --waiting;
+    if (std::chrono::steady_clock::now() > give_up_at) {
+        ++shed;
+        return std::make_exception_ptr(core::overloaded_error("database busy: no connection in time"));
+    }
+    ++in_use;
+    auto failure = execute(body, level);
+    --in_use;
+    return failure;
+}
+
 pool::pool(core::db_settings settings) : impl_(std::make_shared<impl>(std::move(settings))) {}
 
 pool::~pool() {
@@ -159,11 +179,7 @@ void pool::post(std::function<void(pqxx::work&)> body,
     auto i = impl_;
     ++i->waiting;
     asio::post(i->threads, [i, level, body = std::move(body), done = std::move(done)]() {
-        --i->waiting;
-        ++i->in_use;
-        auto failure = i->execute(body, level);
-        --i->in_use;
-        done(failure);
+        done(i->run_queued(body, level, std::chrono::steady_clock::time_point::max()));
     });
 }
 
@@ -210,18 +226,7 @@ asio::awaitable<void> pool::run(std::function<void(pqxx::work&)> body, isolation
                         handler = std::move(handler),
                         ex,
                         work = std::move(work)]() mutable {
-                           --i->waiting;
-                           std::exception_ptr failure;
-                           if (std::chrono::steady_clock::now() - queued_at > i->settings.acquire_timeout) {
-                               // Its caller has waited too long already: do not start it.
-                               ++i->shed;
-                               failure = std::make_exception_ptr(
-                                   core::overloaded_error("database busy: no connection in time"));
-                           } else {
-                               ++i->in_use;
-                               failure = i->execute(fn, level);
-                               --i->in_use;
-                           }
+                           auto failure = i->run_queued(fn, level, queued_at + i->settings.acquire_timeout);
                            asio::post(
                                ex, [handler = std::move(handler), failure]() mutable { handler(failure); });
                            work.reset();

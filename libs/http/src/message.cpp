@@ -9,14 +9,14 @@
 #include <cstdlib>
 
 namespace carematch::http {
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
+bool iequals(std::string_view a, std::string_view b) noexcept {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
                return std::tolower(static_cast<unsigned char>(x)) ==
                       std::tolower(static_cast<unsigned char>(y));
            });
 }
+
+namespace {
 
 std::optional<std::string_view> find_header(const header_list& h, std::string_view name) {
     for (const auto& [k, v] : h) {

@@ -265,12 +265,6 @@ struct wire_response {
 };
 
 wire_response on_the_wire(response&& r, unsigned version, bool keep_alive) {
-    auto same = [](std::string_view a, std::string_view b) {
-        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-                   return std::tolower(static_cast<unsigned char>(x)) ==
-                          std::tolower(static_cast<unsigned char>(y));
-               });
-    };
     auto append_clean = [](std::string& out, std::string_view text) {
         for (char ch : text) {
             if (ch != '\r' && ch != '\n') {
@@ -289,11 +283,11 @@ wire_response on_the_wire(response&& r, unsigned version, bool keep_alive) {
     for (std::size_t i = 0; i < r.headers.size(); ++i) {
         const std::string& name = r.headers[i].first;  // (no structured binding: clang 14 cannot capture one)
         const std::string& value = r.headers[i].second;
-        if (same(name, "Server") || same(name, "Content-Length") || same(name, "Connection") ||
-            same(name, "Transfer-Encoding") ||
+        if (iequals(name, "Server") || iequals(name, "Content-Length") || iequals(name, "Connection") ||
+            iequals(name, "Transfer-Encoding") ||
             std::any_of(r.headers.begin() + static_cast<std::ptrdiff_t>(i) + 1,
                         r.headers.end(),
-                        [&](const auto& later) { return same(later.first, name); })) {
+                        [&](const auto& later) { return iequals(later.first, name); })) {
             continue;
         }
         append_clean(h, name);

@@ -70,8 +70,7 @@ stored_key stored_key_of(const pqxx::row& r, pqxx::row::size_type at, const auth
     return k;
 }
 
-// Claims the key in `tx`, or reads what it holds (the answer opened when it was stored sealed; answers stored
-// before sealing are JSON, which base64 never begins like).
+// Claims the key in `tx`, or reads what it holds (stored_key_of).
 stored_key claim_or_read(pqxx::work& tx,
                          const std::string& caller,
                          const std::string& key,
@@ -202,7 +201,6 @@ std::vector<idempotent_start> claim_fresh_idempotent(pqxx::work& tx,
     for (std::size_t j = 0; j < asked.size(); ++j) {
         by_token.emplace(tokens[j], j);
     }
-    std::vector<bool> claimed(asked.size(), false);
     for (const auto& row : tx.exec_params(sql_claim_fresh,
                                           db::text_array(callers),
                                           db::text_array(keys),
@@ -211,7 +209,6 @@ std::vector<idempotent_start> claim_fresh_idempotent(pqxx::work& tx,
                                           at)) {
         if (auto it = by_token.find(row[0].as<std::string>()); it != by_token.end()) {
             const auto j = it->second;
-            claimed[j] = true;
             out[asked[j]].claim = idempotency_claim{callers[j], keys[j], tokens[j], sealer};
         }
     }
@@ -221,7 +218,7 @@ std::vector<idempotent_start> claim_fresh_idempotent(pqxx::work& tx,
     std::vector<std::string> used_keys;
     std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> used;
     for (std::size_t j = 0; j < asked.size(); ++j) {
-        if (!claimed[j]) {
+        if (out[asked[j]].claim.token.empty()) {
             used_callers.push_back(callers[j]);
             used_keys.push_back(keys[j]);
             used[{callers[j], keys[j]}].push_back(j);

@@ -19,6 +19,9 @@ namespace carematch::http {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+/// ASCII case-insensitive equality, as header names compare.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
 /// A parsed request. Header names are lower-case.
 /// The server's deadline for one request's handler (router::as_handler uses it): arm() starts it; when it
 /// passes, what the handler waits for is cancelled. disarm() stops it and tells whether it had passed.
