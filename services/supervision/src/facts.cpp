@@ -38,11 +38,17 @@ std::optional<json::object> created_row(const json::object& p, const std::string
     }
     const auto* pc = p.if_contains("priority_categories");
     const bool priority = pc != nullptr && pc->is_array() && !pc->as_array().empty();
+    const auto kind = text(p, "kind");
     return json::object{{"order_id", *order},
                         {"community_id", *community},
-                        {"kind", text(p, "kind") ? json::value(*text(p, "kind")) : json::value(nullptr)},
+                        {"kind", kind ? json::value(*kind) : json::value(nullptr)},
                         {"priority", priority},
                         {"created_at", at}};
+}
+
+// When the event occurred ("now" when its publisher did not say).
+std::string occurred(const events::event& e) {
+    return e.occurred_at.empty() ? "now" : e.occurred_at;
 }
 
 // Those rows in one statement (one order.created, or a read's run of them).
@@ -260,8 +266,7 @@ void apply_all(pqxx::work& tx, const std::vector<const events::event*>& es) {
             boost::system::error_code ec;
             auto doc = json::parse(e->payload, ec);
             if (!ec && doc.is_object()) {
-                if (auto row =
-                        created_row(doc.as_object(), e->occurred_at.empty() ? "now" : e->occurred_at)) {
+                if (auto row = created_row(doc.as_object(), occurred(*e))) {
                     created.push_back(std::move(*row));
                 }
             }
@@ -281,7 +286,7 @@ void apply(pqxx::work& tx, const events::event& e) {
         return;
     }
     const auto& p = doc.as_object();
-    const std::string at = e.occurred_at.empty() ? "now" : e.occurred_at;
+    const std::string at = occurred(e);
     if (e.type.starts_with("order.")) {
         order_event(tx, e.type, p, at);
     } else if (e.type.starts_with("rating.")) {
