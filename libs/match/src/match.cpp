@@ -2,7 +2,10 @@
 #include <carematch/match/match.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -25,8 +28,49 @@ bool contains(const std::vector<std::uint32_t>& v, std::uint32_t x) {
     return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+// std::llround(x × 100) without the library call (a tick rounds millions of costs): half away from zero.
 std::int64_t hundredths(double x) {
-    return std::llround(x * 100.0);
+    const double y = x * 100.0;
+    if (!(std::abs(y) < 9.0e18)) {
+        return std::llround(y);
+    }
+    auto whole = static_cast<std::int64_t>(y);           // towards zero
+    const double part = y - static_cast<double>(whole);  // exact
+    if (part >= 0.5) {
+        ++whole;
+    } else if (part <= -0.5) {
+        --whole;
+    }
+    return whole;
+}
+
+// Whether hundredths(x) > bound surely, without rounding: x lies above the rounding interval of bound.
+bool beyond(double x, std::int64_t bound) {
+    return x * 100.0 > static_cast<double>(bound) + 0.5;
+}
+
+// A place as a point of the unit sphere: the distance between two places is then the chord between them,
+// which needs no trigonometry per pair once each place is converted.
+struct unit {
+    double x = 0;
+    double y = 0;
+    double z = 0;
+};
+
+unit unit_of(geo p) {
+    const double to_rad = pi / 180.0;
+    const double lat = p.lat * to_rad;
+    const double lon = p.lon * to_rad;
+    const double c = std::cos(lat);
+    return {c * std::cos(lon), c * std::sin(lon), std::sin(lat)};
+}
+
+// The great-circle distance from the chord: the haversine formula with h = chord² ÷ 4.
+double arc_km(unit a, unit b) {
+    const double dx = a.x - b.x;
+    const double dy = a.y - b.y;
+    const double dz = a.z - b.z;
+    return 2 * earth_radius_km * std::asin(std::min(1.0, std::sqrt(dx * dx + dy * dy + dz * dz) / 2));
 }
 
 bool is_canteen(const worker& w) {
@@ -36,12 +80,7 @@ bool is_canteen(const worker& w) {
 }  // namespace
 
 double haversine_km(geo a, geo b) noexcept {
-    const double to_rad = pi / 180.0;
-    double dlat = (b.lat - a.lat) * to_rad;
-    double dlon = (b.lon - a.lon) * to_rad;
-    double h = std::sin(dlat / 2) * std::sin(dlat / 2) +
-               std::cos(a.lat * to_rad) * std::cos(b.lat * to_rad) * std::sin(dlon / 2) * std::sin(dlon / 2);
-    return 2 * earth_radius_km * std::asin(std::min(1.0, std::sqrt(h)));
+    return arc_km(unit_of(a), unit_of(b));
 }
 
 double travel_minutes(const weights& w, kind_id kind, geo a, geo b) noexcept {
@@ -155,6 +194,7 @@ struct candidate_index {
         std::uint32_t index;  // into instance.workers
         std::uint32_t id;
         geo location;
+        double extra;  // the cost terms of the worker alone: rating and fairness
     };
     /// The workers of one skill by cell: a flat array over their bounding box when it is small (a street, a
     /// district), a hash map otherwise.
@@ -229,7 +269,17 @@ struct candidate_index {
     }
     std::vector<std::vector<std::uint32_t>> resources_of;
     std::unordered_map<std::uint32_t, std::uint32_t> index_of;  // worker id → index
-    double max_bonus = 0;
+    std::vector<unit> units;                                    // per worker
+    std::vector<double> extras;                                 // per worker: entry::extra
+    double max_bonus = 0;  // the largest discount a worker's own terms give (continuity aside)
+
+    /// travel_minutes(in.w, o.kind, worker, o.location), from the worker's and the order's points.
+    double travel(const instance& in, const order& o, const unit& at, std::uint32_t wi) const {
+        if (in.w.travel_time) {
+            return in.w.travel_time(o.kind, in.workers[wi].location, o.location);
+        }
+        return arc_km(units[wi], at) * in.w.road_factor / profile(in.w, o.kind).speed_kmh * 60.0;
+    }
 
     static std::pair<long, long> cell_of(geo p) {
         return {std::lround(std::floor(p.lat / cell_deg)), std::lround(std::floor(p.lon / cell_deg))};
@@ -269,7 +319,7 @@ struct candidate_index {
         auto lower_of = [&](geo w) {
             const double dy = (w.lat - o.location.lat) * 111.2;
             const double dx = (w.lon - o.location.lon) * km_per_deg_lon;
-            return in.w.travel * 0.99 * std::sqrt(dx * dx + dy * dy) * minutes_per_km - max_bonus;
+            return in.w.travel * 0.99 * std::sqrt(dx * dx + dy * dy) * minutes_per_km;
         };
         const bool knows_some = !o.preferred.empty();
         for (std::uint32_t id : o.preferred) {
@@ -281,7 +331,7 @@ struct candidate_index {
             // Every worker in this ring is at least (ring − 1) cells away.
             const double ring_lower =
                 in.w.travel * std::max(0L, ring - 1) * cell_km * minutes_per_km - max_bonus;
-            if (ring >= 2 && hundredths(ring_lower) > bound()) {
+            if (ring >= 2 && beyond(ring_lower, bound())) {
                 break;
             }
             for (long x = cx - ring; x <= cx + ring; ++x) {
@@ -291,7 +341,7 @@ struct candidate_index {
                     if (first != last && cell_ok(x, y, ring_lower)) {
                         for (const entry* e = first; e != last; ++e) {
                             if (!knows_some || !contains(o.preferred, e->id)) {
-                                visit(e->index, lower_of(e->location));
+                                visit(e->index, lower_of(e->location) + e->extra);
                             }
                         }
                     }
@@ -306,20 +356,21 @@ struct candidate_index {
     /// The feasible edges of order `oi` cheaper than `below`, at most the `k` cheapest of them, by cost.
     std::vector<edge> edges(const instance& in, std::uint32_t oi, std::size_t k, std::int64_t below) const {
         const order& o = in.orders[oi];
+        const unit at = unit_of(o.location);
         auto by_cost = [](const edge& a, const edge& b) {
             return a.cost != b.cost ? a.cost < b.cost : a.resource < b.resource;
         };
         std::vector<edge> best;  // a max-heap of the k best so far
         auto bound = [&]() -> std::int64_t { return best.size() >= k ? best.front().cost : below - 1; };
         auto visit = [&](std::uint32_t wi, double lower) {
-            if (!std::isinf(lower) && hundredths(lower) > bound()) {
+            if (!std::isinf(lower) && beyond(lower, bound())) {
                 return;
             }
             const worker& w = in.workers[wi];
             if (!fits_found(o, w, lower)) {
                 return;
             }
-            const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
+            const double travel = this->travel(in, o, at, wi);
             if (!feasible_with(in, o, w, travel)) {
                 return;
             }
@@ -350,6 +401,7 @@ struct candidate_index {
                                                             Usable usable,
                                                             const std::vector<std::uint32_t>& skip) const {
         const order& o = in.orders[oi];
+        const unit at = unit_of(o.location);
         std::optional<std::pair<std::uint32_t, double>> found;
         const double bonus = max_bonus;
         auto bound = [&]() -> std::int64_t {
@@ -357,7 +409,8 @@ struct candidate_index {
                          : std::numeric_limits<std::int64_t>::max();
         };
         auto visit = [&](std::uint32_t wi, double lower) {
-            if (found && !std::isinf(lower) && hundredths(lower) > bound()) {
+            // The bound is on travel alone: the worker's own terms come off its lower bound.
+            if (found && !std::isinf(lower) && beyond(lower - extras[wi] - bonus, bound())) {
                 return;
             }
             if (std::find(skip.begin(), skip.end(), wi) != skip.end() || !usable(wi)) {
@@ -367,7 +420,7 @@ struct candidate_index {
             if (!fits_found(o, w, lower)) {
                 return;
             }
-            const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
+            const double travel = this->travel(in, o, at, wi);
             if ((found && travel >= found->second) || !feasible_with(in, o, w, travel)) {
                 return;
             }
@@ -399,18 +452,25 @@ graph build_graph(const instance& in) {
     // once no farther ring can hold a cheaper edge than its k-th best.
     std::unordered_map<skill_id, std::vector<std::pair<std::pair<long, long>, candidate_index::entry>>>
         by_skill;
+    // A worker's own cost terms (rating, fairness) tighten the lower bound of every pair it is in; the
+    // largest discount among them bounds whole rings.
+    index->units.reserve(in.workers.size());
     for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
-        const auto cell = candidate_index::cell_of(in.workers[wi].location);
-        for (skill_id s : in.workers[wi].skills) {
-            by_skill[s].push_back({cell, {wi, in.workers[wi].id, in.workers[wi].location}});
+        const worker& w = in.workers[wi];
+        const double extra = -in.w.rating_bonus * (w.rating - 3.0) + in.w.fairness * w.jobs_today;
+        index->max_bonus = std::max(index->max_bonus, -extra);
+        index->units.push_back(unit_of(w.location));
+        index->extras.push_back(extra);
+        const auto cell = candidate_index::cell_of(w.location);
+        for (skill_id s : w.skills) {
+            by_skill[s].push_back({cell, {wi, w.id, w.location, extra}});
         }
     }
     for (auto& [skill, items] : by_skill) {
         index->add_grid(skill, std::move(items));
     }
-    // Workers the elder knows get the continuity bonus: they are looked up directly, so the ring bound only
-    // needs the rating bonus.
-    index->max_bonus = std::max(0.0, in.w.rating_bonus) * 2.0;
+    // Workers the elder knows get the continuity bonus: they are looked up directly, so the bounds need only
+    // the workers' own terms.
     index->index_of.reserve(in.workers.size());
     for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
         index->index_of.emplace(in.workers[wi].id, wi);
@@ -755,15 +815,136 @@ class flow_solver {
 
 }  // namespace
 
+namespace {
+
+// Highest values over the workers' area on a flat grid of the candidate search's cells (or of a multiple of
+// them when the area is wide), and the same spread over every cell within reach, so that one lookup bounds
+// what an order can reach and one the cells a search opens.
+class reach_max {
+  public:
+    static constexpr std::int64_t none = std::numeric_limits<std::int64_t>::min();
+
+    reach_max(const instance& in) {
+        double reach_km = 0;
+        double far_lat = 0;
+        for (const order& o : in.orders) {
+            const kind_profile& kp = profile(in.w, o.kind);
+            const double r_km = kp.circle_minutes / (in.w.road_factor / kp.speed_kmh * 60.0);
+            reach_km = std::max(reach_km, r_km);
+            far_lat = std::max(far_lat, std::abs(o.location.lat) + r_km / 111.2);
+        }
+        long x1 = std::numeric_limits<long>::min();
+        long y1 = std::numeric_limits<long>::min();
+        for (const worker& w : in.workers) {
+            auto [x, y] = candidate_index::cell_of(w.location);
+            x0_ = std::min(x0_, x);
+            y0_ = std::min(y0_, y);
+            x1 = std::max(x1, x);
+            y1 = std::max(y1, y);
+        }
+        if (in.workers.empty()) {
+            return;
+        }
+        step_ = std::max(1L, (std::max(x1 - x0_, y1 - y0_) + 1 + side_max - 1) / side_max);
+        nx_ = (x1 - x0_) / step_ + 1;
+        ny_ = (y1 - y0_) / step_ + 1;
+        // Cells of a grid step tall (north-south) and, at the farthest latitude reachable, wide (east-west);
+        // a pair within reach is at most this many cells apart on each axis (one more for rounding).
+        const double cell_km = candidate_index::cell_deg * static_cast<double>(step_) * 111.2;
+        rx_ = static_cast<long>(std::ceil(reach_km / cell_km)) + 1;
+        ry_ = static_cast<long>(
+                  std::ceil(reach_km / (cell_km * std::cos(std::min(89.0, far_lat) * pi / 180.0)))) +
+              1;
+        value_.assign(static_cast<std::size_t>(nx_ * ny_), none);
+    }
+
+    void clear() { std::fill(value_.begin(), value_.end(), none); }
+
+    void raise(geo where, std::int64_t v) {
+        auto [x, y] = candidate_index::cell_of(where);
+        auto& h = value_[index((x - x0_) / step_, (y - y0_) / step_)];
+        h = std::max(h, v);
+    }
+
+    /// After the last raise: the highest value within reach of each cell.
+    void spread() {
+        std::vector<std::int64_t> along(value_.size(), none);
+        for (long x = 0; x < nx_; ++x) {
+            for (long y = 0; y < ny_; ++y) {
+                std::int64_t h = none;
+                for (long d = std::max(0L, x - rx_); d <= std::min(nx_ - 1, x + rx_); ++d) {
+                    h = std::max(h, value_[index(d, y)]);
+                }
+                along[index(x, y)] = h;
+            }
+        }
+        within_.assign(value_.size(), none);
+        for (long x = 0; x < nx_; ++x) {
+            for (long y = 0; y < ny_; ++y) {
+                std::int64_t h = none;
+                for (long d = std::max(0L, y - ry_); d <= std::min(ny_ - 1, y + ry_); ++d) {
+                    h = std::max(h, along[index(x, d)]);
+                }
+                within_[index(x, y)] = h;
+            }
+        }
+    }
+
+    /// The highest value in the candidate cell (x, y) (a cell of `step` × `step` of them).
+    std::int64_t in_cell(long x, long y) const {
+        if (value_.empty() || x < x0_ || y < y0_) {
+            return none;
+        }
+        const long ix = (x - x0_) / step_;
+        const long iy = (y - y0_) / step_;
+        return ix < nx_ && iy < ny_ ? value_[index(ix, iy)] : none;
+    }
+
+    /// The highest value within reach of p. A point outside the grid looks from the nearest cell, whose
+    /// reach holds everything p's reach holds.
+    std::int64_t within_reach(geo p) const {
+        if (within_.empty()) {
+            return none;
+        }
+        auto [x, y] = candidate_index::cell_of(p);
+        const long ix = std::clamp(x - x0_ < 0 ? -1 : (x - x0_) / step_, 0L, nx_ - 1);
+        const long iy = std::clamp(y - y0_ < 0 ? -1 : (y - y0_) / step_, 0L, ny_ - 1);
+        return within_[index(ix, iy)];
+    }
+
+  private:
+    static constexpr long side_max = 1024;
+    std::size_t index(long ix, long iy) const { return static_cast<std::size_t>(ix * ny_ + iy); }
+
+    long x0_ = std::numeric_limits<long>::max();
+    long y0_ = std::numeric_limits<long>::max();
+    long step_ = 1;
+    long nx_ = 0;
+    long ny_ = 0;
+    long rx_ = 0;
+    long ry_ = 0;
+    std::vector<std::int64_t> value_;
+    std::vector<std::int64_t> within_;
+};
+
+}  // namespace
+
 result solve_optimal(const instance& in, const graph& start) {
     // The graph grows: k edges per order to begin with, then whatever pricing says could help.
     graph g = start;
     std::vector<bool> forced(in.orders.size(), false);
-    // What the last pricing saw: an order whose base did not fall, with no resource potential within reach
-    // risen since, has no negative pair now either, and is not searched again.
-    constexpr std::int64_t never = std::numeric_limits<std::int64_t>::min();
-    std::vector<std::int64_t> priced_base(in.orders.size(), never);
-    std::vector<std::int64_t> priced_resource_pi;
+    // What pricing knows of each order from earlier rounds: a lower bound (`slack`) on the reduced cost of
+    // every feasible pair left out of the graph, as of the last round's potentials and the order's base then
+    // (`last_base`). A pair's reduced cost changes by the change of the base minus the rise of its
+    // resource's potential, so an order whose slack stays non-negative under the highest rise within reach
+    // has no negative pair and is not searched again. `unknown`: search.
+    constexpr std::int64_t unknown = std::numeric_limits<std::int64_t>::min();
+    constexpr std::int64_t unreachable = std::numeric_limits<std::int64_t>::max() / 8;
+    std::vector<std::int64_t> slack(in.orders.size(), unknown);
+    std::vector<std::int64_t> last_base(in.orders.size(), 0);
+    std::vector<std::int64_t> last_resource_pi;
+    reach_max high(in);  // resource potentials
+    reach_max rise(in);  // their rise since the last round
     for (;;) {
         flow_solver s(in, g, forced);
         s.run();
@@ -785,134 +966,87 @@ result solve_optimal(const instance& in, const graph& start) {
         // search.
         bool grown = false;
         if (g.index) {
-            constexpr std::int64_t unreachable = std::numeric_limits<std::int64_t>::max() / 8;
             std::vector<std::int64_t> order_pi;
             std::vector<std::int64_t> resource_pi;
             s.potentials(order_pi, resource_pi);
             const auto per_round = static_cast<std::size_t>(std::max(1, in.w.edges_per_order));
             std::vector<std::pair<std::int64_t, edge>> found;
-            // The highest resource potential near each order: coarse cells at least as wide as any service
-            // circle, so that the 3 × 3 cells around an order hold everyone it can reach.
-            double reach_km = 0;
-            double far_lat = 0;
-            for (const order& o : in.orders) {
-                const kind_profile& kp = profile(in.w, o.kind);
-                const double r_km = kp.circle_minutes / (in.w.road_factor / kp.speed_kmh * 60.0);
-                reach_km = std::max(reach_km, r_km);
-                far_lat = std::max(far_lat, std::abs(o.location.lat) + r_km / 111.2);
-            }
-            const double coarse_deg =
-                std::max(1e-3, reach_km / (111.2 * std::cos(std::min(89.0, far_lat) * pi / 180.0)));
-            auto coarse = [coarse_deg](geo p) {
-                return std::pair{std::lround(std::floor(p.lat / coarse_deg)),
-                                 std::lround(std::floor(p.lon / coarse_deg))};
-            };
-            std::unordered_map<std::int64_t, std::int64_t> cell_high;  // coarse cells
-            // The grid's own cells, flat over the workers' bounding box when it is small.
-            long fx0 = std::numeric_limits<long>::max();
-            long fy0 = std::numeric_limits<long>::max();
-            long fx1 = std::numeric_limits<long>::min();
-            long fy1 = std::numeric_limits<long>::min();
-            for (const worker& w : in.workers) {
-                auto [x, y] = candidate_index::cell_of(w.location);
-                fx0 = std::min(fx0, x);
-                fy0 = std::min(fy0, y);
-                fx1 = std::max(fx1, x);
-                fy1 = std::max(fy1, y);
-            }
-            const long fnx = in.workers.empty() ? 0 : fx1 - fx0 + 1;
-            const long fny = in.workers.empty() ? 0 : fy1 - fy0 + 1;
-            const bool fine_flat = fnx > 0 && fnx <= candidate_index::flat_cells_max / std::max(1L, fny);
-            constexpr std::int64_t none_here = std::numeric_limits<std::int64_t>::min();
-            std::vector<std::int64_t> fine_flat_high(fine_flat ? static_cast<std::size_t>(fnx * fny) : 0,
-                                                     none_here);
-            std::unordered_map<std::int64_t, std::int64_t> fine_high;
+            // The highest potential of a usable resource, and its highest rise since the last round (a
+            // resource unusable then counts as risen without bound), within reach of each place.
+            high.clear();
+            rise.clear();
             for (std::uint32_t r = 0; r < g.resources.size(); ++r) {
                 if (resource_pi[r] >= unreachable) {
                     continue;
                 }
                 const geo where = in.workers[g.resources[r].worker].location;
-                auto [x, y] = coarse(where);
-                auto [it, fresh] = cell_high.emplace(candidate_index::cell_key(x, y), resource_pi[r]);
-                if (!fresh) {
-                    it->second = std::max(it->second, resource_pi[r]);
-                }
-                auto [fx, fy] = candidate_index::cell_of(where);
-                if (fine_flat) {
-                    auto& h = fine_flat_high[static_cast<std::size_t>((fx - fx0) * fny + (fy - fy0))];
-                    h = std::max(h, resource_pi[r]);
-                } else {
-                    auto [ft, ffresh] = fine_high.emplace(candidate_index::cell_key(fx, fy), resource_pi[r]);
-                    if (!ffresh) {
-                        ft->second = std::max(ft->second, resource_pi[r]);
-                    }
+                high.raise(where, resource_pi[r]);
+                if (!last_resource_pi.empty()) {
+                    rise.raise(where,
+                               last_resource_pi[r] >= unreachable ? unreachable
+                                                                  : resource_pi[r] - last_resource_pi[r]);
                 }
             }
-            // Coarse cells where a resource's potential rose since the last pricing.
-            std::unordered_map<std::int64_t, bool> risen;
-            if (!priced_resource_pi.empty()) {
-                for (std::uint32_t r = 0; r < g.resources.size(); ++r) {
-                    if (resource_pi[r] > priced_resource_pi[r]) {
-                        auto [x, y] = coarse(in.workers[g.resources[r].worker].location);
-                        risen[candidate_index::cell_key(x, y)] = true;
-                    }
-                }
+            high.spread();
+            if (!last_resource_pi.empty()) {
+                rise.spread();
             }
             for (std::uint32_t oi = 0; oi < in.orders.size(); ++oi) {
-                if (g.complete[oi] || forced[oi] || order_pi[oi] >= unreachable) {
+                if (g.complete[oi] || forced[oi]) {
                     continue;
                 }
-                auto [ox, oy] = coarse(in.orders[oi].location);
-                const std::int64_t base_now = s.offset() + order_pi[oi];
-                if (priced_base[oi] != never && base_now >= priced_base[oi]) {
-                    bool near_risen = false;
-                    for (long dx = -1; dx <= 1 && !near_risen; ++dx) {
-                        for (long dy = -1; dy <= 1 && !near_risen; ++dy) {
-                            near_risen = risen.contains(candidate_index::cell_key(ox + dx, oy + dy));
-                        }
-                    }
-                    if (!near_risen) {
+                if (order_pi[oi] >= unreachable) {
+                    slack[oi] = unknown;
+                    continue;
+                }
+                const order& o = in.orders[oi];
+                const std::int64_t base = s.offset() + order_pi[oi];
+                const std::int64_t highest = high.within_reach(o.location);
+                // With the slack known, a pair left out can have turned negative only if its resource's
+                // potential rose by more than `margin`: the search looks at those alone.
+                std::int64_t margin = unknown;
+                if (slack[oi] != unknown) {
+                    margin = std::min(unreachable, slack[oi] + (base - last_base[oi]));
+                    const std::int64_t risen = rise.within_reach(o.location);
+                    if (risen == reach_max::none || risen <= margin) {
+                        slack[oi] = risen == reach_max::none ? unreachable : margin - risen;
+                        last_base[oi] = base;
                         continue;
                     }
                 }
-                priced_base[oi] = base_now;
-                std::int64_t highest = std::numeric_limits<std::int64_t>::min();
-                for (long dx = -1; dx <= 1; ++dx) {
-                    for (long dy = -1; dy <= 1; ++dy) {
-                        if (auto it = cell_high.find(candidate_index::cell_key(ox + dx, oy + dy));
-                            it != cell_high.end()) {
-                            highest = std::max(highest, it->second);
-                        }
-                    }
-                }
-                if (highest == std::numeric_limits<std::int64_t>::min()) {
+                last_base[oi] = base;
+                if (highest == reach_max::none) {
+                    slack[oi] = unreachable;
                     continue;
                 }
-                const std::int64_t base = s.offset() + order_pi[oi];
                 const std::int64_t below = highest - base;  // a pair must cost less than this to help
                 const auto& first = start.by_order[oi];
                 if (!first.empty() && below <= first.back().cost) {
+                    slack[oi] = first.back().cost - below;  // every pair left out costs at least the k-th
                     continue;
                 }
                 auto& edges = g.by_order[oi];
-                const order& o = in.orders[oi];
                 const std::size_t slot = o.meal_slot ? *o.meal_slot : 0;
-                bool added = false;
+                const unit at = unit_of(o.location);
                 auto visit = [&](std::uint32_t wi, double lower) {
                     const auto& rs = g.index->resources_of[wi];
                     if (slot >= rs.size()) {
                         return;
                     }
                     const std::uint32_t r = rs[slot];
+                    if (margin != unknown && last_resource_pi[r] < unreachable &&
+                        resource_pi[r] - last_resource_pi[r] <= margin) {
+                        return;
+                    }
                     if (resource_pi[r] >= unreachable ||
-                        (!std::isinf(lower) && hundredths(lower) + base - resource_pi[r] >= 0)) {
+                        (!std::isinf(lower) && beyond(lower, resource_pi[r] - base - 1))) {
                         return;
                     }
                     const worker& w = in.workers[wi];
                     if (!fits_found(o, w, lower)) {
                         return;
                     }
-                    const double travel = travel_minutes(in.w, o.kind, w.location, o.location);
+                    const double travel = g.index->travel(in, o, at, wi);
                     if (!feasible_with(in, o, w, travel)) {
                         return;
                     }
@@ -928,41 +1062,32 @@ result solve_optimal(const instance& in, const graph& start) {
                 auto bound = [&]() -> std::int64_t { return below - 1; };
                 // A cell helps only if its highest resource potential can beat the cheapest cost in it.
                 auto cell_ok = [&](long x, long y, double lower) {
-                    std::int64_t high = none_here;
-                    if (fine_flat) {
-                        if (x >= fx0 && x <= fx1 && y >= fy0 && y <= fy1) {
-                            high = fine_flat_high[static_cast<std::size_t>((x - fx0) * fny + (y - fy0))];
-                        }
-                    } else if (auto it = fine_high.find(candidate_index::cell_key(x, y));
-                               it != fine_high.end()) {
-                        high = it->second;
-                    }
-                    return high != none_here && hundredths(lower) + base - high < 0;
+                    const std::int64_t h = high.in_cell(x, y);
+                    return h != reach_max::none && !beyond(lower, h - base - 1) &&
+                           (margin == unknown || rise.in_cell(x, y) > margin);
                 };
                 found.clear();
                 g.index->scan(in, o, visit, bound, cell_ok);
                 // The most negative few per order and round: a contested street would otherwise add its whole
-                // service circle at once, most of which the next solve never uses.
+                // service circle at once, most of which the next solve never uses. Every pair the search did
+                // not find has a non-negative reduced cost; those found but not kept are searched for again.
                 const std::size_t keep = std::min<std::size_t>(found.size(), per_round);
-                if (keep < found.size()) {
-                    priced_base[oi] = never;  // more to add next round: search again
-                }
+                slack[oi] = keep < found.size() ? unknown : 0;
                 std::partial_sort(found.begin(),
                                   found.begin() + static_cast<long>(keep),
                                   found.end(),
                                   [](const auto& a, const auto& b) { return a.first < b.first; });
                 for (std::size_t i = 0; i < keep; ++i) {
                     edges.push_back(found[i].second);
-                    added = true;
                 }
-                if (added) {
+                if (keep > 0) {
                     std::sort(edges.begin(), edges.end(), [](const edge& a, const edge& b) {
                         return a.cost != b.cost ? a.cost < b.cost : a.resource < b.resource;
                     });
                     grown = true;
                 }
             }
-            priced_resource_pi = std::move(resource_pi);
+            last_resource_pi = std::move(resource_pi);
         }
         if (!grown) {
             return make_result(in, g, s.chosen(), s.costs());  // optimal over every feasible pair
