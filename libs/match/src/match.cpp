@@ -267,7 +267,19 @@ struct candidate_index {
             }
         }
     }
-    std::vector<std::vector<std::uint32_t>> resources_of;
+    /// A worker's resources, numbered in a row: one for a person, one per meal slot for a canteen.
+    struct resource_span {
+        std::uint32_t first = 0;
+        std::uint32_t count = 0;
+    };
+    std::vector<resource_span> resources_of;
+    static constexpr std::uint32_t no_resource = std::numeric_limits<std::uint32_t>::max();
+
+    /// The resource of worker `wi` that serves `slot` (0 for a person), or no_resource.
+    std::uint32_t resource_for(std::uint32_t wi, std::size_t slot) const {
+        const resource_span span = resources_of[wi];
+        return slot < span.count ? span.first + static_cast<std::uint32_t>(slot) : no_resource;
+    }
     std::unordered_map<std::uint32_t, std::uint32_t> index_of;  // worker id → index
     std::vector<unit> units;                                    // per worker
     std::vector<double> extras;                                 // per worker: entry::extra
@@ -374,7 +386,7 @@ struct candidate_index {
             if (!feasible_with(in, o, w, travel)) {
                 return;
             }
-            std::uint32_t r = resources_of[wi][o.meal_slot ? *o.meal_slot : 0];
+            const std::uint32_t r = resource_for(wi, o.meal_slot ? *o.meal_slot : 0);
             edge e{oi, r, hundredths(cost_with(in.w, o, w, travel))};
             if (e.cost >= below) {
                 return;
@@ -438,15 +450,16 @@ graph build_graph(const instance& in) {
     index->resources_of.resize(in.workers.size());
     for (std::uint32_t wi = 0; wi < in.workers.size(); ++wi) {
         const worker& w = in.workers[wi];
+        index->resources_of[wi].first = static_cast<std::uint32_t>(g.resources.size());
         if (is_canteen(w)) {
             for (std::size_t s = 0; s < w.meals_left.size(); ++s) {
-                index->resources_of[wi].push_back(static_cast<std::uint32_t>(g.resources.size()));
                 g.resources.push_back({wi, static_cast<std::int32_t>(s), w.meals_left[s]});
             }
         } else {
-            index->resources_of[wi].push_back(static_cast<std::uint32_t>(g.resources.size()));
             g.resources.push_back({wi, -1, 1});
         }
+        index->resources_of[wi].count =
+            static_cast<std::uint32_t>(g.resources.size()) - index->resources_of[wi].first;
     }
     // One grid per skill: an order looks only at workers with its skill, ring by ring outwards, and stops
     // once no farther ring can hold a cheaper edge than its k-th best.
@@ -539,8 +552,8 @@ result solve_greedy(const instance& in, const graph& g) {
         const order& o = in.orders[oi];
         const std::size_t slot = o.meal_slot ? *o.meal_slot : 0;
         auto usable = [&](std::uint32_t wi) {
-            const auto& rs = g.index->resources_of[wi];
-            return slot < rs.size() && left[rs[slot]] > 0;
+            const std::uint32_t r = g.index->resource_for(wi, slot);
+            return r != candidate_index::no_resource && left[r] > 0;
         };
         std::vector<std::uint32_t> crew;
         while (static_cast<int>(crew.size()) < o.crew) {
@@ -554,7 +567,7 @@ result solve_greedy(const instance& in, const graph& g) {
             continue;  // a crew is complete or not sent
         }
         for (std::uint32_t wi : crew) {
-            const std::uint32_t r = g.index->resources_of[wi][slot];
+            const std::uint32_t r = g.index->resource_for(wi, slot);
             --left[r];
             chosen[oi].push_back(r);
             costs[oi].push_back(hundredths(cost(in.w, o, in.workers[wi])));
@@ -605,77 +618,15 @@ class flow_solver {
     const std::vector<std::vector<std::uint32_t>>& chosen() const { return chosen_; }
     const std::vector<std::vector<std::int64_t>>& costs() const { return costs_; }
 
-    /// Potentials for pricing: the shortest residual distance from the super sink T (which every resource
-    /// with room and every unassigned sink drains into) to each order (`order_pi`) and resource
-    /// (`resource_pi`), with the solver's costs (forward arcs from orders shifted by offset()). Shortest
-    /// distances are valid potentials of the residual graph, and tight ones: an edge o → r of cost c left out
-    /// of the graph can lower the total only if c + offset() + order_pi[o] − resource_pi[r] < 0. A resource T
-    /// cannot reach (free, and no order has an edge to it) gets 0, the least its arc to T allows. One
-    /// Dijkstra on reduced costs: the solver's final potentials stay valid, with T at 0.
+    /// Potentials for pricing: the solver's own. They stay valid for every residual arc, the super sink's
+    /// included (T at 0: a resource or unassigned sink with room at 0, a full one at or below it, since a
+    /// node's potential only falls), so a feasible pair o → r left out of the graph can lower the total only
+    /// if c + offset() + order_pi[o] − resource_pi[r] < 0; when no pair is, they prove the flow optimal over
+    /// every feasible pair. Valid potentials lower than the shortest distances from T find fewer such pairs
+    /// than those would: more pricing rounds are avoided than the extra Dijkstra would cost.
     void potentials(std::vector<std::int64_t>& order_pi, std::vector<std::int64_t>& resource_pi) const {
-        using item = std::pair<std::int64_t, std::uint32_t>;
-        const std::size_t nodes = n_ + m_ + n_;
-        std::vector<std::int64_t> d(nodes, inf);
-        std::priority_queue<item, std::vector<item>, std::greater<>> heap;
-        auto push = [&](std::uint32_t v, std::int64_t dist) {
-            if (dist < d[v]) {
-                d[v] = dist;
-                heap.emplace(dist, v);
-            }
-        };
-        for (std::uint32_t r = 0; r < m_; ++r) {
-            if (left_[r] < g_.resources[r].capacity) {
-                push(res_node(r), -q_[res_node(r)]);
-            }
-        }
-        for (std::uint32_t o = 0; o < n_; ++o) {
-            if (unassigned_units_[o] > 0) {
-                push(sink_node(o), -q_[sink_node(o)]);
-            }
-        }
-        while (!heap.empty()) {
-            auto [dist, v] = heap.top();
-            heap.pop();
-            if (dist != d[v]) {
-                continue;
-            }
-            if (v < n_) {
-                for (const edge& e : forced_[v] ? no_edges_ : g_.by_order[v]) {
-                    if (!holds(v, e.resource)) {
-                        push(res_node(e.resource),
-                             dist + e.cost + offset_ + q_[v] - q_[res_node(e.resource)]);
-                    }
-                }
-                if (unassigned_units_[v] < in_.orders[v].crew) {
-                    push(sink_node(v), dist + g_.penalty[v] + offset_ + q_[v] - q_[sink_node(v)]);
-                }
-            } else if (v < n_ + m_) {
-                const std::uint32_t r = v - static_cast<std::uint32_t>(n_);
-                for (const auto& [o, c] : holders_[r]) {
-                    push(o, dist - (c + offset_) + q_[v] - q_[o]);
-                }
-            } else {
-                const std::uint32_t o = v - static_cast<std::uint32_t>(n_ + m_);
-                if (unassigned_units_[o] > 0) {
-                    push(o, dist - (g_.penalty[o] + offset_) + q_[v] - q_[o]);
-                }
-            }
-        }
-        // Real length = reduced length + q(v) − q(T), q(T) = 0.
-        order_pi.assign(n_, inf);
-        for (std::uint32_t o = 0; o < n_; ++o) {
-            if (d[o] != inf) {
-                order_pi[o] = d[o] + q_[o];
-            }
-        }
-        resource_pi.assign(m_, inf);
-        for (std::uint32_t r = 0; r < m_; ++r) {
-            if (d[res_node(r)] != inf) {
-                resource_pi[r] = d[res_node(r)] + q_[res_node(r)];
-            } else if (left_[r] > 0) {
-                resource_pi[r] = 0;
-            }
-        }
+        order_pi.assign(q_.begin(), q_.begin() + static_cast<long>(n_));
+        resource_pi.assign(q_.begin() + static_cast<long>(n_), q_.begin() + static_cast<long>(n_ + m_));
     }
     std::int64_t offset() const { return offset_; }
 
@@ -939,7 +890,7 @@ result solve_optimal(const instance& in, const graph& start) {
     // resource's potential, so an order whose slack stays non-negative under the highest rise within reach
     // has no negative pair and is not searched again. `unknown`: search.
     constexpr std::int64_t unknown = std::numeric_limits<std::int64_t>::min();
-    constexpr std::int64_t unreachable = std::numeric_limits<std::int64_t>::max() / 8;
+    constexpr std::int64_t clear = std::numeric_limits<std::int64_t>::max() / 8;  // nothing within reach
     std::vector<std::int64_t> slack(in.orders.size(), unknown);
     std::vector<std::int64_t> last_base(in.orders.size(), 0);
     std::vector<std::int64_t> last_resource_pi;
@@ -960,10 +911,9 @@ result solve_optimal(const instance& in, const graph& start) {
         if (partial) {
             continue;
         }
-        // Pricing with tight potentials (shortest distances from the super sink): a feasible pair left out
-        // of the graph with a negative reduced cost could lower the total; one with a non-negative one
-        // cannot. Pairs left out of an order's start all cost at least its k-th edge, so most orders need no
-        // search.
+        // Pricing with the solver's potentials: a feasible pair left out of the graph with a negative
+        // reduced cost could lower the total; one with a non-negative one cannot. Pairs left out of an
+        // order's start all cost at least its k-th edge, so most orders need no search.
         bool grown = false;
         if (g.index) {
             std::vector<std::int64_t> order_pi;
@@ -971,20 +921,15 @@ result solve_optimal(const instance& in, const graph& start) {
             s.potentials(order_pi, resource_pi);
             const auto per_round = static_cast<std::size_t>(std::max(1, in.w.edges_per_order));
             std::vector<std::pair<std::int64_t, edge>> found;
-            // The highest potential of a usable resource, and its highest rise since the last round (a
-            // resource unusable then counts as risen without bound), within reach of each place.
+            // The highest resource potential, and its highest rise since the last round, within reach of each
+            // place.
             high.clear();
             rise.clear();
             for (std::uint32_t r = 0; r < g.resources.size(); ++r) {
-                if (resource_pi[r] >= unreachable) {
-                    continue;
-                }
                 const geo where = in.workers[g.resources[r].worker].location;
                 high.raise(where, resource_pi[r]);
                 if (!last_resource_pi.empty()) {
-                    rise.raise(where,
-                               last_resource_pi[r] >= unreachable ? unreachable
-                                                                  : resource_pi[r] - last_resource_pi[r]);
+                    rise.raise(where, resource_pi[r] - last_resource_pi[r]);
                 }
             }
             high.spread();
@@ -995,10 +940,6 @@ result solve_optimal(const instance& in, const graph& start) {
                 if (g.complete[oi] || forced[oi]) {
                     continue;
                 }
-                if (order_pi[oi] >= unreachable) {
-                    slack[oi] = unknown;
-                    continue;
-                }
                 const order& o = in.orders[oi];
                 const std::int64_t base = s.offset() + order_pi[oi];
                 const std::int64_t highest = high.within_reach(o.location);
@@ -1006,17 +947,17 @@ result solve_optimal(const instance& in, const graph& start) {
                 // potential rose by more than `margin`: the search looks at those alone.
                 std::int64_t margin = unknown;
                 if (slack[oi] != unknown) {
-                    margin = std::min(unreachable, slack[oi] + (base - last_base[oi]));
+                    margin = std::min(clear, slack[oi] + (base - last_base[oi]));
                     const std::int64_t risen = rise.within_reach(o.location);
                     if (risen == reach_max::none || risen <= margin) {
-                        slack[oi] = risen == reach_max::none ? unreachable : margin - risen;
+                        slack[oi] = risen == reach_max::none ? clear : margin - risen;
                         last_base[oi] = base;
                         continue;
                     }
                 }
                 last_base[oi] = base;
                 if (highest == reach_max::none) {
-                    slack[oi] = unreachable;
+                    slack[oi] = clear;
                     continue;
                 }
                 const std::int64_t below = highest - base;  // a pair must cost less than this to help
@@ -1029,16 +970,11 @@ result solve_optimal(const instance& in, const graph& start) {
                 const std::size_t slot = o.meal_slot ? *o.meal_slot : 0;
                 const unit at = unit_of(o.location);
                 auto visit = [&](std::uint32_t wi, double lower) {
-                    const auto& rs = g.index->resources_of[wi];
-                    if (slot >= rs.size()) {
+                    const std::uint32_t r = g.index->resource_for(wi, slot);
+                    if (r == candidate_index::no_resource) {
                         return;
                     }
-                    const std::uint32_t r = rs[slot];
-                    if (margin != unknown && last_resource_pi[r] < unreachable &&
-                        resource_pi[r] - last_resource_pi[r] <= margin) {
-                        return;
-                    }
-                    if (resource_pi[r] >= unreachable ||
+                    if ((margin != unknown && resource_pi[r] - last_resource_pi[r] <= margin) ||
                         (!std::isinf(lower) && beyond(lower, resource_pi[r] - base - 1))) {
                         return;
                     }
