@@ -49,8 +49,12 @@ struct internal_transition_body {
     std::optional<std::string> org_id;
     std::optional<int> attempt;
     std::optional<std::string> reason;
+    std::optional<std::string> second_worker_id;  // an offer to a crew: seat 1 (worker_id is seat 0)
+    std::optional<std::string> second_org_id;
 };
-BOOST_DESCRIBE_STRUCT(internal_transition_body, (), (to, worker_id, org_id, attempt, reason))
+BOOST_DESCRIBE_STRUCT(internal_transition_body,
+                      (),
+                      (to, worker_id, org_id, attempt, reason, second_worker_id, second_org_id))
 
 // Many transitions in one call (matching tells orders a street's offers of one tick at once): {"items": [each
 // an internal_transition_body with its "order_id"]}.

@@ -71,6 +71,10 @@ json::object order_json(const auth::sealer& s, const repo::order_row& o, view v)
     j["location"] =
         o.lat && o.lon ? json::value(json::object{{"lat", *o.lat}, {"lon", *o.lon}}) : json::value(nullptr);
     j["worker_id"] = o.worker_id ? json::value(*o.worker_id) : json::value(nullptr);
+    j["crew"] = o.crew;
+    if (o.crew > 1) {
+        j["second_worker_id"] = o.second_worker_id ? json::value(*o.second_worker_id) : json::value(nullptr);
+    }
     if (v != view::worker) {
         j["price"] = json::object{{"price_fen", o.price_fen},
                                   {"subsidy_fen", o.subsidy_fen},
@@ -360,6 +364,10 @@ std::variant<core::problem, repo::new_order> prepare_order(const context& c,
     row.subsidy_fen = p.q.subsidy_fen;
     row.family_fen = p.q.family_fen;
     row.service_code = six_digits();
+    if (const auto* a = p.recipient.if_contains("ability_level"); a && (a->is_int64() || a->is_uint64())) {
+        row.crew = crew_for(row.kind,
+                            static_cast<int>(std::clamp<std::int64_t>(a->to_number<std::int64_t>(), 0, 4)));
+    }
     if (body.start) {
         o.start = core::parse_timestamp(*body.start);  // parsed by window_problem already
         o.end = core::parse_timestamp(*body.end);
@@ -397,7 +405,8 @@ response placed(const context& c,
                        {"sub_type", stored->sub_type},
                        {"window_start", stored->window_start},
                        {"window_end", stored->window_end},
-                       {"asap", stored->asap}};
+                       {"asap", stored->asap},
+                       {"crew", stored->crew}};
     event["location"] = order_json(*c.sealer, *stored, view::worker)["location"];
     // What matching weighs and filters by, so that it never reads the recipient itself.
     for (const char* k : {"ability_level", "priority_categories", "gender_preference"}) {
@@ -651,7 +660,7 @@ std::optional<view> visibility(const auth::caller& who, const repo::order_row& o
     if (who.is(auth::role::family) && o.family_id == who.id) {
         return view::family;
     }
-    if (who.is(auth::role::worker) && o.worker_id == who.id) {
+    if (who.is(auth::role::worker) && (o.worker_id == who.id || o.second_worker_id == who.id)) {
         auto s = parse_status(o.status);
         if (s == status::offered || s == status::assigned || s == status::en_route ||
             s == status::in_service) {
@@ -739,8 +748,9 @@ awaitable<moved> move(context& c,
     co_return co_await c.pool.transact([&](pqxx::work& tx) {
         moved m;
         auto o = repo::find_order(tx, id);
-        bool owner = o && ((who.is(auth::role::family) && o->family_id == who.id) ||
-                           (who.is(auth::role::worker) && o->worker_id == who.id));
+        bool owner =
+            o && ((who.is(auth::role::family) && o->family_id == who.id) ||
+                  (who.is(auth::role::worker) && (o->worker_id == who.id || o->second_worker_id == who.id)));
         if (!owner) {
             m.result = moved::outcome::not_found;
             return m;
@@ -818,6 +828,11 @@ awaitable<moved> move(context& c,
             payload["worker_id"] =
                 updated->worker_id ? json::value(*updated->worker_id) : json::value(nullptr);
             payload["org_id"] = updated->org_id ? json::value(*updated->org_id) : json::value(nullptr);
+            if (updated->second_worker_id) {  // a crew: seat 1 served too
+                payload["second_worker_id"] = *updated->second_worker_id;
+                payload["second_org_id"] =
+                    updated->second_org_id ? json::value(*updated->second_org_id) : json::value(nullptr);
+            }
             payload["at"] = updated->updated_at;
             db::enqueue_event(
                 tx,
@@ -977,6 +992,12 @@ std::optional<std::pair<const char*, const char*>> check_transition(const intern
         (b.org_id && !core::is_uuid(*b.org_id))) {
         return std::pair{"worker_id", "an offer names a worker (and its org); nothing else does"};
     }
+    if ((b.second_worker_id && (to != status::offered || !core::is_uuid(*b.second_worker_id) ||
+                                *b.second_worker_id == b.worker_id)) ||
+        (b.second_org_id && (!b.second_worker_id || !core::is_uuid(*b.second_org_id)))) {
+        return std::pair{"second_worker_id",
+                         "an offer to a crew names a second, different worker (and its org)"};
+    }
     // Accept, decline and expiry all end an offer: each carries the offer's attempt (fencing token), and the
     // first to land moves the attempt on, so exactly one of them wins.
     if ((to == status::assigned || to == status::matching || to == status::expired) && !b.attempt) {
@@ -996,6 +1017,8 @@ std::optional<repo::order_row> transition_in(context& c,
     repo::transition_change change;
     change.worker_id = b.worker_id;
     change.org_id = b.org_id;
+    change.second_worker_id = b.second_worker_id;
+    change.second_org_id = b.second_org_id;
     change.bump_attempt = to == status::offered;
     change.clear_worker = to == status::matching || to == status::expired;
     auto updated = repo::transition(tx, id, sources_of(to), to, b.attempt, change);
@@ -1006,7 +1029,8 @@ std::optional<repo::order_row> transition_in(context& c,
         const bool moved = to == status::offered || to == status::assigned || to == status::matching;
         const bool repeat = now && now->status == b.to && b.attempt &&
                             (to == status::expired || (moved && now->attempt == *b.attempt + 1)) &&
-                            (to != status::offered || now->worker_id == b.worker_id);
+                            (to != status::offered ||
+                             (now->worker_id == b.worker_id && now->second_worker_id == b.second_worker_id));
         return repeat ? now : std::nullopt;
     }
     repo::add_history(tx, id, std::nullopt, b.to, actor, "service", b.reason.value_or(""));
@@ -1048,7 +1072,8 @@ awaitable<response> internal_transition(context& c, request& req) {
         co_return problem(
             req,
             core::errc::conflict,
-            "the order is not in a state that allows this, or the attempt (fencing token) moved",
+            "the order is not in a state that allows this, the attempt (fencing token) moved, or an offer "
+            "names fewer or more workers than the order's crew",
             "to");
     }
     auto answer = order_json(*c.sealer, *result, view::staff);
@@ -1090,7 +1115,8 @@ awaitable<response> internal_transitions(context& c, request& req) {
         if (auto k = http::unknown_key<internal_transition_body>(rest); !k.empty()) {
             co_return problem(req, invalid((at + "." + k).c_str(), "unknown field"));
         }
-        for (const char* optional : {"worker_id", "org_id", "attempt", "reason"}) {
+        for (const char* optional :
+             {"worker_id", "org_id", "attempt", "reason", "second_worker_id", "second_org_id"}) {
             if (!rest.contains(optional)) {
                 rest[optional] = nullptr;  // Boost 1.81 wants every described member present
             }

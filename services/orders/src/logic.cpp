@@ -83,6 +83,10 @@ std::int64_t cancellation_fee(status s, std::int64_t family_fen) noexcept {
     return 0;
 }
 
+int crew_for(std::string_view kind, int ability_level) noexcept {
+    return kind == "bath" && ability_level >= 2 ? 2 : 1;
+}
+
 quote make_quote(std::int64_t price_fen,
                  const std::vector<std::string>& categories,
                  int age_years,

@@ -40,6 +40,10 @@ bool terminal(status s) noexcept;
 /// share once one is on the way; cancelling is refused from in_service on (allowed() says so).
 std::int64_t cancellation_fee(status s, std::int64_t family_fen) noexcept;
 
+/// Workers a job takes: two for a bath of an elder with moderate or worse disability (ability level 2 to 4),
+/// one otherwise.
+int crew_for(std::string_view kind, int ability_level) noexcept;
+
 /// Subsidy percentages by priority category (config); the highest that applies counts, never above 100.
 
 /// Whole years of age on local day `today` of someone born on `birth_date` (YYYY-MM-DD); 0 when malformed.

@@ -23,7 +23,8 @@ std::string columns() {
            "cancellation_fee_fen, "
            "service_code,"
            " worker_id::text, org_id::text, attempt, to_char(created_at AT TIME ZONE 'UTC', " +
-           iso + "), to_char(updated_at AT TIME ZONE 'UTC', " + iso + ")";
+           iso + "), to_char(updated_at AT TIME ZONE 'UTC', " + iso +
+           "), crew, second_worker_id::text, second_org_id::text";
 }
 
 // The orders come as one JSON array (nulls and all): one statement for a group commit's many.
@@ -33,13 +34,13 @@ const std::string sql_insert =
     "  address_sealed text, lat float8, lon float8, notes_sealed text, price_fen bigint, subsidy_fen bigint,"
     "  family_fen bigint, service_code text, lead int, asap_min int, now float8, actor_id text, actor_role "
     "text,"
-    "  reason text)),"
+    "  reason text, crew int)),"
     " o AS (INSERT INTO orders (id, family_id, recipient_id, community_id, kind, sub_type, status, asap,"
     "  window_start, window_end, address_sealed, lat, lon, notes_sealed, price_fen, subsidy_fen, family_fen,"
-    "  service_code)"
+    "  service_code, crew)"
     "  SELECT x.id, x.family_id, x.recipient_id, x.community_id, x.kind, x.sub_type, 'created', x.asap, s, e,"
     "   x.address_sealed, x.lat, x.lon, x.notes_sealed, x.price_fen, x.subsidy_fen, x.family_fen, "
-    "x.service_code"
+    "x.service_code, x.crew"
     "  FROM x, LATERAL (SELECT to_timestamp(x.now) AS now) n,"
     "   LATERAL (SELECT coalesce(to_timestamp(x.start), n.now) AS s,"
     "    coalesce(to_timestamp(x.\"end\"), n.now + make_interval(mins => x.asap_min)) AS e) w"
@@ -79,9 +80,13 @@ const std::string sql_transition =
     "UPDATE orders SET status = $2,"
     " worker_id = CASE WHEN $7 THEN NULL ELSE coalesce($5::uuid, worker_id) END,"
     " org_id = CASE WHEN $7 THEN NULL ELSE coalesce($6::uuid, org_id) END,"
+    " second_worker_id = CASE WHEN $7 THEN NULL ELSE coalesce($10::uuid, second_worker_id) END,"
+    " second_org_id = CASE WHEN $7 THEN NULL ELSE coalesce($11::uuid, second_org_id) END,"
     " cancellation_fee_fen = CASE WHEN $8 >= 0 THEN $8 ELSE cancellation_fee_fen END,"
     " attempt = attempt + CASE WHEN $9 OR status = 'offered' THEN 1 ELSE 0 END, updated_at = now()"
     " WHERE id = $1::uuid AND status = ANY($3::text[]) AND ($4::int IS NULL OR attempt = $4)"
+    // An offer names as many workers as the order's crew.
+    " AND ($2 <> 'offered' OR ($10::uuid IS NOT NULL) = (crew = 2))"
     " RETURNING " +
     columns();
 template <class T>
@@ -115,6 +120,9 @@ order_row read(const pqxx::row& r) {
     o.attempt = r[21].as<int>();
     o.created_at = r[22].as<std::string>();
     o.updated_at = r[23].as<std::string>();
+    o.crew = r[24].as<int>();
+    o.second_worker_id = opt<std::string>(r[25]);
+    o.second_org_id = opt<std::string>(r[26]);
     return o;
 }
 
@@ -163,7 +171,8 @@ std::vector<std::optional<order_row>> insert_orders(pqxx::work& tx, const std::v
             {"now", seconds(o.now)},
             {"actor_id", o.actor_id},
             {"actor_role", o.actor_role},
-            {"reason", o.reason}});
+            {"reason", o.reason},
+            {"crew", r.crew}});
     }
     std::map<std::string, std::size_t> at;
     for (std::size_t i = 0; i < orders.size(); ++i) {
@@ -266,7 +275,9 @@ std::optional<order_row> transition(pqxx::work& tx,
                               change.org_id,
                               change.clear_worker,
                               change.cancellation_fee_fen,
-                              change.bump_attempt);
+                              change.bump_attempt,
+                              change.second_worker_id,
+                              change.second_org_id);
     if (res.empty()) {
         return std::nullopt;
     }

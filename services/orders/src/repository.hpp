@@ -40,6 +40,9 @@ struct order_row {
     int attempt = 0;
     std::string created_at;
     std::string updated_at;
+    int crew = 1;                                 // workers the job takes: 2 for a bath of a frail elder
+    std::optional<std::string> second_worker_id;  // seat 1 of a crew
+    std::optional<std::string> second_org_id;
 };
 
 /// A new order: its row, its window as parsed (none: as soon as possible, `asap_minutes` from `now`), and who
@@ -107,6 +110,8 @@ void add_history(pqxx::work& tx,
 struct transition_change {
     std::optional<std::string> worker_id;
     std::optional<std::string> org_id;
+    std::optional<std::string> second_worker_id;
+    std::optional<std::string> second_org_id;
     std::int64_t cancellation_fee_fen = -1;  // -1: unchanged
     bool bump_attempt = false;
     bool clear_worker = false;

@@ -89,6 +89,13 @@ class orders_fixture : public identity::test_support::identity_fixture {
         return tx.exec(sql)[0][0].as<long long>();
     }
 
+    // The identity fixture's elder with mild disability: a bath takes one worker (crews have their own test).
+    static json::object elder(std::int64_t community = 110101001) {
+        auto body = identity_fixture::elder(community);
+        body["ability_level"] = 1;
+        return body;
+    }
+
     // A family with one elder; returns {session, recipient id}.
     std::pair<session, std::string> family_with_elder(const std::string& phone, json::object elder_body) {
         auto s = new_family(phone);
@@ -727,6 +734,67 @@ TEST_F(orders_fixture, an_offer_has_exactly_one_outcome_when_accept_decline_and_
 
 // Many transitions in one call: each answered as the one-order call would, in one transaction; a malformed
 // item refuses the whole call, and only services may call it.
+// A bath for an elder of ability level 2 or worse takes a crew of two: an offer names both workers (seat 0 as
+// worker_id, seat 1 as second_worker_id), never one or the same twice; both then see the job and either moves
+// it on; the events of the job name both.
+TEST_F(orders_fixture, a_frail_elder_s_bath_is_offered_to_a_crew_of_two_and_both_serve_it) {
+    auto frail = identity_fixture::elder();
+    frail["ability_level"] = 2;
+    auto [s, rid] = family_with_elder("13700000631", frail);
+    const std::string svc = service_token();
+    auto placed = place(s, rid, "crew-1");
+    ASSERT_EQ(placed.status, 201) << placed.raw.body;
+    EXPECT_EQ(placed.body.at("crew").as_int64(), 2);
+    const std::string id(placed.body.at("id").as_string());
+    auto one = place(s, rid, "crew-2", "medical_visit", "check_up");  // not a bath: one worker
+    ASSERT_EQ(one.status, 201) << one.raw.body;
+    EXPECT_EQ(one.body.at("crew").as_int64(), 1);
+    auto provider = new_provider("13600000631");
+    const auto lead = new_worker(provider, "13600000632");
+    const auto second = new_worker(provider, "13600000633");
+    auto transition = [&](const json::object& body) {
+        return call("POST", "/v1/internal/orders/" + id + "/transition", body, svc);
+    };
+    // One worker, the same one twice, or a second worker without an offer: refused, nothing changes.
+    EXPECT_EQ(transition({{"to", "offered"}, {"worker_id", lead.user_id}, {"attempt", 0}}).status, 409);
+    auto same = transition(
+        {{"to", "offered"}, {"worker_id", lead.user_id}, {"second_worker_id", lead.user_id}, {"attempt", 0}});
+    EXPECT_EQ(same.status, 422);
+    EXPECT_EQ(same.body.at("field").as_string(), "second_worker_id");
+    EXPECT_EQ(transition({{"to", "matching"}, {"second_worker_id", second.user_id}, {"attempt", 0}}).status,
+              422);
+    EXPECT_EQ(call("POST",
+                   "/v1/internal/orders/" + std::string(one.body.at("id").as_string()) + "/transition",
+                   json::object{{"to", "offered"},
+                                {"worker_id", lead.user_id},
+                                {"second_worker_id", second.user_id},
+                                {"attempt", 0}},
+                   svc)
+                  .status,
+              409);  // a crew for a one-worker job
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM order_history WHERE to_status = 'offered'"), 0);
+
+    auto offered = transition({{"to", "offered"},
+                               {"worker_id", lead.user_id},
+                               {"second_worker_id", second.user_id},
+                               {"attempt", 0}});
+    ASSERT_EQ(offered.status, 200) << offered.raw.body;
+    EXPECT_EQ(offered.body.at("second_worker_id").as_string(), second.user_id);
+    ASSERT_EQ(transition({{"to", "assigned"}, {"attempt", 1}}).status, 200);
+    for (const auto* w : {&lead, &second}) {
+        auto seen = call("GET", "/v1/orders/" + id, std::nullopt, w->access);
+        EXPECT_EQ(seen.status, 200) << seen.raw.body;
+    }
+    EXPECT_EQ(call("POST", "/v1/orders/" + id + "/en-route", std::nullopt, second.access).status, 200);
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM outbox WHERE payload->>'second_worker_id' IS NOT NULL"), 0);
+    EXPECT_EQ(call("POST", "/v1/orders/" + id + "/cancel", json::object{{"reason", "下雨"}}, s.access).status,
+              200);
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM outbox WHERE event_type = 'order.cancelled'"
+                            " AND payload->>'second_worker_id' = '" +
+                            second.user_id + "' AND payload->>'worker_id' = '" + lead.user_id + "'"),
+              1);
+}
+
 TEST_F(orders_fixture, a_batch_of_transitions_answers_each_as_the_single_call_would) {
     auto [s, rid] = family_with_elder("13700000621", elder());
     const std::string svc = service_token();
