@@ -156,6 +156,9 @@ store::open_order created_order(const context& c, const json::object& p, const e
     if (const auto* g = p.if_contains("gender_preference"); g && g->is_string()) {
         o.gender_preference = std::string(g->as_string());
     }
+    if (const auto* crew = p.if_contains("crew"); crew && crew->is_int64()) {
+        o.crew = static_cast<int>(std::clamp<std::int64_t>(crew->as_int64(), 1, 2));
+    }
     o.state = "waiting";
     return o;
 }
@@ -183,6 +186,11 @@ void on_order_event(context& c, pqxx::work& tx, const events::event& e) {
             store::close_order(tx, order_id, true, e.occurred_at.empty() ? 0.0 : epoch_of(e.occurred_at));
         if (order && worker) {
             store::add_continuity(tx, order->recipient_id, *worker);
+        }
+        // A crew: the elder knows the second worker too.
+        if (const auto* second = p.if_contains("second_worker_id");
+            order && second != nullptr && second->is_string() && second->as_string() != worker.value_or("")) {
+            store::add_continuity(tx, order->recipient_id, std::string(second->as_string()));
         }
     }
 }

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <memory>
 
 namespace carematch::matching {
@@ -90,7 +91,9 @@ json::object transition_json(const std::string& to,
                              int attempt,
                              const std::string& reason,
                              const std::optional<std::string>& worker,
-                             const std::optional<std::string>& org) {
+                             const std::optional<std::string>& org,
+                             const std::optional<std::string>& second_worker,
+                             const std::optional<std::string>& second_org) {
     json::object body;
     body["to"] = to;
     body["attempt"] = attempt;
@@ -100,6 +103,12 @@ json::object transition_json(const std::string& to,
     }
     if (org) {
         body["org_id"] = *org;
+    }
+    if (second_worker) {
+        body["second_worker_id"] = *second_worker;
+    }
+    if (second_org) {
+        body["second_org_id"] = *second_org;
     }
     return body;
 }
@@ -112,13 +121,15 @@ boost::asio::awaitable<orders_reply> tell_orders(context& c,
                                                  int attempt,
                                                  const std::string& reason,
                                                  const std::optional<std::string>& worker,
-                                                 const std::optional<std::string>& org) {
+                                                 const std::optional<std::string>& org,
+                                                 const std::optional<std::string>& second_worker,
+                                                 const std::optional<std::string>& second_org) {
     http::outgoing o;
     o.method = "POST";
     o.target = "/v1/internal/orders/" + order_id + "/transition";
     o.headers.emplace_back("Authorization", "Bearer " + c.issuer->issue_service("matching"));
     o.headers.emplace_back("Content-Type", "application/json");
-    o.body = json::serialize(transition_json(to, attempt, reason, worker, org));
+    o.body = json::serialize(transition_json(to, attempt, reason, worker, org, second_worker, second_org));
     auto res = co_await c.peers.send(c.cfg.orders.host, c.cfg.orders.port, std::move(o));
     orders_reply r;
     if (!res || res->status >= 500 || res->status == 401 || res->status == 403) {
@@ -175,12 +186,15 @@ json::object offer_event(const store::offer& o) {
 namespace {
 
 // The transition in orders that an offer in a transitional state stands for (`to` empty when the offer is
-// final). Only an offer names its worker and organisation.
+// final). Only an offer names its workers and organisations: a crew's by seat, this offer's and the other
+// seat's (offered with it, or holding the job already).
 struct transition {
     std::string to;
     std::string reason;
     std::optional<std::string> worker;
     std::optional<std::string> org;
+    std::optional<std::string> second_worker;
+    std::optional<std::string> second_org;
 };
 
 transition transition_of(const store::offer& o) {
@@ -190,6 +204,12 @@ transition transition_of(const store::offer& o) {
         t.reason = "offer " + o.id;
         t.worker = o.worker_id;
         t.org = o.org_id;
+        t.second_worker = o.partner_worker;
+        t.second_org = o.partner_org;
+        if (o.seat == 1) {
+            std::swap(t.worker, t.second_worker);
+            std::swap(t.org, t.second_org);
+        }
     } else if (o.state == "accepting") {
         t.to = "assigned";
         t.reason = "accepted offer " + o.id;
@@ -257,7 +277,12 @@ std::string record(pqxx::work& tx,
             return "";
         }
         store::set_state(tx, o.order_id, "assigned", reply.attempt);
-        publish(tx, c, o.street, "order.assigned", offer_event(o));
+        auto e = offer_event(o);
+        if (o.partner_worker) {  // a crew: the seat accepted before is told too
+            e["second_worker_id"] = *o.partner_worker;
+            e["second_org_id"] = o.partner_org ? json::value(*o.partner_org) : json::value(nullptr);
+        }
+        publish(tx, c, o.street, "order.assigned", e);
         return "accepted";
     }
     const std::string final_state = o.state == "declining" ? "declined" : "expired";
@@ -290,14 +315,23 @@ void count(context& c, const std::string& final_state, const std::optional<doubl
 }
 
 // Many transitions in one call to orders, each answered as the one-order call would; all unavailable when the
-// call fails.
+// call fails. The seats of a crew offered together are one transition: each of their offers gets its answer.
 boost::asio::awaitable<std::vector<orders_reply>> tell_orders_all(context& c,
                                                                   const std::vector<store::offer>& offers) {
     std::vector<orders_reply> replies(offers.size());
     json::array items;
-    for (const auto& o : offers) {
+    std::vector<std::size_t> item_of(offers.size());
+    std::map<std::pair<std::string, std::string>, std::size_t> asked;  // (order, to) → item
+    for (std::size_t i = 0; i < offers.size(); ++i) {
+        const auto& o = offers[i];
         const transition t = transition_of(o);
-        json::object item = transition_json(t.to, o.attempt.value_or(0), t.reason, t.worker, t.org);
+        auto [it, fresh] = asked.emplace(std::pair{o.order_id, t.to}, items.size());
+        item_of[i] = it->second;
+        if (!fresh) {
+            continue;
+        }
+        json::object item = transition_json(
+            t.to, o.attempt.value_or(0), t.reason, t.worker, t.org, t.second_worker, t.second_org);
         item["order_id"] = o.order_id;
         items.push_back(std::move(item));
     }
@@ -306,6 +340,7 @@ boost::asio::awaitable<std::vector<orders_reply>> tell_orders_all(context& c,
     req.target = "/v1/internal/orders/transitions";
     req.headers.emplace_back("Authorization", "Bearer " + c.issuer->issue_service("matching"));
     req.headers.emplace_back("Content-Type", "application/json");
+    const std::size_t asked_items = items.size();
     req.body = json::serialize(json::object{{"items", std::move(items)}});
     auto res = co_await c.peers.send(c.cfg.orders.host, c.cfg.orders.port, std::move(req));
     if (!res || res->status != 200) {
@@ -317,11 +352,11 @@ boost::asio::awaitable<std::vector<orders_reply>> tell_orders_all(context& c,
     boost::system::error_code ec;
     auto v = json::parse(res->body, ec);
     const auto* got = !ec && v.is_object() ? v.as_object().if_contains("items") : nullptr;
-    if (got == nullptr || !got->is_array() || got->as_array().size() != offers.size()) {
+    if (got == nullptr || !got->is_array() || got->as_array().size() != asked_items) {
         co_return replies;
     }
     for (std::size_t i = 0; i < offers.size(); ++i) {
-        const auto& item = got->as_array()[i];
+        const auto& item = got->as_array()[item_of[i]];
         if (!item.is_object()) {
             continue;
         }
@@ -340,6 +375,49 @@ boost::asio::awaitable<std::vector<orders_reply>> tell_orders_all(context& c,
 
 }  // namespace
 
+std::optional<std::string> settle_claim(pqxx::work& tx, context& c, store::offer& o, double now) {
+    auto order = store::lock_order(tx, o.order_id);
+    if (!order || order->crew < 2) {
+        return std::nullopt;  // one worker: every outcome goes through orders with the offer's attempt
+    }
+    const std::vector<std::string> from{o.state};
+    if (o.state == "accepting") {
+        if (store::other_seats_held(tx, o.order_id, o.seat) + 1 < order->crew) {
+            // The crew is not whole yet: this seat holds the job (the caller held it), orders waits for the
+            // last seat.
+            auto done =
+                store::move_offer(tx, o.id, from, "accepted", std::nullopt, std::nullopt, std::nullopt);
+            if (done) {
+                o = *done;
+                return o.state;
+            }
+            return std::nullopt;
+        }
+    } else if (order->state == "waiting") {
+        // Another seat's outcome already took the order back to matching: only this seat is recorded.
+        orders_reply here;
+        here.outcome = told::applied;
+        here.attempt = order->attempt;
+        std::optional<double> first_offer_after;
+        auto final_state = record(tx, c, o, here, now, first_offer_after);
+        if (!final_state.empty()) {
+            o.state = final_state;
+            return final_state;
+        }
+        return std::nullopt;
+    }
+    // To orders with the order's attempt: a crew's seats went live with different ones.
+    if (auto moved = store::move_offer(
+            tx, o.id, from, o.state, std::nullopt, std::nullopt, std::nullopt, order->attempt)) {
+        o = *moved;
+    }
+    return std::nullopt;
+}
+
+void count_outcome(context& c, const std::string& final_state) {
+    count(c, final_state, std::nullopt);
+}
+
 boost::asio::awaitable<std::optional<std::string>> apply(context& c, const store::offer& o) {
     // Named locals, no structured bindings and no temporaries in the co_await: GCC 12 destroys such
     // temporaries twice (a double free under load).
@@ -348,7 +426,8 @@ boost::asio::awaitable<std::optional<std::string>> apply(context& c, const store
         co_return o.state;  // already final
     }
     const int attempt = o.attempt.value_or(0);
-    const auto reply = co_await tell_orders(c, o.order_id, t.to, attempt, t.reason, t.worker, t.org);
+    const auto reply = co_await tell_orders(
+        c, o.order_id, t.to, attempt, t.reason, t.worker, t.org, t.second_worker, t.second_org);
     if (reply.outcome == told::unavailable) {
         co_return std::nullopt;
     }

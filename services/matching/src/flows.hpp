@@ -23,16 +23,29 @@ struct orders_reply {
     told outcome = told::unavailable;
     int attempt = 0;  // the order's attempt after it
 };
-boost::asio::awaitable<orders_reply> tell_orders(context& c,
-                                                 const std::string& order_id,
-                                                 const std::string& to,
-                                                 int attempt,
-                                                 const std::string& reason,
-                                                 const std::optional<std::string>& worker = std::nullopt,
-                                                 const std::optional<std::string>& org = std::nullopt);
+boost::asio::awaitable<orders_reply> tell_orders(
+    context& c,
+    const std::string& order_id,
+    const std::string& to,
+    int attempt,
+    const std::string& reason,
+    const std::optional<std::string>& worker = std::nullopt,
+    const std::optional<std::string>& org = std::nullopt,
+    const std::optional<std::string>& second_worker = std::nullopt,
+    const std::optional<std::string>& second_org = std::nullopt);
 
 /// Runs every job at once and returns when all have finished; a job that throws is logged, the others go on.
 boost::asio::awaitable<void> run_all(std::vector<std::function<boost::asio::awaitable<void>()>> jobs);
+
+/// In the transaction that claimed `o` (accepting, declining or expiring) for an outcome: settles it at once
+/// when orders has nothing to learn from it, and returns its final state ("accepted", "declined", "expired").
+/// That is a crew's seat accepted while another seat is not yet held (orders learns of the crew when it is
+/// whole), or a seat declined or let expire while its order already went back to matching (another seat's
+/// outcome moved it). Otherwise the offer is set to present the order's attempt to orders, and nullopt.
+std::optional<std::string> settle_claim(pqxx::work& tx, context& c, store::offer& o, double now);
+
+/// Counts an outcome (offers, accepts, declines, expiries).
+void count_outcome(context& c, const std::string& final_state);
 
 /// Applies the outcome a transitional offer (pending, accepting, declining, expiring) stands for in orders,
 /// and records it. The offer's final state ("live", "accepted", "declined", "expired" or "void"), or nullopt

@@ -105,6 +105,7 @@ awaitable<response> decide(
     const double now = now_s(c);
     enum class claim { unknown, taken, overlap, ok };
     std::optional<store::offer> claimed;
+    std::optional<std::string> settled;  // a crew's seat that orders need not hear of
     std::function<claim(pqxx::work&)> take = [&](pqxx::work& tx) -> claim {
         auto f = store::find_offer(tx, id);
         if (!f || f->worker_id != who.id) {
@@ -125,6 +126,7 @@ awaitable<response> decide(
             const double duration = 60.0 * (entry ? entry->duration_min : 60);
             store::hold(tx, *claimed, start - travel, start + duration);
         }
+        settled = settle_claim(tx, c, *claimed, now);
         return claim::ok;
     };
     claim outcome = claim::unknown;
@@ -145,6 +147,9 @@ awaitable<response> decide(
     if (outcome == claim::taken) {
         co_return problem(
             req, core::errc::conflict, "the offer was already answered, withdrawn or expired", "id");
+    }
+    if (settled) {
+        count_outcome(c, *settled);
     }
     auto state = co_await apply(c, *claimed);
     if (!state) {

@@ -178,6 +178,15 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
         return store::facts(tx, orders, worker_ids, day_start);
     };
     auto facts = co_await c.pool.transact(std::move(read_facts));
+    // A crew's seats already offered or held: the rest are solved for, with other workers.
+    auto open_seats = [&](const store::open_order& o) {
+        auto it = facts.seats.find(o.id);
+        return std::max(1, o.crew) - (it == facts.seats.end() ? 0 : static_cast<int>(it->second.size()));
+    };
+    std::erase_if(orders, [&](const store::open_order& o) { return open_seats(o) <= 0; });
+    if (orders.empty()) {
+        co_return 0;
+    }
 
     // Meals: an order's canteen must serve its slot, deliver to it, and have meals left for that slot of the
     // order's local day (held: offers in flight and assignments).
@@ -284,6 +293,12 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
         } else if (o.gender_preference == "male") {
             mo.wants_gender = match::gender::male;
         }
+        mo.crew = open_seats(o);
+        for (const auto& [seat, w] : facts.seats[o.id]) {
+            if (auto it = worker_index.find(w); it != worker_index.end()) {
+                mo.excluded.push_back(it->second);  // one worker, one seat
+            }
+        }
         mo.ability_level = o.ability_level;
         mo.priority_categories = o.priority_categories;
         mo.waited = std::max<match::minutes>(0, minute_floor(now - o.created_at));
@@ -334,6 +349,54 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
         pendings.clear();
         for (const auto& a : result.assignments) {
             const auto& o = orders[a.order_id];
+            if (a.worker_ids.size() > 1 || o.crew > 1) {
+                // A crew: an offer per open seat, all or none (a savepoint takes back the seats written when
+                // one is refused).
+                std::vector<int> seats;
+                for (int seat = 0; seat < o.crew; ++seat) {
+                    const auto& taken = facts.seats[o.id];
+                    if (std::none_of(
+                            taken.begin(), taken.end(), [&](const auto& t) { return t.first == seat; })) {
+                        seats.push_back(seat);
+                    }
+                }
+                if (seats.size() != a.worker_ids.size()) {
+                    continue;
+                }
+                pqxx::subtransaction crew(tx, "crew");
+                std::vector<std::string> written;
+                for (std::size_t k = 0; k < seats.size(); ++k) {
+                    const candidate& w = *used[a.worker_ids[k]];
+                    store::new_offer n;
+                    n.id = core::new_uuid();
+                    n.order_id = o.id;
+                    n.worker_id = w.id;
+                    n.org_id = w.org_id;
+                    n.street = street;
+                    n.travel_min = match::travel_minutes(in.w,
+                                                         in.orders[a.order_id].kind,
+                                                         in.workers[a.worker_ids[k]].location,
+                                                         in.orders[a.order_id].location);
+                    n.now = now;
+                    n.expires_at = now + static_cast<double>(c.offer_expiry(o.kind).count());
+                    n.seat = seats[k];
+                    if (!store::insert_offer(crew, n, c.owner, token, c.cfg.max_live_offers)) {
+                        break;
+                    }
+                    written.push_back(n.id);
+                }
+                if (written.size() != seats.size()) {
+                    crew.abort();
+                    continue;
+                }
+                crew.commit();
+                for (const auto& id : written) {
+                    if (auto pending = store::find_offer(tx, id)) {  // with the other seat's worker
+                        pendings.push_back(std::move(*pending));
+                    }
+                }
+                continue;
+            }
             const candidate& w = *used[a.worker_ids.front()];
             store::new_offer n;
             n.id = core::new_uuid();
@@ -492,10 +555,22 @@ boost::asio::awaitable<pass_stats> app::expire() {
         co_return s;
     }
     const double now = now_s(c);
+    std::vector<std::string> settled;
     std::function<std::vector<store::offer>(pqxx::work&)> claim = [&](pqxx::work& tx) {
-        return store::claim_expired(tx, streets, now, 500);
+        settled.clear();
+        auto claimed = store::claim_expired(tx, streets, now, 500);
+        for (auto& o : claimed) {
+            if (auto final_state = settle_claim(tx, c, o, now)) {
+                settled.push_back(*final_state);
+            }
+        }
+        return claimed;
     };
-    for (const auto& o : co_await c.pool.transact(std::move(claim))) {
+    auto claimed = co_await c.pool.transact(std::move(claim));
+    for (const auto& state : settled) {
+        count_outcome(c, state);
+    }
+    for (const auto& o : claimed) {
         auto state = co_await apply(c, o);
         if (state && *state == "expired") {
             ++s.expired_offers;
@@ -597,6 +672,9 @@ boost::asio::awaitable<pass_stats> app::reconcile() {
                     o.asap ? o.created_at + std::chrono::duration<double>(c.asap_deadline(o.kind)).count()
                            : o.window_start;
                 o.attempt = static_cast<int>(j.at("attempt").to_number<std::int64_t>());
+                if (const auto* crew = j.if_contains("crew"); crew != nullptr && crew->is_int64()) {
+                    o.crew = static_cast<int>(std::clamp<std::int64_t>(crew->as_int64(), 1, 2));
+                }
                 const std::string status(j.at("status").as_string());
                 // What matching should do about it: nothing (an offer is in flight), take it as waiting, or
                 // take an offer back that orders shows but matching has no record of.

@@ -18,7 +18,7 @@ namespace {
       "sub_type, " o "lat, " o "lon, extract(epoch FROM " o "window_start)::float8, extract(epoch FROM " o \
       "window_end)::float8, " o "asap, extract(epoch FROM " o "deadline)::float8, " o "ability_level, " o  \
       "priority_categories, " o "gender_preference, " o "attempt, " o "state, extract(epoch FROM " o       \
-      "created_at)::float8"
+      "created_at)::float8, " o "crew"
 constexpr const char* order_columns = CM_ORDER_COLUMNS("");
 constexpr const char* order_columns_o = CM_ORDER_COLUMNS("o.");
 #undef CM_ORDER_COLUMNS
@@ -48,13 +48,24 @@ open_order read_order(const pqxx::row& r, int at = 0) {
     o.attempt = r[at + 15].as<int>();
     o.state = r[at + 16].as<std::string>();
     o.created_at = r[at + 17].as<double>();
+    o.crew = r[at + 18].as<int>();
     return o;
 }
 
+// The other seat of a crew: its offer in flight, else its active assignment.
+#define CM_PARTNER(column)                                                                \
+    "coalesce((SELECT p." column                                                          \
+    "::text FROM offers p WHERE p.order_id = f.order_id AND p.seat <> f.seat"             \
+    " AND p.state IN ('pending', 'live', 'accepting', 'declining', 'expiring') LIMIT 1)," \
+    " (SELECT a." column                                                                  \
+    "::text FROM assignments a WHERE a.order_id = f.order_id AND a.seat <> f.seat"        \
+    " AND a.active LIMIT 1))"
 constexpr const char* offer_columns =
     "f.id::text, f.order_id::text, f.worker_id::text, f.org_id::text, f.street, f.attempt, f.state, f.reason,"
-    " f.travel_min, extract(epoch FROM f.created_at)::float8, extract(epoch FROM f.expires_at)::float8";
-constexpr int offer_width = 11;
+    " f.travel_min, extract(epoch FROM f.created_at)::float8, extract(epoch FROM f.expires_at)::float8,"
+    " f.seat, " CM_PARTNER("worker_id") ", " CM_PARTNER("org_id");
+#undef CM_PARTNER
+constexpr int offer_width = 14;
 
 offer read_offer(const pqxx::row& r) {
     offer o;
@@ -69,6 +80,9 @@ offer read_offer(const pqxx::row& r) {
     o.travel_min = r[8].as<double>();
     o.created_at = r[9].as<double>();
     o.expires_at = r[10].as<double>();
+    o.seat = r[11].as<int>();
+    o.partner_worker = opt<std::string>(r[12]);
+    o.partner_org = opt<std::string>(r[13]);
     return o;
 }
 
@@ -115,20 +129,21 @@ void upsert_created(pqxx::work& tx, const std::vector<open_order>& orders) {
                                            {"attempt", o.attempt},
                                            {"state", o.state},
                                            {"created_at", o.created_at},
-                                           {"family_id", o.family_id}});
+                                           {"family_id", o.family_id},
+                                           {"crew", std::clamp(o.crew, 1, 2)}});
     }
     tx.exec_params(
         "INSERT INTO open_orders (order_id, street, community_id, recipient_id, kind, sub_type, lat, lon,"
         " window_start, window_end, asap, deadline, ability_level, priority_categories, gender_preference,"
-        " attempt, state, created_at, family_id)"
+        " attempt, state, created_at, family_id, crew)"
         " SELECT order_id, street, community_id, recipient_id, kind, sub_type, lat, lon,"
         " to_timestamp(window_start), to_timestamp(window_end), asap, to_timestamp(deadline), ability_level,"
         " priority_categories, gender_preference, attempt, state, to_timestamp(created_at),"
-        " NULLIF(family_id, '')::uuid"
+        " NULLIF(family_id, '')::uuid, crew"
         " FROM jsonb_to_recordset($1::jsonb) AS x(order_id uuid, street bigint, community_id bigint,"
         " recipient_id uuid, kind text, sub_type text, lat float8, lon float8, window_start float8,"
         " window_end float8, asap boolean, deadline float8, ability_level int, priority_categories int,"
-        " gender_preference text, attempt int, state text, created_at float8, family_id text)"
+        " gender_preference text, attempt int, state text, created_at float8, family_id text, crew int)"
         " ON CONFLICT (order_id) DO UPDATE SET ability_level = excluded.ability_level,"
         " priority_categories = excluded.priority_categories, gender_preference = excluded.gender_preference,"
         " family_id = coalesce(open_orders.family_id, excluded.family_id)",
@@ -190,6 +205,21 @@ std::optional<open_order> find_order(pqxx::work& tx, const std::string& order_id
     auto r = tx.exec_params(
         std::string("SELECT ") + order_columns + " FROM open_orders WHERE order_id = $1::uuid", order_id);
     return r.empty() ? std::nullopt : std::optional<open_order>(read_order(r[0]));
+}
+
+std::optional<open_order> lock_order(pqxx::work& tx, const std::string& order_id) {
+    auto r = tx.exec_params(
+        std::string("SELECT ") + order_columns + " FROM open_orders WHERE order_id = $1::uuid FOR UPDATE",
+        order_id);
+    return r.empty() ? std::nullopt : std::optional<open_order>(read_order(r[0]));
+}
+
+int other_seats_held(pqxx::work& tx, const std::string& order_id, int seat) {
+    return tx
+        .exec_params1("SELECT count(*) FROM assignments WHERE order_id = $1::uuid AND seat <> $2 AND active",
+                      order_id,
+                      seat)[0]
+        .as<int>();
 }
 
 std::vector<open_order> waiting(pqxx::work& tx, std::int64_t street, int limit) {
@@ -330,6 +360,15 @@ worker_facts facts(pqxx::work& tx,
                                         worker_ids)) {
         f.open_offers[r[0].as<std::string>()] = r[1].as<int>();
     }
+    // The seats of crews already taken: offered (in flight) or held.
+    for (const auto& r : tx.exec_params("SELECT order_id::text, seat, worker_id::text FROM offers"
+                                        " WHERE order_id = ANY($1::uuid[]) AND state IN " +
+                                            in_flight +
+                                            " UNION ALL SELECT order_id::text, seat, worker_id::text"
+                                            " FROM assignments WHERE order_id = ANY($1::uuid[]) AND active",
+                                        order_ids)) {
+        f.seats[r[0].as<std::string>()].emplace_back(r[1].as<int>(), r[2].as<std::string>());
+    }
     for (const auto& r :
          tx.exec_params("SELECT worker_id::text, extract(epoch FROM lower(during))::float8,"
                         " extract(epoch FROM upper(during))::float8, lower(during) >= to_timestamp($2)"
@@ -352,23 +391,31 @@ worker_facts facts(pqxx::work& tx,
 
 // ---- offers ----
 
-bool insert_offer(
-    pqxx::work& tx, const new_offer& o, const std::string& owner, std::int64_t token, int max_open) {
+bool insert_offer(pqxx::transaction_base& tx,
+                  const new_offer& o,
+                  const std::string& owner,
+                  std::int64_t token,
+                  int max_open) {
     auto r = tx.exec_params(
         "WITH fence AS (SELECT 1 FROM street_leases WHERE street = $5 AND owner = $9 AND token = $10"
         "               AND expires_at > now() FOR SHARE),"
         " held AS (SELECT count(*) AS n FROM offers WHERE worker_id = $3::uuid AND state IN " +
             in_flight +
             "),"
+            // A crew's second seat may be offered in the tick that offered its first.
             " ord AS (UPDATE open_orders SET state = 'offered', updated_at = now()"
-            "   WHERE order_id = $2::uuid AND state = 'waiting' AND street = $5 AND EXISTS (SELECT 1 FROM "
-            "fence)"
+            "   WHERE order_id = $2::uuid AND (state = 'waiting' OR (state = 'offered' AND crew = 2))"
+            "   AND $12 < crew AND street = $5 AND EXISTS (SELECT 1 FROM fence)"
+            "   AND NOT EXISTS (SELECT 1 FROM assignments WHERE order_id = $2::uuid AND seat = $12 AND "
+            "active)"
             "   AND (SELECT n FROM held) < $11 RETURNING order_id, attempt)"
             " INSERT INTO offers (id, order_id, worker_id, org_id, street, lease_token, attempt, state,"
-            "                     travel_min, created_at, expires_at, changed_at)"
+            "                     travel_min, created_at, expires_at, changed_at, seat)"
             " SELECT $1::uuid, order_id, $3::uuid, $4::uuid, $5, $10, attempt, 'pending', $6, "
             "to_timestamp($7),"
-            "        to_timestamp($8), now() FROM ord RETURNING id",
+            "        to_timestamp($8), now(), $12 FROM ord"
+            " ON CONFLICT (order_id, seat) WHERE state IN " +
+            in_flight + " DO NOTHING RETURNING id",
         o.id,
         o.order_id,
         o.worker_id,
@@ -379,7 +426,8 @@ bool insert_offer(
         o.expires_at,
         owner,
         token,
-        max_open);
+        max_open,
+        o.seat);
     return !r.empty();
 }
 
@@ -483,15 +531,16 @@ void exclude(pqxx::work& tx,
 
 void hold(pqxx::work& tx, const offer& o, double from, double to) {
     tx.exec_params(
-        "INSERT INTO assignments (order_id, worker_id, org_id, offer_id, during)"
-        " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, tstzrange(to_timestamp($5), to_timestamp($6)))"
-        " ON CONFLICT (order_id) DO NOTHING",
+        "INSERT INTO assignments (order_id, worker_id, org_id, offer_id, during, seat)"
+        " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, tstzrange(to_timestamp($5), to_timestamp($6)), $7)"
+        " ON CONFLICT (order_id, seat) DO NOTHING",
         o.order_id,
         o.worker_id,
         o.org_id,
         o.id,
         from,
-        to);
+        to,
+        o.seat);
 }
 
 void release(pqxx::work& tx, const std::string& order_id) {

@@ -32,6 +32,7 @@ struct open_order {
     int attempt = 0;
     std::string state;
     double created_at = 0;
+    int crew = 1;  // workers the job takes: 2 for a bath of a frail elder, one offer and assignment per seat
 };
 
 /// From order.created: inserts the order as waiting (a repeat changes nothing but the priority facts).
@@ -47,6 +48,10 @@ std::optional<std::string> close_order(pqxx::work& tx,
                                        bool completed,
                                        double completed_at = 0);
 std::optional<open_order> find_order(pqxx::work& tx, const std::string& order_id);
+/// The same, locked until the transaction ends: the outcomes of a crew's seats are decided one at a time.
+std::optional<open_order> lock_order(pqxx::work& tx, const std::string& order_id);
+/// Seats of the order other than `seat` whose worker holds the job (an active assignment).
+int other_seats_held(pqxx::work& tx, const std::string& order_id, int seat);
 /// Waiting orders of a street, longest waiting first.
 std::vector<open_order> waiting(pqxx::work& tx, std::int64_t street, int limit);
 /// Waiting orders of the streets past their deadline at `now`.
@@ -82,6 +87,7 @@ struct worker_facts {
     std::map<std::string, std::vector<std::pair<double, double>>> busy;  // worker → held job times
     std::map<std::string, double> score;                                 // worker → rating score
     std::map<std::string, int> jobs_today;
+    std::map<std::string, std::vector<std::pair<int, std::string>>> seats;  // order → (seat, worker) taken
 };
 /// Meals canteen `org` holds for `slot` (lunch, dinner, …) of the local day starting at `day_start` (epoch
 /// s): meal orders of that slot and day with an offer of its workers in flight or an active assignment.
@@ -112,6 +118,9 @@ struct offer {
     double travel_min = 0;
     double created_at = 0;
     double expires_at = 0;
+    int seat = 0;                               // of the order's crew (0 for one worker)
+    std::optional<std::string> partner_worker;  // the other seat's worker, offered or holding it
+    std::optional<std::string> partner_org;
 };
 
 struct new_offer {
@@ -123,12 +132,16 @@ struct new_offer {
     double travel_min = 0;
     double now = 0;
     double expires_at = 0;
+    int seat = 0;
 };
 /// Writes a pending offer and marks the order offered, in one statement that holds only while `owner` holds
 /// the street's lease with `token`, the order still waits, and the worker has fewer than `max_open` offers in
 /// flight. False when refused.
-bool insert_offer(
-    pqxx::work& tx, const new_offer& o, const std::string& owner, std::int64_t token, int max_open);
+bool insert_offer(pqxx::transaction_base& tx,
+                  const new_offer& o,
+                  const std::string& owner,
+                  std::int64_t token,
+                  int max_open);
 
 std::optional<offer> find_offer(pqxx::work& tx, const std::string& id);
 

@@ -85,6 +85,15 @@ void order_event(std::vector<delivery>& out, const std::string& type, const json
     if (!job.empty()) {
         to_user(out, worker, job);
         to_org(out, org, job);
+        // A crew's other worker (order.assigned, and the job's later steps).
+        const std::string second = text(p, "second_worker_id");
+        const std::string second_org = text(p, "second_org_id");
+        if (!second.empty() && second != worker) {
+            to_user(out, second, job);
+        }
+        if (!second_org.empty() && second_org != org) {
+            to_org(out, second_org, job);
+        }
     }
 }
 

@@ -141,10 +141,14 @@ class matching_fixture : protected with_street, public identity::test_support::i
 
     // ---- the people ----
 
-    std::pair<session, std::string> family_with_elder(const std::string& phone, std::int64_t community = 0) {
+    // An elder of ability level `ability` (1, mild: a bath takes one worker; 2 or worse: a crew of two).
+    std::pair<session, std::string> family_with_elder(const std::string& phone,
+                                                      std::int64_t community = 0,
+                                                      int ability = 1) {
         auto s = new_family(phone);
         auto body = elder(community != 0 ? community : tree_.community);
         body.erase("gender_preference");
+        body["ability_level"] = ability;
         auto r = call("POST", "/v1/recipients", body, s.access);
         EXPECT_EQ(r.status, 201) << r.raw.body;
         return {s, std::string(r.body.at("id").as_string())};
@@ -483,6 +487,89 @@ TEST_F(matching_fixture, a_decline_goes_to_the_next_worker_and_never_back) {
     EXPECT_EQ(status_of(family, order), "assigned");
 }
 
+// A bath for a frail elder takes two workers: both seats are offered at once or not at all; the order is
+// assigned only when both accepted; a seat declined goes to another worker while the seat accepted holds.
+TEST_F(matching_fixture, a_frail_elder_s_bath_goes_to_a_crew_of_two_seat_by_seat) {
+    auto [family, elder_id] = family_with_elder("13500000091", 0, 3);
+    auto provider = approved_provider("13500000092");
+    auto a = online_worker(provider, "13500000093", 39.9495, 116.4135);
+    const auto order = place(family, elder_id);
+    consume(1);
+    EXPECT_EQ(tick().offered, 0u);  // one worker online: no half crew is sent
+    EXPECT_EQ(status_of(family, order), "created");
+
+    auto b = online_worker(provider, "13500000094", 39.9500, 116.4140);
+    auto c = online_worker(provider, "13500000095", 39.9600, 116.4250);  // farther
+    EXPECT_EQ(tick().offered, 2u);
+    EXPECT_EQ(status_of(family, order), "offered");
+    auto seen = call("GET", "/v1/orders/" + order, std::nullopt, family.access);
+    EXPECT_EQ(seen.body.at("crew").as_int64(), 2);
+    std::set<std::string> named{std::string(seen.body.at("worker_id").as_string()),
+                                std::string(seen.body.at("second_worker_id").as_string())};
+    EXPECT_EQ(named, (std::set<std::string>{a.user_id, b.user_id}));
+    auto for_a = offers_of(a);
+    auto for_b = offers_of(b);
+    ASSERT_EQ(for_a.size(), 1u);
+    ASSERT_EQ(for_b.size(), 1u);
+    EXPECT_TRUE(offers_of(c).empty());
+
+    // A accepts: the seat is held, the order waits for the other.
+    auto accepted = call("POST",
+                         "/v1/offers/" + std::string(for_a[0].at("id").as_string()) + "/accept",
+                         std::nullopt,
+                         a.access);
+    ASSERT_EQ(accepted.status, 200) << accepted.raw.body;
+    EXPECT_EQ(accepted.body.at("state").as_string(), "accepted");
+    EXPECT_EQ(status_of(family, order), "offered");
+    // B declines: the order looks for one worker again, A keeps the seat.
+    auto declined = call("POST",
+                         "/v1/offers/" + std::string(for_b[0].at("id").as_string()) + "/decline",
+                         json::object{{"reason", "腰疼 back pain"}},
+                         b.access);
+    ASSERT_EQ(declined.status, 200) << declined.raw.body;
+    EXPECT_EQ(status_of(family, order), "matching");
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM assignments WHERE active"), 1);
+
+    EXPECT_EQ(tick().offered, 1u);  // the open seat only, to the third worker
+    EXPECT_TRUE(offers_of(b).empty());
+    auto for_c = offers_of(c);
+    ASSERT_EQ(for_c.size(), 1u);
+    seen = call("GET", "/v1/orders/" + order, std::nullopt, family.access);
+    named = {std::string(seen.body.at("worker_id").as_string()),
+             std::string(seen.body.at("second_worker_id").as_string())};
+    EXPECT_EQ(named, (std::set<std::string>{a.user_id, c.user_id}));
+    auto last = call("POST",
+                     "/v1/offers/" + std::string(for_c[0].at("id").as_string()) + "/accept",
+                     std::nullopt,
+                     c.access);
+    ASSERT_EQ(last.status, 200) << last.raw.body;
+    EXPECT_EQ(status_of(family, order), "assigned");
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM assignments WHERE active"), 2);
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM outbox WHERE event_type = 'order.assigned'"
+                              " AND payload::jsonb ? 'second_worker_id'"),
+              1);
+
+    // Both see the job, the worker who declined does not; either may serve it.
+    EXPECT_EQ(call("GET", "/v1/orders/" + order, std::nullopt, a.access).status, 200);
+    EXPECT_EQ(call("GET", "/v1/orders/" + order, std::nullopt, c.access).status, 200);
+    EXPECT_EQ(call("GET", "/v1/orders/" + order, std::nullopt, b.access).status, 404);
+    const std::string code(seen.body.at("service_code").as_string());
+    EXPECT_EQ(call("POST", "/v1/orders/" + order + "/en-route", std::nullopt, c.access).status, 200);
+    EXPECT_EQ(call("POST",
+                   "/v1/orders/" + order + "/check-in",
+                   json::object{{"lat", 39.9490}, {"lon", 116.4129}},
+                   a.access)
+                  .status,
+              200);
+    EXPECT_EQ(
+        call("POST", "/v1/orders/" + order + "/complete", json::object{{"service_code", code}}, c.access)
+            .status,
+        200);
+    consume(2);
+    // The elder now knows both.
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM continuity"), 2);
+}
+
 TEST_F(matching_fixture, an_unanswered_offer_expires_and_an_order_nobody_takes_expires_at_its_deadline) {
     auto [family, elder_id] = family_with_elder("13500000021");
     auto provider = approved_provider("13500000022");
@@ -663,6 +750,79 @@ TEST_F(matching_race_fixture, accept_decline_and_expiry_racing_on_many_orders_ha
     EXPECT_EQ(by_status["assigned"], accepted);
     EXPECT_EQ(by_status["matching"], declined + static_cast<long long>(expired));
     EXPECT_EQ(matching_scalar("SELECT count(*) FROM assignments WHERE active"), accepted);
+}
+
+// The seats of many crews are accepted, declined and expired at once: each seat has one outcome, an order is
+// assigned exactly when both its seats were accepted (with those two workers, in orders too), and every seat
+// accepted holds its worker's time.
+TEST_F(matching_race_fixture,
+       the_seats_of_many_crews_racing_end_with_one_outcome_each_and_whole_crews_assigned) {
+    auto [family, elder_id] = family_with_elder("13500000171", 0, 3);
+    auto provider = approved_provider("13500000172");
+    constexpr int workers_n = 20;
+    std::vector<session> workers;
+    for (int i = 0; i < workers_n; ++i) {
+        workers.push_back(
+            online_worker(provider, "135000003" + std::to_string(10 + i), 39.9490 + 0.0002 * i, 116.4130));
+    }
+    std::vector<std::string> placed;
+    for (int i = 0; i < workers_n * 5 / 2; ++i) {
+        placed.push_back(place(family, elder_id));
+    }
+    consume(placed.size());
+    std::size_t offered = 0;
+    for (int round = 0; round < 10 && offered < 2 * placed.size(); ++round) {
+        offered += tick().offered;
+    }
+    ASSERT_EQ(offered, 2 * placed.size());
+    std::vector<std::future<std::pair<int, int>>> answers;
+    const std::uint16_t port = server->port();
+    for (const auto& w : workers) {
+        for (const auto& o : offers_of(w)) {
+            answers.push_back(accept_and_decline(port, std::string(o.at("id").as_string()), w.access));
+        }
+    }
+    ASSERT_EQ(answers.size(), 2 * placed.size());
+    travel(
+        "UPDATE offers SET created_at = to_timestamp({now} - 61), expires_at = to_timestamp({now} - 1)"
+        " WHERE state = 'live'");
+    expire();
+    int accepted = 0;
+    for (auto& f : answers) {
+        auto [a, d] = f.get();
+        EXPECT_TRUE(a == 200 || a == 409) << a;
+        EXPECT_TRUE(d == 200 || d == 409) << d;
+        EXPECT_FALSE(a == 200 && d == 200);
+        accepted += a == 200 ? 1 : 0;
+    }
+    expire();
+    EXPECT_EQ(
+        matching_scalar("SELECT count(*) FROM offers WHERE state IN ('accepted', 'declined', 'expired')"),
+        static_cast<long long>(2 * placed.size()));
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM offers WHERE state = 'accepted'"), accepted);
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM assignments WHERE active"), accepted);
+    // Whole crews, as matching recorded them and as orders shows them to the family.
+    const long long whole = matching_scalar(
+        "SELECT count(*) FROM (SELECT order_id FROM offers WHERE state = 'accepted' GROUP BY order_id"
+        " HAVING count(*) = 2) x");
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM open_orders WHERE state = 'assigned'"), whole);
+    long long assigned = 0;
+    for (const auto& o : placed) {
+        auto seen = call("GET", "/v1/orders/" + o, std::nullopt, family.access);
+        const std::string status(seen.body.at("status").as_string());
+        EXPECT_TRUE(status == "assigned" || status == "matching") << status;
+        if (status != "assigned") {
+            continue;
+        }
+        ++assigned;
+        EXPECT_EQ(
+            matching_scalar("SELECT count(*) FROM offers WHERE state = 'accepted' AND order_id = '" + o +
+                            "' AND worker_id IN ('" + std::string(seen.body.at("worker_id").as_string()) +
+                            "', '" + std::string(seen.body.at("second_worker_id").as_string()) + "')"),
+            2);
+    }
+    EXPECT_EQ(assigned, whole);
+    std::printf("crews: %lld of %zu assigned, %d seats accepted\n", whole, placed.size(), accepted);
 }
 
 // A lost stream entry delays an order by at most one reconciler period: matching reads the street's waiting
