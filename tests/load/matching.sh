@@ -61,7 +61,7 @@ declare -a elders
 for i in $(seq 1 "$streets"); do
     s=$((120100 + i))
     elders[$i]=$(post /v1/recipients "{\"kind\":\"elder\",\"name\":\"李桂兰\",\"birth_date\":\"1944-05-06\",
-      \"community_id\":$((s * 1000 + 1)),\"gender\":\"female\",\"ability_level\":2,\"address\":\"长安街 $i 号\",
+      \"community_id\":$((s * 1000 + 1)),\"gender\":\"female\",\"ability_level\":1,\"address\":\"长安街 $i 号\",
       \"location\":{\"lat\":$(lat_of "$i"),\"lon\":116.40},
       \"consents\":[{\"purpose\":\"sensitive_storage\",\"text_version\":\"v1\"}]}" "$token" | jq -r .id)
 done
@@ -72,12 +72,13 @@ INSERT INTO providers.organisations (id, kind, name, community_id, address, lat,
 SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'home_care', '助浴 ' || i, (120100 + i) * 1000 + 1,
        '长安街', 39.80 + 0.0135 * i, 116.40, 'approved'
 FROM generate_series(1, $streets) AS i;
-INSERT INTO providers.workers (id, org_id, name, gender, languages, kinds, home_lat, home_lon, radius_km)
-SELECT gen_random_uuid(), ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, '护理员', 'female', '{mandarin}',
+-- Names and certificate numbers are stored sealed only; matching reads neither, so a placeholder stands in.
+INSERT INTO providers.workers (id, org_id, name_sealed, gender, languages, kinds, home_lat, home_lon, radius_km)
+SELECT gen_random_uuid(), ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'load', 'female', '{mandarin}',
        '{bath}', 39.80 + 0.0135 * i + (random() - 0.5) * 0.012, 116.40 + (random() - 0.5) * 0.016, 5
 FROM generate_series(1, $streets) AS i, generate_series(1, $per_street) AS k;
-INSERT INTO providers.credentials (worker_id, type, number, expires_on)
-SELECT id, 'bathing_certificate', 'B-' || left(id::text, 8), '2099-12-31' FROM providers.workers;
+INSERT INTO providers.credentials (worker_id, type, number_sealed, expires_on)
+SELECT id, 'bathing_certificate', 'load', '2099-12-31' FROM providers.workers;
 SQL
 now_ms=$(($(date +%s%N) / 1000000))
 "${psql[@]}" -c "SELECT 'GEOADD carematch:{region:' || (o.community_id / 1000) || '}:online:bath ' || w.home_lon || ' ' ||
@@ -167,18 +168,31 @@ SELECT 'order_to_seen_p50_s=' || round(percentile_cont(0.50) WITHIN GROUP (ORDER
        'p99_s=' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM first_offer_at - seen_at))::numeric, 3)
 FROM matching.open_orders;
 SQL
-"${psql[@]}" -c "SELECT 'offers_in_flight_twice=' || count(*) FROM (SELECT order_id FROM matching.offers
-                 WHERE state IN ('pending','live','accepting','declining','expiring') GROUP BY order_id HAVING count(*) > 1) x"
+# More offers in flight than the order's crew (one per seat).
+"${psql[@]}" -c "SELECT 'offers_in_flight_twice=' || count(*) FROM (SELECT f.order_id FROM matching.offers f
+                 JOIN matching.open_orders o USING (order_id)
+                 WHERE f.state IN ('pending','live','accepting','declining','expiring') GROUP BY f.order_id
+                 HAVING count(*) > max(o.crew)) x"
 grep -h goodput "$tmp"/load.* | awk '{ for (i = 1; i <= NF; ++i) if ($i ~ /^goodput=/) { split($i, a, "="); g += a[2] } }
     END { printf "orders_accepted_per_s=%.1f\n", g }'
 if [[ $churn == 1 ]]; then
-    pending=0
-    for i in $(seq 1 "$streets"); do
-        n=$(redis-cli -h 127.0.0.1 -p "$redis_port" XPENDING "carematch:{region:$((120100 + i))}:orders" matching |
-            head -1)
-        pending=$((pending + ${n:-0}))
+    # Entries a killed process had read but not acknowledged are taken over once idle for the consumer's
+    # claim_idle (30 s): counted when none is left, or after 45 s.
+    waited=0
+    while :; do
+        pending=0
+        for i in $(seq 1 "$streets"); do
+            n=$(redis-cli -h 127.0.0.1 -p "$redis_port" XPENDING "carematch:{region:$((120100 + i))}:orders" \
+                matching | head -1)
+            pending=$((pending + ${n:-0}))
+        done
+        ((pending == 0 || waited >= 45)) && break
+        sleep 3
+        waited=$((waited + 3))
     done
-    echo "pending_entries_in_group_matching=$pending"
-    "${psql[@]}" -c "SELECT 'orders_assigned_twice=' || count(*) FROM (SELECT order_id FROM matching.assignments
-                     WHERE active GROUP BY order_id HAVING count(*) > 1) x"
+    echo "pending_entries_in_group_matching=$pending (counted ${waited}s after the load's end and the lease wait)"
+    # A crew holds one assignment per seat: more than its crew is a double booking.
+    "${psql[@]}" -c "SELECT 'orders_assigned_twice=' || count(*) FROM (SELECT a.order_id FROM matching.assignments a
+                     JOIN matching.open_orders o USING (order_id) WHERE a.active GROUP BY a.order_id
+                     HAVING count(*) > max(o.crew)) x"
 fi

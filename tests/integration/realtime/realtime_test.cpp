@@ -234,6 +234,33 @@ TEST_F(realtime_fixture, an_offer_reaches_its_worker_and_the_family_sees_its_ord
     EXPECT_EQ(mine.at("data").at("status"), "cancelled");
 }
 
+// A crew's job (a bath taken by two workers) reaches both workers and both organisations.
+TEST_F(realtime_fixture, a_crew_s_job_reaches_both_of_its_workers) {
+    const auto family = core::new_uuid(), lead = core::new_uuid(), second = core::new_uuid();
+    const auto org = core::new_uuid(), other_org = core::new_uuid(), order = core::new_uuid();
+    auto a = connect(token(lead, auth::role::worker, org));
+    auto b = connect(token(second, auth::role::worker, other_org));
+    auto p = connect(token(core::new_uuid(), auth::role::provider, other_org));
+    ASSERT_TRUE(a->open() && b->open() && p->open());
+    for (auto* s : {a.get(), b.get(), p.get()}) {
+        EXPECT_EQ(type_of(next(*s)), "ready");
+    }
+    publish(street_stream("matching"),
+            "order.assigned",
+            json::object{{"order_id", order},
+                         {"offer_id", "of-2"},
+                         {"worker_id", lead},
+                         {"org_id", org},
+                         {"second_worker_id", second},
+                         {"second_org_id", other_org},
+                         {"family_id", family}});
+    EXPECT_EQ(type_of(next(*a)), "offer.accepted");
+    auto told = next(*b);
+    ASSERT_EQ(type_of(told), "offer.accepted") << told;
+    EXPECT_EQ(told.at("data").at("order_id").as_string(), order);
+    EXPECT_EQ(type_of(next(*p)), "offer.accepted");
+}
+
 // Staff receive the complaints of their communities only; nursery bookings reach the family.
 TEST_F(realtime_fixture, staff_receive_their_communities_complaints_and_parents_their_bookings) {
     auto staff = connect(token(core::new_uuid(), auth::role::staff, "", {tree.community}));
