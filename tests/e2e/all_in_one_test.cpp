@@ -354,7 +354,7 @@ TEST_F(all_in_one_flow, an_order_is_offered_served_rated_and_a_bad_review_reache
                      {"birth_date", "1940-03-02"},
                      {"community_id", region.community},
                      {"gender", "female"},
-                     {"ability_level", 1},
+                     {"ability_level", 2},
                      {"address", "安定门东大街 12 号"},
                      {"location", json::object{{"lat", 39.9489}, {"lon", 116.4128}}},
                      {"consents",

@@ -61,7 +61,7 @@ declare -a elders
 for i in $(seq 1 "$streets"); do
     s=$((120100 + i))
     elders[$i]=$(post /v1/recipients "{\"kind\":\"elder\",\"name\":\"李桂兰\",\"birth_date\":\"1944-05-06\",
-      \"community_id\":$((s * 1000 + 1)),\"gender\":\"female\",\"ability_level\":1,\"address\":\"长安街 $i 号\",
+      \"community_id\":$((s * 1000 + 1)),\"gender\":\"female\",\"ability_level\":2,\"address\":\"长安街 $i 号\",
       \"location\":{\"lat\":$(lat_of "$i"),\"lon\":116.40},
       \"consents\":[{\"purpose\":\"sensitive_storage\",\"text_version\":\"v1\"}]}" "$token" | jq -r .id)
 done

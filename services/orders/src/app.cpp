@@ -39,6 +39,7 @@ config read_config(core::config_source& source) {
     c.intake_group_max = static_cast<int>(source.get_int("orders.intake_group_max", 64, 1, 1000));
     c.intake_groups = static_cast<int>(source.get_int("orders.intake_groups", 2, 1, 64));
     c.check_in_radius_m = static_cast<int>(source.get_int("orders.check_in_radius_m", 500, 10, 10000));
+    c.crew_from_level = static_cast<int>(source.get_int("orders.crew_from_level", 0, 0, 4));
     c.auth = auth::read_token_config(source);
     return c;
 }

@@ -366,7 +366,8 @@ std::variant<core::problem, repo::new_order> prepare_order(const context& c,
     row.service_code = six_digits();
     if (const auto* a = p.recipient.if_contains("ability_level"); a && (a->is_int64() || a->is_uint64())) {
         row.crew = crew_for(row.kind,
-                            static_cast<int>(std::clamp<std::int64_t>(a->to_number<std::int64_t>(), 0, 4)));
+                            static_cast<int>(std::clamp<std::int64_t>(a->to_number<std::int64_t>(), 0, 4)),
+                            c.cfg.crew_from_level);
     }
     if (body.start) {
         o.start = core::parse_timestamp(*body.start);  // parsed by window_problem already

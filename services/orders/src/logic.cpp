@@ -83,8 +83,8 @@ std::int64_t cancellation_fee(status s, std::int64_t family_fen) noexcept {
     return 0;
 }
 
-int crew_for(std::string_view kind, int ability_level) noexcept {
-    return kind == "bath" && ability_level >= 2 ? 2 : 1;
+int crew_for(std::string_view kind, int ability_level, int from_level) noexcept {
+    return from_level > 0 && kind == "bath" && ability_level >= from_level ? 2 : 1;
 }
 
 quote make_quote(std::int64_t price_fen,

@@ -40,9 +40,9 @@ bool terminal(status s) noexcept;
 /// share once one is on the way; cancelling is refused from in_service on (allowed() says so).
 std::int64_t cancellation_fee(status s, std::int64_t family_fen) noexcept;
 
-/// Workers a job takes: two for a bath of an elder with moderate or worse disability (ability level 2 to 4),
-/// one otherwise.
-int crew_for(std::string_view kind, int ability_level) noexcept;
+/// Workers a job takes: two for a bath of an elder of ability level `from_level` or worse (DESIGN: 2,
+/// moderate disability), one otherwise or when `from_level` is 0 (crews off).
+int crew_for(std::string_view kind, int ability_level, int from_level) noexcept;
 
 /// Subsidy percentages by priority category (config); the highest that applies counts, never above 100.
 

@@ -81,6 +81,7 @@ class matching_fixture : protected with_street, public identity::test_support::i
             {"CAREMATCH_MATCHING_CONSUMER_GROUP", "matching-" + matching_schema},
             {"CAREMATCH_MATCHING_RATINGS_STREAM", "carematch:{ratings}:test-" + matching_schema},
             {"CAREMATCH_MATCHING_MAX_LIVE_OFFERS", std::to_string(max_live_offers)},
+            {"CAREMATCH_ORDERS_ORDERS_CREW_FROM_LEVEL", "2"},  // crews on (off by default)
         };
         auto source_of = [env](const char* name) {
             return core::config_source("", name, [env](const std::string& k) -> std::optional<std::string> {

@@ -31,6 +31,7 @@ class orders_fixture : public identity::test_support::identity_fixture {
             {"CAREMATCH_DB_URL", test::db_url()},
             // Bursts of hundreds at once: these tests are about contention, not shedding (its own test).
             {"CAREMATCH_DB_QUEUE_LIMIT", "100000"},
+            {"CAREMATCH_ORDERS_ORDERS_CREW_FROM_LEVEL", "2"},  // crews on (off by default): their own test
             {"CAREMATCH_DB_ACQUIRE_TIMEOUT_MS", "600000"},
             {"CAREMATCH_REDIS_URL", test::required_env("CAREMATCH_TEST_REDIS_URL")},
             {"CAREMATCH_ORDERS_ORDERS_SCHEMA", orders_schema},

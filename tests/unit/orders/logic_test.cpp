@@ -52,6 +52,16 @@ TEST(cancellation, is_free_until_a_worker_is_assigned) {
     EXPECT_EQ(cancellation_fee(status::en_route, 6000), 1200);
 }
 
+TEST(crew, two_workers_bathe_an_elder_of_the_configured_level_or_worse_and_none_when_off) {
+    EXPECT_EQ(crew_for("bath", 2, 2), 2);
+    EXPECT_EQ(crew_for("bath", 4, 2), 2);
+    EXPECT_EQ(crew_for("bath", 1, 2), 1);
+    EXPECT_EQ(crew_for("bath", 3, 3), 2);
+    EXPECT_EQ(crew_for("bath", 4, 0), 1);      // crews off
+    EXPECT_EQ(crew_for("cleaning", 4, 2), 1);  // one worker for everything else
+    EXPECT_EQ(crew_for("medical_visit", 4, 1), 1);
+}
+
 TEST(quote, subsidy_by_priority_category) {
     subsidy_rules rules;
     struct row {

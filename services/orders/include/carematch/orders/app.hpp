@@ -35,9 +35,12 @@ struct config {
     subsidy_rules subsidies;
     int horizon_days = 60;        // orders.horizon_days: a window starts at most this far ahead
     int check_in_radius_m = 500;  // orders.check_in_radius_m: check-in happens this near the address
-    int intake_group_max = 64;    // orders.intake_group_max: orders at most in one group commit
-    int intake_groups = 2;        // orders.intake_groups: group commits running at once
-    auth::token_config auth;      // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
+    // orders.crew_from_level: a bath for an elder of this ability level or worse takes two workers (DESIGN:
+    // 2, moderate disability); 0: off, every job one worker (one live offer per order).
+    int crew_from_level = 0;
+    int intake_group_max = 64;  // orders.intake_group_max: orders at most in one group commit
+    int intake_groups = 2;      // orders.intake_groups: group commits running at once
+    auth::token_config auth;    // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
 };
 
 config read_config(core::config_source& source);
