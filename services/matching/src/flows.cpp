@@ -376,6 +376,9 @@ boost::asio::awaitable<std::vector<orders_reply>> tell_orders_all(context& c,
 }  // namespace
 
 std::optional<std::string> settle_claim(pqxx::work& tx, context& c, store::offer& o, double now) {
+    if (o.crew < 2) {
+        return std::nullopt;  // one worker: every outcome goes through orders with the offer's attempt
+    }
     auto order = store::lock_order(tx, o.order_id);
     if (!order || order->crew < 2) {
         return std::nullopt;  // one worker: every outcome goes through orders with the offer's attempt

@@ -63,9 +63,10 @@ open_order read_order(const pqxx::row& r, int at = 0) {
 constexpr const char* offer_columns =
     "f.id::text, f.order_id::text, f.worker_id::text, f.org_id::text, f.street, f.attempt, f.state, f.reason,"
     " f.travel_min, extract(epoch FROM f.created_at)::float8, extract(epoch FROM f.expires_at)::float8,"
-    " f.seat, " CM_PARTNER("worker_id") ", " CM_PARTNER("org_id");
+    " f.seat, " CM_PARTNER("worker_id") ", " CM_PARTNER("org_id") ","
+    " (SELECT c.crew FROM open_orders c WHERE c.order_id = f.order_id)";
 #undef CM_PARTNER
-constexpr int offer_width = 14;
+constexpr int offer_width = 15;
 
 offer read_offer(const pqxx::row& r) {
     offer o;
@@ -83,6 +84,7 @@ offer read_offer(const pqxx::row& r) {
     o.seat = r[11].as<int>();
     o.partner_worker = opt<std::string>(r[12]);
     o.partner_org = opt<std::string>(r[13]);
+    o.crew = r[14].is_null() ? 1 : r[14].as<int>();
     return o;
 }
 

@@ -121,6 +121,7 @@ struct offer {
     int seat = 0;                               // of the order's crew (0 for one worker)
     std::optional<std::string> partner_worker;  // the other seat's worker, offered or holding it
     std::optional<std::string> partner_org;
+    int crew = 1;  // of its order
 };
 
 struct new_offer {
