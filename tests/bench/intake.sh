@@ -5,7 +5,10 @@
 #     into a copy of orders.orders on the same PostgreSQL (32 clients), with fsync off, then on;
 #   - GET /healthz on an all-in-one with one io thread ÷ nginx `return 200` with one worker (64 connections,
 #     the same client for both).
-# Starts its own PostgreSQL, Redis, all-in-one (release) and nginx, and stops them. Prints figures only.
+# The order figures again for the orders service alone (identity and orders as their own processes, nobody
+# consuming the orders' events).
+# Starts its own PostgreSQL, Redis, all-in-one (release), identity and orders, and nginx, and stops them. Prints
+# figures only.
 #
 # Usage: tests/bench/intake.sh [SECONDS PER FIGURE, default 10]
 set -euo pipefail
@@ -15,15 +18,17 @@ seconds=${1:-10}
 source "$root/deploy/local/lib.sh"
 # shellcheck source=../load/lib.sh
 source "$root/tests/load/lib.sh"
-load_build "$root" carematch-all-in-one carematch-overload
+load_build "$root" carematch-all-in-one carematch-identity carematch-orders carematch-overload
 tool="$root/build/release/tests/load/carematch-overload"
 
 tmp=$(mktemp -d /tmp/carematch-intake-bench.XXXXXX)
 chmod 755 "$tmp"
 pid=""
+split_pids=()
 cleanup() {
     [[ -f $tmp/nginx/nginx.pid ]] && kill "$(cat "$tmp/nginx/nginx.pid")" 2>/dev/null || true
     [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    for p in "${split_pids[@]}"; do kill "$p" 2>/dev/null || true; done
     cm_throwaway_stop "$tmp"
     cm_throwaway_stop "$tmp/fresh"
     rm -rf "$tmp"
@@ -79,11 +84,51 @@ for mode in off on; do
             m == "off" ? "0.7" : "1.0" }'
 done
 
+# The orders service alone: identity and orders as their own processes (identity answers for the caller and
+# the elder), nobody consuming orders' events. What intake costs without the all-in-one's other services
+# working off the same orders on the same two cores.
+split_stop() {
+    for p in "${split_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${split_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    split_pids=()
+}
+split_start() {
+    (cd "$root" && CAREMATCH_IDENTITY_HTTP_PORT=$identity_port CAREMATCH_IDENTITY_LOG_LEVEL=error \
+        exec build/release/services/identity/carematch-identity config/identity.toml) >"$tmp/identity.log" 2>&1 &
+    split_pids+=($!)
+    (cd "$root" && CAREMATCH_ORDERS_HTTP_PORT=$orders_port CAREMATCH_ORDERS_LOG_LEVEL=error \
+        CAREMATCH_ORDERS_ORDERS_IDENTITY_URL="http://127.0.0.1:$identity_port" \
+        exec build/release/services/orders/carematch-orders config/orders.toml) >"$tmp/orders.log" 2>&1 &
+    split_pids+=($!)
+    for _ in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$orders_port/readyz" >/dev/null 2>&1 &&
+            curl -sf "http://127.0.0.1:$identity_port/readyz" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    tail -20 "$tmp/identity.log" "$tmp/orders.log" >&2
+    return 1
+}
+identity_port=$(cm_free_port)
+orders_port=$(cm_free_port)
+kill "$pid" && wait "$pid" 2>/dev/null || true
+pid=""
+for mode in on off; do
+    split_stop
+    cm_pg_stop "$tmp/pg"
+    cm_pg_start "$tmp/pg" "$pg_port" "$([[ $mode == on ]] && echo durable || echo fast)" >>"$tmp/pg-restarts.log" 2>&1
+    split_start
+    o=$("$tool" capacity 127.0.0.1 "$orders_port" "$token" "$elder" "$seconds" 32 |
+        awk '{ for (i = 1; i <= NF; ++i) if ($i ~ /^goodput=/) { sub(/goodput=/, "", $i); sub(/\/s/, "", $i); print $i } }')
+    p=$(pgbench_tps)
+    awk -v m="$mode" -v o="$o" -v p="$p" 'BEGIN {
+        printf "orders alone (split): fsync=%s orders_per_s=%.0f pgbench_insert_per_s=%.0f ratio=%.3f (goal >= %s)\n",
+            m, o, p, o / p, m == "off" ? "0.7" : "1.0" }'
+done
+split_stop
+
 # The trivial endpoint: the all-in-one again with one io thread, on fresh servers (the consumers of the
 # servers above would still be working off the streams the order runs filled), and nginx with one worker.
 export CAREMATCH_ALL_IN_ONE_HTTP_IO_THREADS=1
-kill "$pid" && wait "$pid" 2>/dev/null || true
-pid=""
 cm_throwaway_stop "$tmp"
 cm_throwaway_servers "$tmp/fresh"
 load_env
