@@ -381,7 +381,7 @@ std::optional<std::string> settle_claim(pqxx::work& tx, context& c, store::offer
     }
     auto order = store::lock_order(tx, o.order_id);
     if (!order || order->crew < 2) {
-        return std::nullopt;  // one worker: every outcome goes through orders with the offer's attempt
+        return std::nullopt;  // as the offer was read, through orders
     }
     const std::vector<std::string> from{o.state};
     if (o.state == "accepting") {
