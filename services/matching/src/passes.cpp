@@ -345,6 +345,23 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
     // Every offer of the street in one transaction (each statement fenced by the lease), then every one told
     // to orders at once.
     std::vector<store::offer> pendings;
+    // The offer of the solved instance's worker `wi` for its order `oi`, in seat `seat`.
+    auto offer_of = [&](std::uint32_t oi, std::uint32_t wi, int seat) {
+        const auto& o = orders[oi];
+        const candidate& w = *used[wi];
+        store::new_offer n;
+        n.id = core::new_uuid();
+        n.order_id = o.id;
+        n.worker_id = w.id;
+        n.org_id = w.org_id;
+        n.street = street;
+        n.travel_min =
+            match::travel_minutes(in.w, in.orders[oi].kind, in.workers[wi].location, in.orders[oi].location);
+        n.now = now;
+        n.expires_at = now + static_cast<double>(c.offer_expiry(o.kind).count());
+        n.seat = seat;
+        return n;
+    };
     std::function<void(pqxx::work&)> write = [&](pqxx::work& tx) {
         pendings.clear();
         for (const auto& a : result.assignments) {
@@ -366,20 +383,7 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
                 pqxx::subtransaction crew(tx, "crew");
                 std::vector<std::string> written;
                 for (std::size_t k = 0; k < seats.size(); ++k) {
-                    const candidate& w = *used[a.worker_ids[k]];
-                    store::new_offer n;
-                    n.id = core::new_uuid();
-                    n.order_id = o.id;
-                    n.worker_id = w.id;
-                    n.org_id = w.org_id;
-                    n.street = street;
-                    n.travel_min = match::travel_minutes(in.w,
-                                                         in.orders[a.order_id].kind,
-                                                         in.workers[a.worker_ids[k]].location,
-                                                         in.orders[a.order_id].location);
-                    n.now = now;
-                    n.expires_at = now + static_cast<double>(c.offer_expiry(o.kind).count());
-                    n.seat = seats[k];
+                    const store::new_offer n = offer_of(a.order_id, a.worker_ids[k], seats[k]);
                     if (!store::insert_offer(crew, n, c.owner, token, c.cfg.max_live_offers)) {
                         break;
                     }
@@ -398,15 +402,7 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
                 continue;
             }
             const candidate& w = *used[a.worker_ids.front()];
-            store::new_offer n;
-            n.id = core::new_uuid();
-            n.order_id = o.id;
-            n.worker_id = w.id;
-            n.org_id = w.org_id;
-            n.street = street;
-            n.travel_min = a.travel_minutes;
-            n.now = now;
-            n.expires_at = now + static_cast<double>(c.offer_expiry(o.kind).count());
+            const store::new_offer n = offer_of(a.order_id, a.worker_ids.front(), 0);
             if (o.kind == "meal" &&
                 !store::hold_meal(
                     tx, w.org_id, o.sub_type, meal_day(o), canteens.at(w.org_id).meals.at(o.sub_type))) {
