@@ -205,6 +205,39 @@ class matching_fixture : protected with_street, public identity::test_support::i
         return std::string(json::parse(res->body).at("id").as_string());
     }
 
+    // `n` bathing caregivers online in a row northwards, `step` degrees apart (phones `prefix` + 10, 11, …).
+    std::vector<session> workers_in_a_row(const session& provider,
+                                          const std::string& prefix,
+                                          int n,
+                                          double step) {
+        std::vector<session> out;
+        for (int i = 0; i < n; ++i) {
+            out.push_back(
+                online_worker(provider, prefix + std::to_string(10 + i), 39.9490 + step * i, 116.4130));
+        }
+        return out;
+    }
+
+    std::vector<std::string> place_many(const session& family, const std::string& recipient, int n) {
+        std::vector<std::string> out;
+        for (int i = 0; i < n; ++i) {
+            out.push_back(place(family, recipient));
+        }
+        return out;
+    }
+
+    // Every live offer of these workers, each accepted and declined at once by its worker.
+    std::vector<std::future<std::pair<int, int>>> answer_all_both_ways(const std::vector<session>& workers) {
+        std::vector<std::future<std::pair<int, int>>> answers;
+        for (const auto& w : workers) {
+            for (const auto& o : offers_of(w)) {
+                answers.push_back(
+                    accept_and_decline(server->port(), std::string(o.at("id").as_string()), w.access));
+            }
+        }
+        return answers;
+    }
+
     // ---- driving matching ----
 
     // Hands matching the order events published so far (at least `at_least` of them).
@@ -603,27 +636,13 @@ TEST_F(matching_fixture, accept_and_decline_racing_on_each_offer_have_exactly_on
     auto [family, elder_id] = family_with_elder("13500000031");
     auto provider = approved_provider("13500000032");
     constexpr int n = 8;
-    std::vector<session> workers;
-    for (int i = 0; i < n; ++i) {
-        workers.push_back(
-            online_worker(provider, "135000001" + std::to_string(10 + i), 39.9490 + 0.0005 * i, 116.4130));
-    }
-    std::vector<std::string> orders_placed;
-    for (int i = 0; i < n; ++i) {
-        orders_placed.push_back(place(family, elder_id));
-    }
+    const auto workers = workers_in_a_row(provider, "135000001", n, 0.0005);
+    const auto orders_placed = place_many(family, elder_id, n);
     consume(n);
     ASSERT_EQ(tick().offered, static_cast<std::size_t>(n));
     // Each worker answers its offer both ways at once.
-    std::vector<std::future<std::pair<int, int>>> answers;
-    for (int i = 0; i < n; ++i) {
-        auto offers = offers_of(workers[i]);
-        ASSERT_EQ(offers.size(), 1u);
-        const std::string offer(offers[0].at("id").as_string());
-        const std::string token = workers[i].access;
-        const std::uint16_t port = server->port();
-        answers.push_back(accept_and_decline(port, offer, token));
-    }
+    auto answers = answer_all_both_ways(workers);
+    ASSERT_EQ(answers.size(), static_cast<std::size_t>(n));
     int accepted = 0;
     for (int i = 0; i < n; ++i) {
         auto [a, d] = answers[i].get();
@@ -690,35 +709,17 @@ TEST_F(matching_race_fixture, accept_decline_and_expiry_racing_on_many_orders_ha
     auto provider = approved_provider("13500000072");
     constexpr int workers_n = 20;
     constexpr int per_worker = 5;
-    std::vector<session> workers;
-    for (int i = 0; i < workers_n; ++i) {
-        workers.push_back(
-            online_worker(provider, "135000002" + std::to_string(10 + i), 39.9490 + 0.0002 * i, 116.4130));
-    }
-    std::vector<std::string> placed;
-    for (int i = 0; i < workers_n * per_worker; ++i) {
-        placed.push_back(place(family, elder_id));
-    }
+    const auto workers = workers_in_a_row(provider, "135000002", workers_n, 0.0002);
+    const auto placed = place_many(family, elder_id, workers_n * per_worker);
     consume(placed.size());
     std::size_t offered = 0;
     for (int round = 0; round < per_worker * 2 && offered < placed.size(); ++round) {
         offered += tick().offered;
     }
     ASSERT_EQ(offered, placed.size());
-    // Every live offer with its worker's token.
-    std::vector<std::pair<std::string, std::string>> offers;  // offer id, token
-    for (const auto& w : workers) {
-        for (const auto& o : offers_of(w)) {
-            offers.emplace_back(std::string(o.at("id").as_string()), w.access);
-        }
-    }
-    ASSERT_EQ(offers.size(), placed.size());
     // Accepts and declines from the workers while the clock passes every expiry and the expiry pass runs.
-    std::vector<std::future<std::pair<int, int>>> answers;
-    const std::uint16_t port = server->port();
-    for (const auto& [offer, token] : offers) {
-        answers.push_back(accept_and_decline(port, offer, token));
-    }
+    auto answers = answer_all_both_ways(workers);
+    ASSERT_EQ(answers.size(), placed.size());
     // Time passes in the database (matching's own clock stays, so that its service tokens stay valid).
     travel(
         "UPDATE offers SET created_at = to_timestamp({now} - 61), expires_at = to_timestamp({now} - 1)"
@@ -761,28 +762,15 @@ TEST_F(matching_race_fixture,
     auto [family, elder_id] = family_with_elder("13500000171", 0, 3);
     auto provider = approved_provider("13500000172");
     constexpr int workers_n = 20;
-    std::vector<session> workers;
-    for (int i = 0; i < workers_n; ++i) {
-        workers.push_back(
-            online_worker(provider, "135000003" + std::to_string(10 + i), 39.9490 + 0.0002 * i, 116.4130));
-    }
-    std::vector<std::string> placed;
-    for (int i = 0; i < workers_n * 5 / 2; ++i) {
-        placed.push_back(place(family, elder_id));
-    }
+    const auto workers = workers_in_a_row(provider, "135000003", workers_n, 0.0002);
+    const auto placed = place_many(family, elder_id, workers_n * 5 / 2);
     consume(placed.size());
     std::size_t offered = 0;
     for (int round = 0; round < 10 && offered < 2 * placed.size(); ++round) {
         offered += tick().offered;
     }
     ASSERT_EQ(offered, 2 * placed.size());
-    std::vector<std::future<std::pair<int, int>>> answers;
-    const std::uint16_t port = server->port();
-    for (const auto& w : workers) {
-        for (const auto& o : offers_of(w)) {
-            answers.push_back(accept_and_decline(port, std::string(o.at("id").as_string()), w.access));
-        }
-    }
+    auto answers = answer_all_both_ways(workers);
     ASSERT_EQ(answers.size(), 2 * placed.size());
     travel(
         "UPDATE offers SET created_at = to_timestamp({now} - 61), expires_at = to_timestamp({now} - 1)"
