@@ -50,6 +50,9 @@ json::object review_json(const store::review& r, view v) {
     j["community_id"] = r.community_id;
     j["org_id"] = r.org_id ? json::value(*r.org_id) : json::value(nullptr);
     j["worker_id"] = r.worker_id ? json::value(*r.worker_id) : json::value(nullptr);
+    if (r.second_worker_id) {
+        j["second_worker_id"] = *r.second_worker_id;  // a crew: both were rated
+    }
     j["level"] = r.level;
     j["level_name"] = level_names[static_cast<std::size_t>(r.level - 1)];
     boost::system::error_code ec;
@@ -111,10 +114,14 @@ void after_change(pqxx::work& tx, const context& c, const store::review& r, doub
                          {"rectify_working_days", c.cfg.rectify_working_days}};
         bad["org_id"] = r.org_id ? json::value(*r.org_id) : json::value(nullptr);
         bad["worker_id"] = r.worker_id ? json::value(*r.worker_id) : json::value(nullptr);
+        if (r.second_worker_id) {
+            bad["second_worker_id"] = *r.second_worker_id;
+        }
         publish(tx, c, "rating.bad", bad);
     }
-    for (const auto& [type, id] :
-         {std::pair{std::string("worker"), r.worker_id}, std::pair{std::string("org"), r.org_id}}) {
+    for (const auto& [type, id] : {std::pair{std::string("worker"), r.worker_id},
+                                   std::pair{std::string("worker"), r.second_worker_id},
+                                   std::pair{std::string("org"), r.org_id}}) {
         if (!id) {
             continue;
         }

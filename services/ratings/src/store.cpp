@@ -14,7 +14,8 @@ const std::string review_columns =
     "id::text, order_id::text, family_id::text, org_id::text, worker_id::text, kind, community_id, level,"
     " dimensions::text, array_to_json(tags)::text, comment, anonymous, " CM_ISO("created_at") ", " CM_ISO(
         "updated_at") ", " CM_ISO("editable_until") ", editable_until > to_timestamp($1::float8), bad_reported,"
-                       " reply, " CM_ISO("replied_at") ", appeal_state, appeal_reason, decision_note, followup_state";
+                       " reply, " CM_ISO("replied_at") ", appeal_state, appeal_reason, decision_note, followup_state,"
+                       " second_worker_id::text";
 
 template <class T>
 std::optional<T> opt(const pqxx::field& f) {
@@ -46,6 +47,7 @@ review read_review(const pqxx::row& r) {
     v.appeal_reason = opt<std::string>(r[20]);
     v.decision_note = opt<std::string>(r[21]);
     v.followup_state = r[22].as<std::string>();
+    v.second_worker_id = opt<std::string>(r[23]);
     return v;
 }
 
@@ -73,11 +75,11 @@ std::optional<review> insert_review(pqxx::work& tx, const new_review& r) {
     auto res = tx.exec_params(
         "INSERT INTO reviews (id, order_id, family_id, org_id, worker_id, kind, community_id, level, "
         "dimensions, tags,"
-        " comment, anonymous, created_at, updated_at, editable_until)"
+        " comment, anonymous, created_at, updated_at, editable_until, second_worker_id)"
         " SELECT $2::uuid, s.order_id, s.family_id, s.org_id, s.worker_id, s.kind, s.community_id, $3, "
         "$4::jsonb,"
         " $5::text[], $6, $7, to_timestamp($1::float8), to_timestamp($1::float8),"
-        " to_timestamp($1::float8 + $8::float8) FROM served s WHERE s.order_id = $9::uuid"
+        " to_timestamp($1::float8 + $8::float8), s.second_worker_id FROM served s WHERE s.order_id = $9::uuid"
         " ON CONFLICT (order_id) DO NOTHING RETURNING id",
         r.now,
         r.id,
@@ -207,9 +209,12 @@ std::pair<score, bool> refresh_score(pqxx::work& tx,
                                      double prior_weight,
                                      int window_days,
                                      double now) {
-    const std::string column = subject_type == "worker" ? "worker_id" : "org_id";
-    auto r = tx.exec_params("SELECT level, count(*) FROM reviews WHERE " + column +
-                                " = $1::uuid AND appeal_state <> 'overturned'"
+    // A worker is scored by the reviews of the jobs it served, as either worker of a crew.
+    const std::string subject = subject_type == "worker"
+                                    ? "(worker_id = $1::uuid OR second_worker_id = $1::uuid)"
+                                    : "org_id = $1::uuid";
+    auto r = tx.exec_params("SELECT level, count(*) FROM reviews WHERE " + subject +
+                                " AND appeal_state <> 'overturned'"
                                 " AND created_at > to_timestamp($2::float8) - make_interval(days => $3)"
                                 " GROUP BY level",
                             subject_id,

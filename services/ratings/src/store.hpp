@@ -39,6 +39,7 @@ struct review {
     std::optional<std::string> appeal_reason;
     std::optional<std::string> decision_note;
     std::string followup_state;
+    std::optional<std::string> second_worker_id;  // a crew's second worker: rated with the first
 };
 
 struct new_review {

@@ -73,7 +73,8 @@ class ratings_fixture : public identity::test_support::identity_fixture {
                           const std::string& org,
                           const std::string& worker,
                           std::chrono::hours ago = std::chrono::hours(1),
-                          const std::string& kind = "bath") {
+                          const std::string& kind = "bath",
+                          const std::string& second_worker = "") {
         const std::string order = core::new_uuid();
         json::object payload{{"order_id", order},
                              {"status", "completed"},
@@ -86,6 +87,9 @@ class ratings_fixture : public identity::test_support::identity_fixture {
                              {"worker_id", worker},
                              {"org_id", org},
                              {"at", iso(clock.now() - ago)}};
+        if (!second_worker.empty()) {
+            payload["second_worker_id"] = second_worker;  // a crew (a bath taken by two)
+        }
         test::run_coro(client_io, [&]() -> boost::asio::awaitable<void> {
             redis::client r(client_io, test::redis_settings());
             std::vector<std::string> add{"XADD",
@@ -313,6 +317,38 @@ TEST_F(ratings_fixture, a_review_is_edited_within_a_day_with_its_history_and_rep
         422);
     EXPECT_EQ(call("POST", "/v1/ratings/" + id + "/reply", json::object{{"text", "x"}}, family.access).status,
               403);
+}
+
+// A crew's job (a bath taken by two workers) is rated once, and the review scores both workers.
+TEST_F(ratings_fixture, a_crew_s_job_is_rated_once_and_scores_both_workers) {
+    auto provider = new_provider("13400000061");
+    const auto org = org_of(provider);
+    const auto lead = core::new_uuid();
+    const auto second = core::new_uuid();
+    auto family = new_family("13400000062");
+    const auto order = completed(family.user_id, org, lead, std::chrono::hours(1), "bath", second);
+    auto r = rate(family, good(order, 2));
+    ASSERT_EQ(r.status, 201) << r.raw.body;
+    EXPECT_EQ(r.body.at("worker_id").as_string(), lead);
+    EXPECT_EQ(r.body.at("second_worker_id").as_string(), second);
+    for (const auto& w : {lead, second}) {
+        EXPECT_EQ(ratings_scalar("SELECT count FROM scores WHERE subject_type = 'worker' AND subject_id = '" +
+                                 w + "'"),
+                  1)
+            << w;
+        EXPECT_EQ(ratings_scalar("SELECT count(*) FROM outbox WHERE event_type = 'rating.score_changed'"
+                                 " AND payload->>'subject_id' = '" +
+                                 w + "'"),
+                  1);
+    }
+    EXPECT_EQ(ratings_scalar("SELECT count(*) FROM outbox WHERE event_type = 'rating.bad'"
+                             " AND payload->>'second_worker_id' = '" +
+                             second + "'"),
+              1);
+    // A job of one worker names no second.
+    auto alone = rate(family, good(completed(family.user_id, org, lead), 5));
+    ASSERT_EQ(alone.status, 201) << alone.raw.body;
+    EXPECT_FALSE(alone.body.as_object().contains("second_worker_id"));
 }
 
 TEST_F(ratings_fixture, an_overturned_appeal_takes_the_review_out_of_the_bayesian_score) {
