@@ -270,10 +270,8 @@ awaitable<response> file(context& c, request& req) {
                     t.worker_id = s->worker_id;
                 }
                 if (about_provider) {
-                    t.order_id.reset();  // about the organisation or worker, not one service
-                    if (!worker) {
-                        t.worker_id.reset();
-                    }
+                    t.order_id.reset();    // about the organisation or worker, not one service
+                    t.worker_id = worker;  // the one named (either worker of a crew), or none
                 } else if (caller.is(auth::role::staff) && (org || worker)) {
                     t.org_id = org;
                     t.worker_id = worker;
@@ -407,9 +405,9 @@ awaitable<response> get(context& c, request& req) {
 namespace {
 
 // One step of work on a ticket: who may take it, and what it does in the transaction (an answer, or nullopt
-// for "done": the ticket is answered as it now is). A step runs only for a caller of the roles act() was given
-// who sees the ticket (others get 401, 403 or 404 first): under may::staff its view is view::staff, under
-// may::provider view::provider.
+// for "done": the ticket is answered as it now is). A step runs only for a caller of the roles act() was
+// given who sees the ticket (others get 401, 403 or 404 first): under may::staff its view is view::staff,
+// under may::provider view::provider.
 using step_fn = std::function<std::optional<response>(
     pqxx::work&, store::ticket&, const json::object&, const auth::caller&, view, double)>;
 

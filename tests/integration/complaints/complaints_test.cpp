@@ -102,18 +102,23 @@ class complaints_fixture : public identity::test_support::identity_fixture {
         EXPECT_EQ(handled, 1u);
     }
 
-    // A service completed for `family` by `org`, as orders' relay publishes it.
-    std::string completed(const std::string& family, const std::string& org) {
+    // A service completed for `family` by `org`, as orders' relay publishes it (by a crew when
+    // `second_worker` is given).
+    std::string completed(const std::string& family,
+                          const std::string& org,
+                          const std::string& second_worker = "") {
         const std::string order = core::new_uuid();
-        publish("carematch:{region:" + std::to_string(f.street) + "}:orders",
-                "order.completed",
-                json::object{{"order_id", order},
+        json::object payload{{"order_id", order},
                              {"family_id", family},
                              {"community_id", f.community},
                              {"kind", "bath"},
                              {"worker_id", core::new_uuid()},
                              {"org_id", org},
-                             {"at", "2026-12-04T01:00:00Z"}});
+                             {"at", "2026-12-04T01:00:00Z"}};
+        if (!second_worker.empty()) {
+            payload["second_worker_id"] = second_worker;
+        }
+        publish("carematch:{region:" + std::to_string(f.street) + "}:orders", "order.completed", payload);
         return order;
     }
 
@@ -523,6 +528,13 @@ TEST_F(complaints_fixture, a_family_complains_about_an_organisation_or_worker_th
     ASSERT_EQ(about_worker.status, 201) << about_worker.raw.body;
     EXPECT_EQ(about_worker.body.at("worker_id").as_string(), worker);
     EXPECT_EQ(about_worker.body.at("org_id").as_string(), org_id);
+    // Either worker of a crew that served the family: the ticket names the one the family named.
+    const std::string second = core::new_uuid();
+    completed(family_id, org_id, second);
+    auto about_second =
+        file(fam, json::object{{"worker_id", second}, {"category", "attitude"}, {"text", "动作粗暴"}});
+    ASSERT_EQ(about_second.status, 201) << about_second.raw.body;
+    EXPECT_EQ(about_second.body.at("worker_id").as_string(), second);
     // Nobody that served this family, a malformed id, or an order and an organisation at once: 422.
     auto stranger = file(fam, json::object{{"org_id", core::new_uuid()}, {"category", "fee"}, {"text", "x"}});
     EXPECT_EQ(stranger.status, 422);
