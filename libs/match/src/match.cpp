@@ -622,8 +622,8 @@ class flow_solver {
     /// included (T at 0: a resource or unassigned sink with room at 0, a full one at or below it, since a
     /// node's potential only falls), so a feasible pair o → r left out of the graph can lower the total only
     /// if c + offset() + order_pi[o] − resource_pi[r] < 0; when no pair is, they prove the flow optimal over
-    /// every feasible pair. Valid potentials lower than the shortest distances from T find fewer such pairs
-    /// than those would: more pricing rounds are avoided than the extra Dijkstra would cost.
+    /// every feasible pair. (The shortest distances from T are valid too, but they are the highest potentials
+    /// a resource can have: far more left-out pairs look negative under them, and they cost a Dijkstra.)
     void potentials(std::vector<std::int64_t>& order_pi, std::vector<std::int64_t>& resource_pi) const {
         order_pi.assign(q_.begin(), q_.begin() + static_cast<long>(n_));
         resource_pi.assign(q_.begin() + static_cast<long>(n_), q_.begin() + static_cast<long>(n_ + m_));
