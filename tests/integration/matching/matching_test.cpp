@@ -238,6 +238,26 @@ class matching_fixture : protected with_street, public identity::test_support::i
         return answers;
     }
 
+    // The job served: `en_route` travels, `at_door` checks in at the elder's door, `completes` completes with
+    // the family's code (one worker, or a crew's two taking turns). Each step's status.
+    std::vector<int> serve(const std::string& order,
+                           const std::string& code,
+                           const session& en_route,
+                           const session& at_door,
+                           const session& completes) {
+        return {call("POST", "/v1/orders/" + order + "/en-route", std::nullopt, en_route.access).status,
+                call("POST",
+                     "/v1/orders/" + order + "/check-in",
+                     json::object{{"lat", 39.9490}, {"lon", 116.4129}},
+                     at_door.access)
+                    .status,
+                call("POST",
+                     "/v1/orders/" + order + "/complete",
+                     json::object{{"service_code", code}},
+                     completes.access)
+                    .status};
+    }
+
     // ---- driving matching ----
 
     // Hands matching the order events published so far (at least `at_least` of them).
@@ -335,16 +355,7 @@ TEST_F(matching_fixture, an_order_reaches_a_worker_nearby_who_accepts_and_serves
 
     // The worker serves it: travels, checks in, completes with the family's code.
     const std::string code(seen.body.at("service_code").as_string());
-    EXPECT_EQ(call("POST", "/v1/orders/" + order + "/en-route", std::nullopt, near.access).status, 200);
-    EXPECT_EQ(call("POST",
-                   "/v1/orders/" + order + "/check-in",
-                   json::object{{"lat", 39.9490}, {"lon", 116.4129}},
-                   near.access)
-                  .status,
-              200);
-    auto done =
-        call("POST", "/v1/orders/" + order + "/complete", json::object{{"service_code", code}}, near.access);
-    EXPECT_EQ(done.status, 200) << done.raw.body;
+    EXPECT_EQ(serve(order, code, near, near, near), (std::vector<int>{200, 200, 200}));
     EXPECT_EQ(status_of(family, order), "completed");
     // matching learns of it from the events (started, completed): the elder now knows this caregiver.
     consume(2);
@@ -588,17 +599,7 @@ TEST_F(matching_fixture, a_frail_elder_s_bath_goes_to_a_crew_of_two_seat_by_seat
     EXPECT_EQ(call("GET", "/v1/orders/" + order, std::nullopt, c.access).status, 200);
     EXPECT_EQ(call("GET", "/v1/orders/" + order, std::nullopt, b.access).status, 404);
     const std::string code(seen.body.at("service_code").as_string());
-    EXPECT_EQ(call("POST", "/v1/orders/" + order + "/en-route", std::nullopt, c.access).status, 200);
-    EXPECT_EQ(call("POST",
-                   "/v1/orders/" + order + "/check-in",
-                   json::object{{"lat", 39.9490}, {"lon", 116.4129}},
-                   a.access)
-                  .status,
-              200);
-    EXPECT_EQ(
-        call("POST", "/v1/orders/" + order + "/complete", json::object{{"service_code", code}}, c.access)
-            .status,
-        200);
+    EXPECT_EQ(serve(order, code, c, a, c), (std::vector<int>{200, 200, 200}));
     consume(2);
     // The elder now knows both.
     EXPECT_EQ(matching_scalar("SELECT count(*) FROM continuity"), 2);
