@@ -75,6 +75,9 @@ struct group_commit::impl : std::enable_shared_from_this<impl> {
                     std::make_exception_ptr(core::overloaded_error("database busy: no group in time")));
             }
             group->erase(late, group->end());
+            for (const auto& w : *group) {
+                db.note_wait(now - w.since);  // the pool's queue delay counts the writes waiting here too
+            }
             if (group->empty()) {
                 std::lock_guard lock(mutex);
                 --running;

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -34,6 +35,7 @@ struct pool::impl {
     std::atomic<std::uint64_t> transactions{0};
     std::atomic<std::uint64_t> reconnects{0};
     std::atomic<std::uint64_t> shed{0};
+    core::queue_delay waits;
 
     // The URL with libpq's connect_timeout, unless it names one itself.
     std::string conninfo() const {
@@ -85,8 +87,22 @@ struct pool::impl {
         idle.push_back(std::move(c));
     }
 
+    // A statement or lock timeout (SQLSTATE 57014, 55P03): the database is too slow now, not the request
+    // wrong; answered 503 with Retry-After like any overload. Null for any other error.
+    static std::exception_ptr timed_out(const pqxx::sql_error& e) {
+        const std::string& state = e.sqlstate();
+        if (state == "57014") {
+            return std::make_exception_ptr(core::overloaded_error("database: statement timeout"));
+        }
+        if (state == "55P03") {
+            return std::make_exception_ptr(core::overloaded_error("database: lock timeout"));
+        }
+        return nullptr;
+    }
+
     std::exception_ptr run_queued(const std::function<void(pqxx::work&)>& body,
                                   isolation level,
+                                  std::chrono::steady_clock::time_point queued_at,
                                   std::chrono::steady_clock::time_point give_up_at);
 
     // Runs body with the retry policy; returns the failure, if any. Runs on a pool thread.
@@ -127,13 +143,29 @@ struct pool::impl {
                         core::unavailable_error(std::string("database: ") + e.what()));
                 }
                 failure = std::current_exception();
+            } catch (const pqxx::sql_error& e) {
+                release(std::move(conn));
+                if (auto busy = timed_out(e)) {
+                    return busy;
+                }
+                return std::current_exception();
             } catch (...) {
                 release(std::move(conn));
                 return std::current_exception();
             }
             if (failure) {
                 if (attempt >= max_attempts) {
-                    return failure;  // retries exhausted: the caller sees the last error, never a success
+                    // Retries exhausted: never a success, and a conflict that outlived them is the database's
+                    // load, answered 503 like a timeout.
+                    try {
+                        std::rethrow_exception(failure);
+                    } catch (const pqxx::transaction_rollback& e) {
+                        return std::make_exception_ptr(core::overloaded_error(
+                            std::string("database: transaction conflicts outlived the retries: ") +
+                            e.what()));
+                    } catch (...) {
+                        return failure;
+                    }
                 }
                 ++retries;
                 std::this_thread::sleep_for(backoff);
@@ -147,9 +179,12 @@ struct pool::impl {
 // waited too long after `give_up_at`, and then it is not started.
 std::exception_ptr pool::impl::run_queued(const std::function<void(pqxx::work&)>& body,
                                           isolation level,
+                                          std::chrono::steady_clock::time_point queued_at,
                                           std::chrono::steady_clock::time_point give_up_at) {
     --waiting;
-    if (std::chrono::steady_clock::now() > give_up_at) {
+    const auto now = std::chrono::steady_clock::now();
+    waits.record(now - queued_at, now);
+    if (now > give_up_at) {
         ++shed;
         return std::make_exception_ptr(core::overloaded_error("database busy: no connection in time"));
     }
@@ -178,8 +213,9 @@ void pool::post(std::function<void(pqxx::work&)> body,
                 isolation level) {
     auto i = impl_;
     ++i->waiting;
-    asio::post(i->threads, [i, level, body = std::move(body), done = std::move(done)]() {
-        done(i->run_queued(body, level, std::chrono::steady_clock::time_point::max()));
+    const auto queued_at = std::chrono::steady_clock::now();
+    asio::post(i->threads, [i, level, queued_at, body = std::move(body), done = std::move(done)]() {
+        done(i->run_queued(body, level, queued_at, std::chrono::steady_clock::time_point::max()));
     });
 }
 
@@ -197,6 +233,21 @@ pool_stats pool::stats() const noexcept {
     s.reconnects = impl_->reconnects.load();
     s.shed = impl_->shed.load();
     return s;
+}
+
+core::queue_delay::clock::duration pool::queue_delay() const noexcept {
+    const auto now = core::queue_delay::clock::now();
+    auto delay = impl_->waits.standing(now);
+    const auto quiet = now - impl_->waits.last_record();
+    if (impl_->waiting.load() > 0 && impl_->in_use.load() >= impl_->settings.pool_size &&
+        quiet > impl_->waits.interval()) {
+        delay = std::max(delay, quiet);  // stuck, not empty: nothing started although work waits
+    }
+    return delay;
+}
+
+void pool::note_wait(core::queue_delay::clock::duration waited) noexcept {
+    impl_->waits.record(waited);
 }
 
 asio::awaitable<void> pool::run(std::function<void(pqxx::work&)> body, isolation level) {
@@ -226,7 +277,8 @@ asio::awaitable<void> pool::run(std::function<void(pqxx::work&)> body, isolation
                         handler = std::move(handler),
                         ex,
                         work = std::move(work)]() mutable {
-                           auto failure = i->run_queued(fn, level, queued_at + i->settings.acquire_timeout);
+                           auto failure =
+                               i->run_queued(fn, level, queued_at, queued_at + i->settings.acquire_timeout);
                            asio::post(
                                ex, [handler = std::move(handler), failure]() mutable { handler(failure); });
                            work.reset();

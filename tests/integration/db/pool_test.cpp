@@ -106,12 +106,13 @@ TEST(pool, serialization_failure_is_retried_without_losing_an_update) {
     test::run_coro(io, p.transact([&](pqxx::work& tx) { tx.exec("DROP TABLE " + table); }));
 }
 
-TEST(pool, retries_exhausted_by_serialization_failures_report_the_last_failure_and_write_nothing) {
+TEST(pool, retries_exhausted_by_serialization_failures_are_overload_and_write_nothing) {
     asio::io_context io;
     pool p(settings(2));
     const std::string table = test::unique_schema("exhausted");
     test::run_coro(io, p.transact([&](pqxx::work& tx) { tx.exec("CREATE TABLE " + table + " (v int)"); }));
-    // Nine forced serialization failures: more than the pool tries, so the last one must reach the caller.
+    // Nine forced serialization failures: more than the pool tries, so the caller is told the database is too
+    // busy (503 with Retry-After at the door), never a success and never a 500.
     std::atomic<int> attempts{0};
     EXPECT_THROW(test::run_coro(io, p.transact([&](pqxx::work& tx) {
                      tx.exec("INSERT INTO " + table + " VALUES (1)");
@@ -120,7 +121,7 @@ TEST(pool, retries_exhausted_by_serialization_failures_report_the_last_failure_a
                      }
                      return 1;
                  })),
-                 pqxx::serialization_failure);
+                 core::overloaded_error);
     EXPECT_GE(attempts.load(), 2);
     EXPECT_LE(attempts.load(), 9);
     int n = test::run_coro(io, p.transact([&](pqxx::work& tx) {
@@ -249,6 +250,67 @@ TEST(pool, a_transaction_that_waited_past_the_acquire_timeout_is_not_started) {
     test::run_coro(io, scenario());
     EXPECT_TRUE(second_refused);
     EXPECT_FALSE(second_ran.load());
+}
+
+TEST(pool, a_statement_timeout_is_overload_not_an_internal_error) {
+    asio::io_context io;
+    pool p(settings(1));
+    EXPECT_THROW(test::run_coro(io, p.transact([](pqxx::work& tx) {
+                     tx.exec("SET LOCAL statement_timeout = 20");
+                     tx.exec("SELECT pg_sleep(2)");
+                 })),
+                 core::overloaded_error);
+    // The connection is clean again for the next transaction.
+    EXPECT_EQ(
+        test::run_coro(io, p.transact([](pqxx::work& tx) { return tx.exec("SELECT 7")[0][0].as<int>(); })),
+        7);
+}
+
+TEST(pool, a_lock_timeout_is_overload_not_an_internal_error) {
+    asio::io_context io;
+    pool p(settings(1));
+    const std::string table = test::unique_schema("locked");
+    test::run_coro(io, p.transact([&](pqxx::work& tx) {
+        tx.exec("CREATE TABLE " + table + " (v int)");
+        tx.exec("INSERT INTO " + table + " VALUES (1)");
+    }));
+    // Another session holds the row's lock while the pool's transaction asks for it.
+    pqxx::connection holder(test::db_url());
+    pqxx::work held(holder);
+    held.exec("SELECT v FROM " + table + " FOR UPDATE");
+    EXPECT_THROW(test::run_coro(io, p.transact([&](pqxx::work& tx) {
+                     tx.exec("SET LOCAL lock_timeout = 20");
+                     tx.exec("UPDATE " + table + " SET v = 2");
+                 })),
+                 core::overloaded_error);
+    held.abort();
+    test::run_coro(io, p.transact([&](pqxx::work& tx) { tx.exec("DROP TABLE " + table); }));
+}
+
+TEST(pool, transactions_standing_in_line_show_as_queue_delay_and_a_quiet_pool_shows_none) {
+    asio::io_context io;
+    pool p(settings(1));
+    EXPECT_EQ(p.queue_delay(), std::chrono::steady_clock::duration::zero());
+    // One connection, eight transactions of 30 ms each at once: every one but the first waits, for at least
+    // 30 ms, through more than one 100 ms interval, so the least wait of a whole interval is over 20 ms.
+    auto one = [&]() -> asio::awaitable<void> {
+        co_await p.transact([](pqxx::work& tx) { tx.exec("SELECT pg_sleep(0.03)"); });
+    };
+    std::chrono::steady_clock::duration seen{};
+    auto watch = [&]() -> asio::awaitable<void> {
+        asio::steady_timer t(co_await asio::this_coro::executor);
+        while (p.stats().transactions < 8 || p.stats().in_use > 0) {
+            seen = std::max(seen, p.queue_delay());
+            t.expires_after(std::chrono::milliseconds(5));
+            co_await t.async_wait(asio::use_awaitable);
+        }
+    };
+    auto scenario = [&]() -> asio::awaitable<void> {
+        using namespace asio::experimental::awaitable_operators;
+        co_await ((one() && one() && one() && one() && one() && one() && one() && one()) && watch());
+    };
+    test::run_coro(io, scenario());
+    EXPECT_GT(seen, std::chrono::milliseconds(20));
 }
 
 TEST(pool, unreachable_database_fails_fast_at_check) {

@@ -3,6 +3,7 @@
 
 #include <carematch/core/config.hpp>
 #include <carematch/core/error.hpp>
+#include <carematch/core/queue_delay.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <pqxx/pqxx>
@@ -77,6 +78,15 @@ class pool {
     const core::db_settings& settings() const noexcept;
 
     pool_stats stats() const noexcept;
+
+    /// How long transactions stand in line for a connection: the least wait of the last interval (CoDel's
+    /// measure, core::queue_delay), or, while every connection is busy, transactions wait and none has
+    /// started for longer than an interval, that time. Zero when nothing queues. Admission control reads it.
+    core::queue_delay::clock::duration queue_delay() const noexcept;
+
+    /// For schedulers built on the pool (group_commit): one write of theirs waited `waited` before its
+    /// transaction was posted; counted into queue_delay() like a transaction's own wait.
+    void note_wait(core::queue_delay::clock::duration waited) noexcept;
 
   private:
     boost::asio::awaitable<void> run(std::function<void(pqxx::work&)> body, isolation level);
