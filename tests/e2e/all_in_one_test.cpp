@@ -189,9 +189,11 @@ TEST_F(all_in_one, serves_every_service_and_stops_cleanly_on_sigterm) {
                             "complaints",
                             "realtime",
                             "supervision"}) {
-        EXPECT_NE(ready.body().find(std::string("\"") + svc + ".postgres\":\"ok\""), std::string::npos)
+        EXPECT_NE(ready.body().find(std::string("\"") + svc + ".postgres\":{\"status\":\"ok\""),
+                  std::string::npos)
             << ready.body();
-        EXPECT_NE(ready.body().find(std::string("\"") + svc + ".redis\":\"ok\""), std::string::npos);
+        EXPECT_NE(ready.body().find(std::string("\"") + svc + ".redis\":{\"status\":\"ok\""),
+                  std::string::npos);
         EXPECT_NE(metrics.find(std::string("carematch_db_pool_size{service=\"") + svc + "\"}"),
                   std::string::npos)
             << svc;

@@ -265,8 +265,10 @@ service_config read_service_config(config_source& source) {
         std::chrono::seconds(source.get_int("db.connect_timeout_s", c.db.connect_timeout.count(), 1, 600));
     c.http.request_deadline = std::chrono::milliseconds(
         source.get_int("http.request_deadline_ms", c.http.request_deadline.count(), 100, 50'000));
-    c.http.target_latency = std::chrono::milliseconds(
-        source.get_int("http.target_latency_ms", c.http.target_latency.count(), 0, 60'000));
+    c.http.queue_delay_target = std::chrono::milliseconds(
+        source.get_int("http.queue_delay_target_ms", c.http.queue_delay_target.count(), 1, 10'000));
+    c.http.admission_floor =
+        static_cast<int>(source.get_int("http.admission_floor", c.http.admission_floor, 1, 1'000'000));
     c.http.max_in_flight =
         static_cast<int>(source.get_int("http.max_in_flight", c.http.max_in_flight, 0, 1'000'000));
     c.db.statement_timeout = std::chrono::milliseconds(

@@ -1,6 +1,9 @@
 // runtime::service_main: the one composition root of every CareMatch process.
 #include <carematch/core/config.hpp>
 #include <carematch/core/log.hpp>
+#include <carematch/core/queue_delay.hpp>
+#include <carematch/db/pool.hpp>
+#include <carematch/http/admission.hpp>
 #include <carematch/http/middleware.hpp>
 #include <carematch/http/server.hpp>
 #include <carematch/redis/client.hpp>
@@ -12,10 +15,47 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 
 namespace carematch::runtime {
+
+namespace {
+
+// How late the io threads run what is ready: a timer every 10 ms, its lateness recorded as a queue's wait.
+// Work that arrives faster than the threads can run it makes every wake late.
+boost::asio::awaitable<void> sample_loop_lag(core::queue_delay& lag) {
+    boost::asio::steady_timer t(co_await boost::asio::this_coro::executor);
+    for (;;) {
+        const auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(10);
+        t.expires_at(due);
+        co_await t.async_wait(boost::asio::use_awaitable);
+        const auto now = std::chrono::steady_clock::now();
+        lag.record(now - due, now);
+    }
+}
+
+void add_admission_gauges(observability::metrics& m, const http::admission& a) {
+    m.add_gauge("carematch_admission_limit{class=\"reads\"}",
+                "Requests of the class admitted at once now (the adaptive limit).",
+                [&a] { return a.snapshot().read_limit; });
+    m.add_gauge("carematch_admission_limit{class=\"writes\"}",
+                "Requests of the class admitted at once now (the adaptive limit).",
+                [&a] { return a.snapshot().write_limit; });
+    m.add_gauge("carematch_admission_refused_total{class=\"reads\"}",
+                "Requests answered 503 at the door (over the class's limit).",
+                [&a] { return static_cast<double>(a.snapshot().reads_refused); });
+    m.add_gauge("carematch_admission_refused_total{class=\"writes\"}",
+                "Requests answered 503 at the door (over the class's limit).",
+                [&a] { return static_cast<double>(a.snapshot().writes_refused); });
+    m.add_gauge("carematch_admission_queue_delay_ms",
+                "The longest standing queue delay (pools, io threads) when the limits last moved.",
+                [&a] { return a.snapshot().delay_ms; });
+}
+
+}  // namespace
 
 int service_main(int argc,
                  char** argv,
@@ -65,8 +105,18 @@ int service_main(int argc,
             co_return r;
         });
         auto chain = observability::standard_chain(metrics);
-        chain.push_back(http::limit_in_flight(listener.http.max_in_flight,
-                                              listener.http.target_latency));  // counted and logged as well
+        // Admission by standing queues: each service's connection pool and the io threads' own run queue.
+        core::queue_delay loop_lag;
+        std::vector<http::delay_signal> signals{[&loop_lag] { return loop_lag.standing(); }};
+        for (auto& s : services) {
+            signals.emplace_back([&p = s->pool()] { return p.queue_delay(); });
+        }
+        http::admission admission(
+            http::admission_settings{
+                listener.http.max_in_flight, listener.http.admission_floor, listener.http.queue_delay_target},
+            std::move(signals));
+        add_admission_gauges(metrics, admission);
+        chain.push_back(admission.door());  // counted and logged as well
         // Per-caller budgets: asked of Redis with short timeouts, so that a Redis outage lets requests pass.
         redis::client_settings quick;
         quick.connect_timeout = std::chrono::milliseconds(200);
@@ -80,11 +130,13 @@ int service_main(int argc,
                           "Requests let through unlimited because Redis did not answer.",
                           [&] { return static_cast<double>(limited.fail_open.load()); });
         chain.push_back(rate_limit(listener.limits, limiter_redis, services.front()->verifier(), limited));
-        http::server server(
-            io,
-            listener.http,
-            http::compose(std::move(chain), router.as_handler(listener.http.request_deadline)));
+        // The operational paths pass neither admission nor the budgets: a busy instance is still alive and
+        // ready, and its metrics are wanted most when it is busy.
+        http::handler root = observability::with_operational_bypass(
+            std::move(chain), router.as_handler(listener.http.request_deadline));
+        http::server server(io, listener.http, std::move(root));
         server.start();
+        boost::asio::co_spawn(io, sample_loop_lag(loop_lag), boost::asio::detached);
 
         // A peer that runs in this process is reached on this very listener.
         const std::string self_host =

@@ -1,4 +1,5 @@
 // runtime::service: start-up, probes, gauges and supervised background work shared by every service.
+#include <carematch/core/error.hpp>
 #include <carematch/core/log.hpp>
 #include <carematch/db/migrate.hpp>
 #include <carematch/runtime/deps.hpp>
@@ -113,6 +114,8 @@ std::vector<observability::probe> service::probes() {
             try {
                 co_await d.pool.transact([](pqxx::work& tx) { tx.exec("SELECT 1"); });
                 co_return true;
+            } catch (const core::overloaded_error&) {
+                co_return true;  // busy, not down: refusing it traffic would only make the others busier
             } catch (const std::exception&) {
                 co_return false;
             }

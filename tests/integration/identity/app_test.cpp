@@ -16,7 +16,7 @@ TEST_F(identity_fixture, serves_health_readiness_and_metrics) {
     EXPECT_EQ(call("GET", "/healthz").status, 200);
     auto ready = call("GET", "/readyz");
     EXPECT_EQ(ready.status, 200) << ready.raw.body;
-    EXPECT_EQ(ready.body.at("checks").at("postgres").as_string(), "ok");
+    EXPECT_EQ(ready.body.at("checks").at("postgres").at("status").as_string(), "ok");
     EXPECT_EQ(call("GET", "/v1/nothing-here").status, 404);
     auto metrics = call("GET", "/metrics");
     EXPECT_EQ(metrics.status, 200);
@@ -43,8 +43,9 @@ class identity_without_redis : public identity_fixture {
 TEST_F(identity_without_redis, readyz_is_503_when_redis_is_unreachable) {
     auto res = call("GET", "/readyz");
     EXPECT_EQ(res.status, 503);
-    EXPECT_EQ(res.body.at("checks").at("redis").as_string(), "unavailable") << res.raw.body;
-    EXPECT_EQ(res.body.at("checks").at("postgres").as_string(), "ok");
+    EXPECT_NE(res.body.at("checks").at("redis").at("status").as_string(), "ok")
+        << res.raw.body;  // refused, or no answer in 1 s
+    EXPECT_EQ(res.body.at("checks").at("postgres").at("status").as_string(), "ok");
 }
 
 }  // namespace

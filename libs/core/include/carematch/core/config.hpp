@@ -85,8 +85,10 @@ struct http_settings {
     std::chrono::milliseconds request_timeout{10'000};   // whole request must arrive within this (else 408)
     std::chrono::milliseconds idle_timeout{60'000};      // keep-alive connection without a request
     std::chrono::milliseconds shutdown_grace{10'000};    // in-flight requests may finish within this
-    int max_in_flight = 1024;                            // requests handled at once at the most (0: no limit)
-    std::chrono::milliseconds target_latency{50};        // the limit adapts to keep them this fast (0: fixed)
+    int max_in_flight = 1024;                            // reads, and writes, handled at once at the most
+                                                         // (0: no admission control)
+    int admission_floor = 8;                             // the adaptive limits never fall below this
+    std::chrono::milliseconds queue_delay_target{20};    // requests standing in a queue longer: overload
     std::chrono::milliseconds request_deadline{30'000};  // a handler not done by then: 503 (below the 60 s
                                                          // in which an Idempotency-Key may be claimed again)
 };

@@ -18,13 +18,6 @@ handler compose(std::vector<middleware> chain, handler inner);
 /// in the response.
 middleware request_id();
 
-/// Answers 503 problem+json with Retry-After at once while the admission limit of requests is being handled:
-/// overload is refused, not queued. The limit is `max`, or, with a `target` latency, adapts between 4 and
-/// `max`: it shrinks by a fifth when admitted requests take longer than the target and grows slowly while
-/// they do not, so that what is admitted is served in time. Calls between services (/v1/internal/...) belong
-/// to requests already admitted and pass uncounted. `max` 0: no limit. Put it outside everything that waits.
-middleware limit_in_flight(int max, std::chrono::milliseconds target = std::chrono::milliseconds(0));
-
 /// Logs one JSON line per request: method, route, path, status, duration, request id, remote address.
 middleware access_log();
 
