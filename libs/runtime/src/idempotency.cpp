@@ -34,9 +34,6 @@ constexpr const char* sql_finish =
     "UPDATE idempotency_keys AS k SET state = 'done', response_status = v.s, response_body = v.b"
     " FROM unnest($1::text[], $2::text[], $3::uuid[], $4::int[], $5::text[]) AS v(c, k, t, s, b)"
     " WHERE k.caller_id = v.c AND k.key = v.k AND k.token = v.t AND k.state = 'in_progress'";
-constexpr const char* sql_release =
-    "DELETE FROM idempotency_keys WHERE caller_id = $1 AND key = $2 AND token = $3::uuid"
-    " AND state = 'in_progress'";
 
 struct stored_key {
     bool claimed = false;
@@ -147,31 +144,6 @@ std::optional<http::response> claim_idempotent_in(pqxx::work& tx,
     return answer_for(req, s, hash);
 }
 
-boost::asio::awaitable<idempotent_start> start_idempotent(db::pool& db,
-                                                          const http::request& req,
-                                                          const std::string& caller,
-                                                          core::clock::time_point now,
-                                                          const auth::sealer* sealer) {
-    idempotent_start out;
-    if (auto missing = missing_idempotency_key(req)) {
-        out.answer = std::move(*missing);
-        co_return out;
-    }
-    const std::string key = key_of(req);
-    const std::string hash = hash_of(req);
-    const std::string token = core::new_uuid();
-    std::function<stored_key(pqxx::work&)> read = [&](pqxx::work& tx) {
-        return claim_or_read(tx, caller, key, hash, token, now, sealer);
-    };
-    auto s = co_await db.transact(std::move(read));
-    if (s.claimed) {
-        out.claim = idempotency_claim{caller, key, token, sealer};
-        co_return out;
-    }
-    out.answer = answer_for(req, s, hash);
-    co_return out;
-}
-
 std::vector<idempotent_start> claim_fresh_idempotent(pqxx::work& tx,
                                                      const std::vector<idempotent_request>& requests,
                                                      core::clock::time_point now,
@@ -275,36 +247,6 @@ void finish_idempotent_all(
 
 void finish_idempotent(pqxx::work& tx, const idempotency_claim& claim, const http::response& r) {
     finish_idempotent_all(tx, {{&claim, &r}});
-}
-
-boost::asio::awaitable<void> release_idempotent(db::pool& db, const idempotency_claim& claim) {
-    co_await db.transact(
-        [&](pqxx::work& tx) { tx.exec_params(sql_release, claim.caller, claim.key, claim.token); });
-}
-
-boost::asio::awaitable<http::response> idempotent(
-    db::pool& db,
-    const http::request& req,
-    const std::string& caller,
-    core::clock::time_point now,
-    std::function<boost::asio::awaitable<http::response>(const idempotency_claim&)> work,
-    const auth::sealer* sealer) {
-    auto started = co_await start_idempotent(db, req, caller, now, sealer);
-    if (started.answer) {
-        co_return std::move(*started.answer);
-    }
-    std::exception_ptr failure;
-    try {
-        co_return co_await work(started.claim);
-    } catch (const std::exception&) {
-        failure = std::current_exception();
-    }
-    try {
-        co_await release_idempotent(db, started.claim);
-    } catch (const std::exception&) {
-        // The database is gone too: the key is reclaimable after reclaim_after.
-    }
-    std::rethrow_exception(failure);
 }
 
 }  // namespace carematch::runtime

@@ -139,6 +139,18 @@ void publish(
     db::enqueue_event(tx, c.cfg.schema, c.cfg.events_stream, type, json::serialize(extra));
 }
 
+// Whether `key` is one of the space-separated `members`.
+bool is_member(std::string_view members, std::string_view key) {
+    while (!members.empty()) {
+        const auto end = members.find(' ');
+        if (members.substr(0, end) == key) {
+            return true;
+        }
+        members = end == std::string_view::npos ? std::string_view() : members.substr(end + 1);
+    }
+    return false;
+}
+
 const char* role_name(const auth::caller& who) {
     return auth::to_string(who.role).data();
 }
@@ -162,141 +174,133 @@ awaitable<response> file(context& c, request& req) {
         co_return auth::deny(who.error(), req.request_id);
     }
     const auth::caller caller = *who;
-    std::function<awaitable<response>(const runtime::idempotency_claim&)> work =
-        [&](const runtime::idempotency_claim& claim) -> awaitable<response> {
-        auto parsed = http::parse_json_object(req);
-        const auto now = c.clock.now();
-        std::function<response(pqxx::work&)> write = [&](pqxx::work& tx) -> response {
-            response r;
-            auto answer = [&]() -> response {
-                if (!parsed) {
-                    return problem(req, parsed.error());
+    // The key is claimed in the transaction that files: a crash before its commit leaves no claim behind.
+    auto parsed = http::parse_json_object(req);
+    const auto now = c.clock.now();
+    std::function<response(pqxx::work&)> write = [&](pqxx::work& tx) -> response {
+        runtime::idempotency_claim claim;
+        if (auto earlier = runtime::claim_idempotent_in(tx, req, caller.id, now, claim)) {
+            return std::move(*earlier);
+        }
+        response r;
+        auto answer = [&]() -> response {
+            if (!parsed) {
+                return problem(req, parsed.error());
+            }
+            static const std::set<std::string> members{
+                "order_id", "org_id", "worker_id", "category", "text", "community_id"};
+            for (const auto& [k, _] : *parsed) {
+                if (!members.contains(std::string(k))) {
+                    return problem(
+                        req, invalid(std::string(k).substr(0, 40).c_str(), "not a member of a complaint"));
                 }
-                static const std::set<std::string> members{
-                    "order_id", "org_id", "worker_id", "category", "text", "community_id"};
-                for (const auto& [k, _] : *parsed) {
-                    if (!members.contains(std::string(k))) {
-                        return problem(
-                            req,
-                            invalid(std::string(k).substr(0, 40).c_str(), "not a member of a complaint"));
+            }
+            const auto category = parsed->contains("category") && parsed->at("category").is_string()
+                                      ? std::string(parsed->at("category").as_string())
+                                      : std::string();
+            const auto severity = severity_of(category);
+            if (!severity) {
+                return problem(
+                    req, invalid("category", "safety, no_show, quality, fee, privacy, attitude or other"));
+            }
+            const auto text = text_member(*parsed, "text", 2000);
+            if (!text) {
+                return problem(req, invalid("text", "1 to 2,000 characters, no control characters"));
+            }
+            store::ticket t;
+            t.id = core::new_uuid();
+            t.category = category;
+            t.severity = *severity;
+            t.text = *text;
+            const auto* order_v = parsed->if_contains("order_id");
+            std::optional<runtime::served::service> s;
+            if (order_v) {
+                if (!order_v->is_string() || !core::is_uuid(order_v->as_string())) {
+                    return problem(req, invalid("order_id", "an order id"));
+                }
+                s = runtime::served::find(tx, std::string(order_v->as_string()));
+            }
+            // Or against an organisation or a worker rather than one order.
+            std::optional<std::string> org, worker;
+            for (auto [key, into] : {std::pair{"org_id", &org}, std::pair{"worker_id", &worker}}) {
+                if (const auto* v = parsed->if_contains(key)) {
+                    if (!v->is_string() || !core::is_uuid(v->as_string())) {
+                        return problem(req, invalid(key, "an id"));
                     }
+                    *into = std::string(v->as_string());
                 }
-                const auto category = parsed->contains("category") && parsed->at("category").is_string()
-                                          ? std::string(parsed->at("category").as_string())
-                                          : std::string();
-                const auto severity = severity_of(category);
-                if (!severity) {
+            }
+            if (order_v && (org || worker)) {
+                return problem(req, invalid("org_id", "an order, or an organisation or worker: not both"));
+            }
+            bool about_provider = false;
+            if ((org || worker) && caller.is(auth::role::family)) {
+                // Only one that served this family (the read model from order.completed).
+                s = runtime::served::latest_by(tx, caller.id, org, worker);
+                if (!s) {
                     return problem(
                         req,
-                        invalid("category", "safety, no_show, quality, fee, privacy, attitude or other"));
+                        invalid(org ? "org_id" : "worker_id", "an organisation or worker that served you"));
                 }
-                const auto text = text_member(*parsed, "text", 2000);
-                if (!text) {
-                    return problem(req, invalid("text", "1 to 2,000 characters, no control characters"));
+                about_provider = true;
+            }
+            if (caller.is(auth::role::family)) {
+                // Only what the family was served (the read model from order.completed).
+                if (!s || s->family_id != caller.id) {
+                    return problem(req, invalid("order_id", "a completed service of yours"));
                 }
-                store::ticket t;
-                t.id = core::new_uuid();
-                t.category = category;
-                t.severity = *severity;
-                t.text = *text;
-                const auto* order_v = parsed->if_contains("order_id");
-                std::optional<runtime::served::service> s;
-                if (order_v) {
-                    if (!order_v->is_string() || !core::is_uuid(order_v->as_string())) {
-                        return problem(req, invalid("order_id", "an order id"));
-                    }
-                    s = runtime::served::find(tx, std::string(order_v->as_string()));
+                if (parsed->contains("community_id")) {
+                    return problem(req, invalid("community_id", "a family's complaint belongs to its order"));
                 }
-                // Or against an organisation or a worker rather than one order.
-                std::optional<std::string> org, worker;
-                for (auto [key, into] : {std::pair{"org_id", &org}, std::pair{"worker_id", &worker}}) {
-                    if (const auto* v = parsed->if_contains(key)) {
-                        if (!v->is_string() || !core::is_uuid(v->as_string())) {
-                            return problem(req, invalid(key, "an id"));
-                        }
-                        *into = std::string(v->as_string());
-                    }
+                t.source = "family";
+                t.family_id = caller.id;
+                t.community_id = s->community_id;
+            } else {
+                // Staff take a complaint by phone for an elder of their community.
+                const auto* cv = parsed->if_contains("community_id");
+                if (!cv || !cv->is_int64()) {
+                    return problem(req, invalid("community_id", "the community the complaint belongs to"));
                 }
-                if (order_v && (org || worker)) {
-                    return problem(req,
-                                   invalid("org_id", "an order, or an organisation or worker: not both"));
+                t.community_id = cv->as_int64();
+                if (!caller.covers(t.community_id)) {
+                    return problem(req, core::errc::forbidden, "that community is not yours", "community_id");
                 }
-                bool about_provider = false;
-                if ((org || worker) && caller.is(auth::role::family)) {
-                    // Only one that served this family (the read model from order.completed).
-                    s = runtime::served::latest_by(tx, caller.id, org, worker);
-                    if (!s) {
-                        return problem(req,
-                                       invalid(org ? "org_id" : "worker_id",
-                                               "an organisation or worker that served you"));
-                    }
-                    about_provider = true;
+                if (order_v && !s) {
+                    return problem(req, invalid("order_id", "a completed service"));
                 }
-                if (caller.is(auth::role::family)) {
-                    // Only what the family was served (the read model from order.completed).
-                    if (!s || s->family_id != caller.id) {
-                        return problem(req, invalid("order_id", "a completed service of yours"));
-                    }
-                    if (parsed->contains("community_id")) {
-                        return problem(req,
-                                       invalid("community_id", "a family's complaint belongs to its order"));
-                    }
-                    t.source = "family";
-                    t.family_id = caller.id;
-                    t.community_id = s->community_id;
-                } else {
-                    // Staff take a complaint by phone for an elder of their community.
-                    const auto* cv = parsed->if_contains("community_id");
-                    if (!cv || !cv->is_int64()) {
-                        return problem(req,
-                                       invalid("community_id", "the community the complaint belongs to"));
-                    }
-                    t.community_id = cv->as_int64();
-                    if (!caller.covers(t.community_id)) {
-                        return problem(
-                            req, core::errc::forbidden, "that community is not yours", "community_id");
-                    }
-                    if (order_v && !s) {
-                        return problem(req, invalid("order_id", "a completed service"));
-                    }
-                    t.source = "phone";
-                    if (s) {
-                        t.family_id = s->family_id;
-                    }
-                }
+                t.source = "phone";
                 if (s) {
-                    t.order_id = s->order_id;
-                    t.org_id = s->org_id;
-                    t.worker_id = s->worker_id;
+                    t.family_id = s->family_id;
                 }
-                if (about_provider) {
-                    t.order_id.reset();    // about the organisation or worker, not one service
-                    t.worker_id = worker;  // the one named (either worker of a crew), or none
-                } else if (caller.is(auth::role::staff) && (org || worker)) {
-                    t.org_id = org;
-                    t.worker_id = worker;
-                }
-                const auto [sign, resolve] = c.dues(t.severity, now);
-                t.created_s = std::chrono::duration<double>(now.time_since_epoch()).count();
-                t.sign_due = std::chrono::duration<double>(sign.time_since_epoch()).count();
-                t.resolve_due = std::chrono::duration<double>(resolve.time_since_epoch()).count();
-                store::insert(tx, t);
-                store::note(tx, t.id, t.created_s, caller.id, role_name(caller), "filed", "", false);
-                publish(tx,
-                        c,
-                        "complaint.filed",
-                        t,
-                        json::object{{"category", t.category}, {"source", t.source}});
-                auto stored = store::find(tx, t.id);
-                return http::json_text_response(201, json::serialize(ticket_json(*stored, view::family)));
-            };
-            r = answer();
-            runtime::finish_idempotent(tx, claim, r);
-            return r;
+            }
+            if (s) {
+                t.order_id = s->order_id;
+                t.org_id = s->org_id;
+                t.worker_id = s->worker_id;
+            }
+            if (about_provider) {
+                t.order_id.reset();    // about the organisation or worker, not one service
+                t.worker_id = worker;  // the one named (either worker of a crew), or none
+            } else if (caller.is(auth::role::staff) && (org || worker)) {
+                t.org_id = org;
+                t.worker_id = worker;
+            }
+            const auto [sign, resolve] = c.dues(t.severity, now);
+            t.created_s = std::chrono::duration<double>(now.time_since_epoch()).count();
+            t.sign_due = std::chrono::duration<double>(sign.time_since_epoch()).count();
+            t.resolve_due = std::chrono::duration<double>(resolve.time_since_epoch()).count();
+            store::insert(tx, t);
+            store::note(tx, t.id, t.created_s, caller.id, role_name(caller), "filed", "", false);
+            publish(
+                tx, c, "complaint.filed", t, json::object{{"category", t.category}, {"source", t.source}});
+            auto stored = store::find(tx, t.id);
+            return http::json_text_response(201, json::serialize(ticket_json(*stored, view::family)));
         };
-        co_return co_await c.pool.transact(std::move(write));
+        r = answer();
+        runtime::finish_idempotent(tx, claim, r);
+        return r;
     };
-    co_return co_await runtime::idempotent(c.pool, req, caller.id, c.clock.now(), std::move(work));
+    co_return co_await c.pool.transact(std::move(write));
 }
 
 awaitable<response> list(context& c, request& req) {
@@ -413,7 +417,8 @@ using step_fn = std::function<std::optional<response>(
 
 enum class may { staff, family, both, provider };
 
-awaitable<response> act(context& c, request& req, may roles, step_fn step) {
+// `members`: the body members the step reads, separated by spaces; any other is refused.
+awaitable<response> act(context& c, request& req, may roles, std::string_view members, step_fn step) {
     auto who = roles == may::staff    ? auth::authorize(req, c.verifier, {auth::role::staff})
                : roles == may::family ? auth::authorize(req, c.verifier, {auth::role::family})
                : roles == may::provider
@@ -433,6 +438,13 @@ awaitable<response> act(context& c, request& req, may roles, step_fn step) {
             co_return problem(req, parsed.error());
         }
         body = std::move(*parsed);
+    }
+    // The schemas say additionalProperties: false: a member the step does not read is refused, not ignored.
+    for (const auto& [k, _] : body) {
+        if (!is_member(members, k)) {
+            co_return problem(req,
+                              invalid(std::string(k).substr(0, 40).c_str(), "not a member of this request"));
+        }
     }
     const double now = now_s(c);
     const auth::caller caller = *who;
@@ -486,7 +498,7 @@ awaitable<response> claim(context& c, request& req) {
         publish(tx, c, "complaint.claimed", t);
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::staff, std::move(step));
+    co_return co_await act(c, req, may::staff, "version", std::move(step));
 }
 
 awaitable<response> release(context& c, request& req) {
@@ -502,7 +514,7 @@ awaitable<response> release(context& c, request& req) {
         store::note(tx, t.id, now, who.id, role_name(who), "released", "", false);
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::staff, std::move(step));
+    co_return co_await act(c, req, may::staff, "version", std::move(step));
 }
 
 awaitable<response> transfer(context& c, request& req) {
@@ -548,7 +560,7 @@ awaitable<response> transfer(context& c, request& req) {
                     false);
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::staff, std::move(step));
+    co_return co_await act(c, req, may::staff, "community_id reason", std::move(step));
 }
 
 awaitable<response> note(context& c, request& req) {
@@ -576,7 +588,7 @@ awaitable<response> note(context& c, request& req) {
         store::note(tx, t.id, now, who.id, role_name(who), internal ? "note" : "message", *text, internal);
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::both, std::move(step));
+    co_return co_await act(c, req, may::both, "internal text", std::move(step));
 }
 
 awaitable<response> resolve(context& c, request& req) {
@@ -658,7 +670,7 @@ awaitable<response> resolve(context& c, request& req) {
         }
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::staff, std::move(step));
+    co_return co_await act(c, req, may::staff, "measures outcome refund_fen suspend", std::move(step));
 }
 
 awaitable<response> confirm(context& c, request& req) {
@@ -677,7 +689,7 @@ awaitable<response> confirm(context& c, request& req) {
         store::note(tx, t.id, now, who.id, role_name(who), "confirmed", "", false);
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::family, std::move(step));
+    co_return co_await act(c, req, may::family, "", std::move(step));
 }
 
 awaitable<response> reopen(context& c, request& req) {
@@ -709,7 +721,7 @@ awaitable<response> reopen(context& c, request& req) {
         publish(tx, c, "complaint.reopened", t);
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::family, std::move(step));
+    co_return co_await act(c, req, may::family, "reason", std::move(step));
 }
 
 awaitable<response> return_visit(context& c, request& req) {
@@ -723,7 +735,14 @@ awaitable<response> return_visit(context& c, request& req) {
         if (!s || !s->is_int64() || s->as_int64() < 1 || s->as_int64() > 5) {
             return problem(req, invalid("satisfaction", "the family's satisfaction, 1 to 5"));
         }
-        const auto note_text = text_member(b, "note", 2000).value_or("");
+        std::string note_text;
+        if (b.contains("note")) {
+            auto given = text_member(b, "note", 2000);
+            if (!given) {
+                return problem(req, invalid("note", "1 to 2,000 characters, no control characters"));
+            }
+            note_text = std::move(*given);
+        }
         if (t.state != "resolved") {
             return problem(req, core::errc::conflict, "a return visit follows the resolution", "state");
         }
@@ -741,7 +760,7 @@ awaitable<response> return_visit(context& c, request& req) {
             false);
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::staff, std::move(step));
+    co_return co_await act(c, req, may::staff, "note satisfaction", std::move(step));
 }
 
 awaitable<response> close(context& c, request& req) {
@@ -768,7 +787,7 @@ awaitable<response> close(context& c, request& req) {
         publish(tx, c, "complaint.closed", t, closed);
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::staff, std::move(step));
+    co_return co_await act(c, req, may::staff, "", std::move(step));
 }
 
 awaitable<response> change_severity(context& c, request& req) {
@@ -823,7 +842,7 @@ awaitable<response> change_severity(context& c, request& req) {
         publish(tx, c, "complaint.severity_changed", t, json::object{{"from", from}, {"reason", *reason}});
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::staff, std::move(step));
+    co_return co_await act(c, req, may::staff, "reason severity", std::move(step));
 }
 
 awaitable<response> escalate(context& c, request& req) {
@@ -849,7 +868,7 @@ awaitable<response> escalate(context& c, request& req) {
         publish(tx, c, "complaint.escalated", t, json::object{{"reason", *reason}, {"clock", nullptr}});
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::staff, std::move(step));
+    co_return co_await act(c, req, may::staff, "reason", std::move(step));
 }
 
 awaitable<response> ask_provider(context& c, request& req) {
@@ -892,7 +911,7 @@ awaitable<response> ask_provider(context& c, request& req) {
         publish(tx, c, "complaint.provider_asked", t);
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::staff, std::move(step));
+    co_return co_await act(c, req, may::staff, "question", std::move(step));
 }
 
 awaitable<response> provider_answer(context& c, request& req) {
@@ -919,7 +938,7 @@ awaitable<response> provider_answer(context& c, request& req) {
         publish(tx, c, "complaint.provider_responded", t);
         return std::nullopt;
     };
-    co_return co_await act(c, req, may::provider, std::move(step));
+    co_return co_await act(c, req, may::provider, "response", std::move(step));
 }
 
 }  // namespace handlers

@@ -111,10 +111,7 @@ std::vector<std::string> promote(context& c,
 
 enum class outcome { confirmed, waitlisted, full, child_busy };
 
-awaitable<response> book_claimed(context& c,
-                                 request& req,
-                                 const auth::caller& who,
-                                 const runtime::idempotency_claim& claim);
+awaitable<response> book_checked(context& c, request& req, const auth::caller& who);
 
 }  // namespace
 
@@ -125,21 +122,18 @@ awaitable<response> book(context& c, request& req) {
     if (!authorized) {
         co_return auth::deny(authorized.error(), req.request_id);
     }
-    const auth::caller& who = *authorized;
-    std::function<awaitable<response>(const runtime::idempotency_claim&)> work =
-        [&](const runtime::idempotency_claim& claim) { return book_claimed(c, req, who, claim); };
-    co_return co_await runtime::idempotent(
-        c.pool, req, who.id, c.clock.now(), std::move(work), c.sealer.get());
+    co_return co_await book_checked(c, req, *authorized);
 }
 
 namespace {
 
-// The booking itself, once the request owns its Idempotency-Key. Everything up to the transaction only
-// reads; a refusal is stored as the key's answer.
-awaitable<response> book_claimed(context& c,
-                                 request& req,
-                                 const auth::caller& who,
-                                 const runtime::idempotency_claim& claim) {
+// The booking itself. Everything up to the transaction only reads; the transaction claims the
+// Idempotency-Key (a crash before its commit leaves no claim behind), and answers a key used before with its
+// first answer, else stores this answer, a refusal too.
+awaitable<response> book_checked(context& c, request& req, const auth::caller& who) {
+    if (auto missing = runtime::missing_idempotency_key(req)) {
+        co_return std::move(*missing);
+    }
     std::optional<response> answer;
     repo::booking_row b;
     std::optional<repo::nursery_row> n;
@@ -239,12 +233,16 @@ awaitable<response> book_claimed(context& c,
         b.price_fen = booking_price(n->price, b.mode, b.hours.value_or(0), days.size());
         join_waitlist = body->waitlist.value_or(true);
     }
-    if (answer) {
-        co_await c.pool.transact([&](pqxx::work& tx) { runtime::finish_idempotent(tx, claim, *answer); });
-        co_return *answer;
-    }
-
+    const auto at = c.clock.now();
     auto r = co_await c.pool.transact([&](pqxx::work& tx) {
+        runtime::idempotency_claim claim;
+        if (auto earlier = runtime::claim_idempotent_in(tx, req, who.id, at, claim, c.sealer.get())) {
+            return std::move(*earlier);
+        }
+        if (answer) {
+            runtime::finish_idempotent(tx, claim, *answer);
+            return *answer;
+        }
         repo::booking_row row = b;
         outcome out = outcome::full;
         try {

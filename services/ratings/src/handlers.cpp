@@ -167,69 +167,74 @@ awaitable<response> rate(context& c, request& req) {
         co_return auth::deny(who.error(), req.request_id);
     }
     const auth::caller caller = *who;
-    std::function<awaitable<response>(const runtime::idempotency_claim&)> work =
-        [&](const runtime::idempotency_claim& claim) -> awaitable<response> {
-        const double now = now_s(c);
-        auto parsed = http::parse_json_object(req);
-        std::function<response(pqxx::work&)> write = [&](pqxx::work& tx) -> response {
-            response r;
-            if (!parsed) {
-                r = problem(req, parsed.error());
+    // The key is claimed in the transaction that rates: a crash before its commit leaves no claim behind.
+    const auto at = c.clock.now();
+    const double now = now_s(c);
+    auto parsed = http::parse_json_object(req);
+    std::function<response(pqxx::work&)> write = [&](pqxx::work& tx) -> response {
+        runtime::idempotency_claim claim;
+        if (auto earlier = runtime::claim_idempotent_in(tx, req, caller.id, at, claim)) {
+            return std::move(*earlier);
+        }
+        response r;
+        if (!parsed) {
+            r = problem(req, parsed.error());
+        } else {
+            const auto* order_v = parsed->if_contains("order_id");
+            std::optional<runtime::served::service> s;
+            if (order_v && order_v->is_string() && core::is_uuid(order_v->as_string())) {
+                s = runtime::served::find(tx, std::string(order_v->as_string()));
+            }
+            // Whose service first: the dimensions asked for depend on the kind of a service of the caller's.
+            std::optional<core::problem> failure;
+            if (!s || s->family_id != caller.id) {
+                failure = invalid("order_id", "not a completed service of yours");
             } else {
-                const auto* order_v = parsed->if_contains("order_id");
-                std::optional<runtime::served::service> s;
-                if (order_v && order_v->is_string() && core::is_uuid(order_v->as_string())) {
-                    s = runtime::served::find(tx, std::string(order_v->as_string()));
-                }
-                const auto failure = check_body(*parsed, s ? s->kind : std::string(), true);
-                if (failure) {
-                    r = problem(req, *failure);
-                } else if (!s || s->family_id != caller.id) {
-                    r = problem(req, invalid("order_id", "not a completed service of yours"));
-                } else if (store::age_s(tx, s->order_id, now) >
-                           std::chrono::duration<double>(c.cfg.rate_within).count()) {
-                    r = problem(req,
-                                invalid("order_id",
-                                        "too late: a service is rated within " +
-                                            std::to_string(c.cfg.rate_within.count() / 24) + " days"));
+                failure = check_body(*parsed, s->kind, true);
+            }
+            if (failure) {
+                r = problem(req, *failure);
+            } else if (store::age_s(tx, s->order_id, now) >
+                       std::chrono::duration<double>(c.cfg.rate_within).count()) {
+                r = problem(req,
+                            invalid("order_id",
+                                    "too late: a service is rated within " +
+                                        std::to_string(c.cfg.rate_within.count() / 24) + " days"));
+            } else {
+                auto b = read_body(*parsed, s->kind, true);
+                store::new_review n;
+                n.id = core::new_uuid();
+                n.order_id = s->order_id;
+                n.level = b->level;
+                n.dimensions = dims_text(b->dimensions);
+                n.tags = b->tags;
+                n.comment = b->comment;
+                n.anonymous = b->anonymous;
+                n.now = now;
+                n.editable_s = std::chrono::duration<double>(c.cfg.editable_for).count();
+                auto stored = store::insert_review(tx, n);
+                if (!stored) {
+                    r = problem(req, core::errc::conflict, "this service was rated already", "order_id");
                 } else {
-                    auto b = read_body(*parsed, s->kind, true);
-                    store::new_review n;
-                    n.id = core::new_uuid();
-                    n.order_id = s->order_id;
-                    n.level = b->level;
-                    n.dimensions = dims_text(b->dimensions);
-                    n.tags = b->tags;
-                    n.comment = b->comment;
-                    n.anonymous = b->anonymous;
-                    n.now = now;
-                    n.editable_s = std::chrono::duration<double>(c.cfg.editable_for).count();
-                    auto stored = store::insert_review(tx, n);
-                    if (!stored) {
-                        r = problem(req, core::errc::conflict, "this service was rated already", "order_id");
-                    } else {
-                        json::object created{{"review_id", stored->id},
-                                             {"order_id", stored->order_id},
-                                             {"community_id", stored->community_id},
-                                             {"kind", stored->kind},
-                                             {"level", stored->level}};
-                        created["org_id"] =
-                            stored->org_id ? json::value(*stored->org_id) : json::value(nullptr);
-                        created["worker_id"] =
-                            stored->worker_id ? json::value(*stored->worker_id) : json::value(nullptr);
-                        publish(tx, c, "rating.created", created);
-                        after_change(tx, c, *stored, now);
-                        auto fresh = store::find_review(tx, stored->id, now);
-                        r = http::json_text_response(201, json::serialize(review_json(*fresh, view::family)));
-                    }
+                    json::object created{{"review_id", stored->id},
+                                         {"order_id", stored->order_id},
+                                         {"community_id", stored->community_id},
+                                         {"kind", stored->kind},
+                                         {"level", stored->level}};
+                    created["org_id"] = stored->org_id ? json::value(*stored->org_id) : json::value(nullptr);
+                    created["worker_id"] =
+                        stored->worker_id ? json::value(*stored->worker_id) : json::value(nullptr);
+                    publish(tx, c, "rating.created", created);
+                    after_change(tx, c, *stored, now);
+                    auto fresh = store::find_review(tx, stored->id, now);
+                    r = http::json_text_response(201, json::serialize(review_json(*fresh, view::family)));
                 }
             }
-            runtime::finish_idempotent(tx, claim, r);
-            return r;
-        };
-        co_return co_await c.pool.transact(std::move(write));
+        }
+        runtime::finish_idempotent(tx, claim, r);
+        return r;
     };
-    co_return co_await runtime::idempotent(c.pool, req, caller.id, c.clock.now(), std::move(work));
+    co_return co_await c.pool.transact(std::move(write));
 }
 
 awaitable<response> edit(context& c, request& req) {

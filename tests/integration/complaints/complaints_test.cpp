@@ -386,8 +386,24 @@ TEST_F(complaints_fixture, transfers_resolution_return_visit_reopening_and_who_s
 
     // Claim, then an internal note the family never sees, then resolve as upheld.
     const auto version = call("GET", base, std::nullopt, staff).body.at("version").as_int64();
+    // A member the schema does not have is refused and named, and changes nothing.
+    auto odd_claim =
+        call("POST", base + "/claim", json::object{{"version", version}, {"assignee", "x"}}, staff);
+    EXPECT_EQ(odd_claim.status, 422);
+    EXPECT_EQ(odd_claim.body.at("field").as_string(), "assignee");
+    EXPECT_EQ(call("GET", base, std::nullopt, staff).body.at("version").as_int64(), version);
     ASSERT_EQ(call("POST", base + "/claim", json::object{{"version", version}}, staff).status, 200);
     ASSERT_EQ(call("POST", base + "/notes", json::object{{"text", "已联系机构负责人"}}, staff).status, 200);
+    EXPECT_EQ(call("POST",
+                   base + "/resolve",
+                   json::object{{"outcome", "upheld"}, {"measures", "警告"}, {"closed", true}},
+                   staff)
+                  .status,
+              422);
+    EXPECT_EQ(
+        call("POST", base + "/resolve", json::object{{"outcome", "rejected"}, {"measures", "无"}}, staff)
+            .status,
+        422);  // the outcomes are upheld, partly_upheld and not_upheld
     auto resolved =
         call("POST",
              base + "/resolve",
@@ -401,6 +417,12 @@ TEST_F(complaints_fixture, transfers_resolution_return_visit_reopening_and_who_s
     // An upheld ticket closes only after a return visit.
     EXPECT_EQ(call("POST", base + "/close", std::nullopt, staff).status, 409);
     EXPECT_EQ(call("POST", base + "/return-visit", json::object{{"satisfaction", 9}}, staff).status, 422);
+    // A note that cannot be kept is refused, never dropped: a NUL, 2,001 characters, another member.
+    for (const auto& odd : {json::object{{"satisfaction", 4}, {"note", std::string("好\0坏", 7)}},
+                            json::object{{"satisfaction", 4}, {"note", std::string(2001, 'a')}},
+                            json::object{{"satisfaction", 4}, {"mood", "ok"}}}) {
+        EXPECT_EQ(call("POST", base + "/return-visit", odd, staff).status, 422) << json::serialize(odd);
+    }
     // The family reopens it within 7 days (not after).
     auto reopened = call("POST", base + "/reopen", json::object{{"reason", "还是没有道歉"}}, fam);
     ASSERT_EQ(reopened.status, 200) << reopened.raw.body;
@@ -565,6 +587,12 @@ TEST_F(complaints_fixture, resolving_can_order_a_suspension_from_providers) {
     const std::string base = "/v1/complaints/" + std::string(filed.body.at("id").as_string());
     const auto staff = token(core::new_uuid(), auth::role::staff, "", {f.community});
     const auto version = call("GET", base, std::nullopt, staff).body.at("version").as_int64();
+    // A member the schema does not have is refused and named, and changes nothing.
+    auto odd_claim =
+        call("POST", base + "/claim", json::object{{"version", version}, {"assignee", "x"}}, staff);
+    EXPECT_EQ(odd_claim.status, 422);
+    EXPECT_EQ(odd_claim.body.at("field").as_string(), "assignee");
+    EXPECT_EQ(call("GET", base, std::nullopt, staff).body.at("version").as_int64(), version);
     ASSERT_EQ(call("POST", base + "/claim", json::object{{"version", version}}, staff).status, 200);
     auto resolve = [&](const char* outcome, json::object suspend) {
         return call(

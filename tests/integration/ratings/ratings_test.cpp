@@ -247,6 +247,11 @@ TEST_F(ratings_fixture, bad_input_names_its_field_and_writes_nothing) {
     // Another family's service.
     auto theirs = rate(other, good(order));
     EXPECT_EQ(theirs.status, 422);
+    EXPECT_EQ(theirs.body.at("field").as_string(), "order_id") << theirs.raw.body;
+    // Named as the order, whatever else the body holds: what dimensions fit is a service of one's own's to
+    // say.
+    auto theirs_odd = rate(other, with("dimensions", json::object{{"taste", 5}}));
+    EXPECT_EQ(theirs_odd.body.at("field").as_string(), "order_id") << theirs_odd.raw.body;
     EXPECT_EQ(ratings_scalar("SELECT count(*) FROM reviews"), 0);
     // The roles that may not rate.
     EXPECT_EQ(call("POST", "/v1/ratings", good(order), provider.access).status, 403);

@@ -1,7 +1,9 @@
-// Idempotency keys against the real PostgreSQL: a retry that takes over an abandoned key, a late first
-// request that can no longer write, and a failed attempt that gives its key back.
+// Idempotency keys against the real PostgreSQL: a key is claimed in the transaction that does the work, so a
+// claim dies with its transaction (a crash leaves no key stuck); a finished key replays its first answer, and
+// a key left "in progress" by the older two-step protocol is reclaimed after the window.
 #include "support/run_coro.hpp"
 
+#include <carematch/core/ids.hpp>
 #include <carematch/db/migrate.hpp>
 #include <carematch/runtime/idempotency.hpp>
 
@@ -41,20 +43,22 @@ class idempotency_test : public ::testing::Test {
         r.headers.emplace_back("idempotency-key", key);
         return r;
     }
-    idempotent_start start(const http::request& r, core::clock::time_point at) {
-        return test::run_coro(io, start_idempotent(pool, r, "family-1", at));
-    }
-    // The work a request does once it owns its key: one order row and the answer, in one transaction.
-    void finish(const idempotency_claim& claim, const std::string& note) {
-        test::run_coro(io, pool.transact([&](pqxx::work& tx) {
+    // A whole write as a service does it: claim, one order row, the answer stored, in one transaction.
+    http::response write(const http::request& r, core::clock::time_point at, const std::string& note) {
+        return test::run_coro(io, pool.transact([&](pqxx::work& tx) {
+            idempotency_claim claim;
+            if (auto earlier = claim_idempotent_in(tx, r, "family-1", at, claim)) {
+                return std::move(*earlier);
+            }
             tx.exec_params("INSERT INTO orders (note) VALUES ($1)", note);
-            finish_idempotent(tx, claim, http::json_text_response(201, R"({"note":")" + note + "\"}"));
+            auto answer = http::json_text_response(201, R"({"note":")" + note + "\"}");
+            finish_idempotent(tx, claim, answer);
+            return answer;
         }));
     }
-    long long orders() {
-        return test::run_coro(io, pool.transact([](pqxx::work& tx) {
-            return tx.exec("SELECT count(*) FROM orders")[0][0].as<long long>();
-        }));
+    long long scalar(const std::string& sql) {
+        return test::run_coro(
+            io, pool.transact([&](pqxx::work& tx) { return tx.exec(sql)[0][0].as<long long>(); }));
     }
 
     std::string schema = test::unique_schema("idem");
@@ -63,71 +67,57 @@ class idempotency_test : public ::testing::Test {
     core::clock::time_point t0 = std::chrono::system_clock::now();
 };
 
-TEST_F(idempotency_test, a_first_request_held_past_the_reclaim_window_cannot_overwrite_its_retry) {
-    auto first = start(place("k1"), t0);
-    ASSERT_FALSE(first.answer);
-    // While the first runs, the same request is told so.
-    auto early = start(place("k1"), t0 + 30s);
-    ASSERT_TRUE(early.answer);
-    EXPECT_EQ(early.answer->status, 409);
-
-    // Past the window the retry takes the key over with a token of its own, and finishes.
-    auto retry = start(place("k1"), t0 + reclaim_after + 1s);
-    ASSERT_FALSE(retry.answer);
-    EXPECT_NE(retry.claim.token, first.claim.token);
-    finish(retry.claim, "retry");
-
-    // The first request's late finish fails, and its transaction (with its order) rolls back.
-    EXPECT_THROW(finish(first.claim, "first"), core::unavailable_error);
-    EXPECT_EQ(orders(), 1);
-
-    auto replay = start(place("k1"), t0 + reclaim_after + 2s);
-    ASSERT_TRUE(replay.answer);
-    EXPECT_EQ(replay.answer->status, 201);
-    EXPECT_EQ(replay.answer->body, R"({"note":"retry"})");
+TEST_F(idempotency_test, a_claim_dies_with_its_transaction_so_the_retry_of_a_crashed_write_runs_at_once) {
+    {
+        // The first attempt claims its key and dies before its commit (its session ends, as when the process
+        // is killed).
+        pqxx::connection doomed(test::db_url());
+        pqxx::work tx(doomed);
+        tx.exec("SET LOCAL search_path TO " + tx.quote_name(schema));
+        idempotency_claim claim;
+        ASSERT_FALSE(claim_idempotent_in(tx, place("k1"), "family-1", t0, claim));
+        tx.exec_params("INSERT INTO orders (note) VALUES ('first')");
+        pqxx::connection other(test::db_url());
+        pqxx::nontransaction(other).exec_params("SELECT pg_terminate_backend($1)", doomed.backendpid());
+    }
+    auto retry = write(place("k1"), t0 + 1s, "retry");  // no 409, no wait for a window
+    EXPECT_EQ(retry.status, 201);
+    EXPECT_FALSE(retry.header("idempotent-replayed"));
+    EXPECT_EQ(scalar("SELECT count(*) FROM orders"), 1);
 }
 
-TEST_F(idempotency_test, a_key_is_not_reclaimed_by_another_body_nor_before_the_window) {
-    auto first = start(place("k2"), t0);
-    ASSERT_FALSE(first.answer);
-    auto other = start(place("k2", R"({"kind":"meal"})"), t0 + reclaim_after + 1s);
-    ASSERT_TRUE(other.answer);
-    EXPECT_EQ(other.answer->status, 422);
-    auto inside = start(place("k2"), t0 + reclaim_after - 1s);
-    ASSERT_TRUE(inside.answer);
-    EXPECT_EQ(inside.answer->status, 409);
-    finish(first.claim, "first");
-    EXPECT_EQ(orders(), 1);
+TEST_F(idempotency_test, a_finished_key_replays_its_first_answer_and_refuses_another_body) {
+    auto first = write(place("k2"), t0, "first");
+    ASSERT_EQ(first.status, 201);
+    auto again = write(place("k2"), t0 + 1s, "second");
+    EXPECT_EQ(again.status, 201);
+    EXPECT_EQ(again.body, first.body);
+    EXPECT_EQ(again.header("idempotent-replayed").value_or(""), "true");
+    auto other = write(place("k2", R"({"kind":"meal"})"), t0 + 2s, "third");
+    EXPECT_EQ(other.status, 422);
+    EXPECT_EQ(scalar("SELECT count(*) FROM orders"), 1);
 }
 
-TEST_F(idempotency_test, a_failed_attempt_releases_its_key_so_the_retry_runs_at_once) {
-    std::function<asio::awaitable<http::response>(const idempotency_claim&)> failing =
-        [](const idempotency_claim&) -> asio::awaitable<http::response> {
-        throw core::unavailable_error("identity unavailable");
-        co_return http::response{};
-    };
-    EXPECT_THROW(test::run_coro(io, idempotent(pool, place("k3"), "family-1", t0, std::move(failing))),
-                 core::unavailable_error);
-    int runs = 0;
-    std::function<asio::awaitable<http::response>(const idempotency_claim&)> working =
-        [&](const idempotency_claim& claim) -> asio::awaitable<http::response> {
-        ++runs;
-        co_await pool.transact(
-            [&](pqxx::work& tx) { finish_idempotent(tx, claim, http::json_text_response(201, "{}")); });
-        co_return http::json_text_response(201, "{}");
-    };
-    auto answer = test::run_coro(io, idempotent(pool, place("k3"), "family-1", t0 + 1s, std::move(working)));
-    EXPECT_EQ(runs, 1);
-    EXPECT_EQ(answer.status, 201);
-    EXPECT_FALSE(answer.header("idempotent-replayed"));
+TEST_F(idempotency_test, a_key_left_in_progress_by_the_two_step_protocol_is_reclaimed_after_the_window) {
+    test::run_coro(io, pool.transact([&](pqxx::work& tx) {
+        tx.exec_params(
+            "INSERT INTO idempotency_keys (caller_id, key, request_hash, state, token, created_at)"
+            " VALUES ('family-1', 'k3', $1, 'in_progress', gen_random_uuid(), to_timestamp($2::float8))",
+            core::sha256_hex("POST /v1/orders\n{\"kind\":\"bath\"}"),
+            std::chrono::duration<double>(t0.time_since_epoch()).count());
+    }));
+    EXPECT_EQ(write(place("k3"), t0 + 30s, "early").status, 409);
+    EXPECT_EQ(write(place("k3"), t0 + reclaim_after + 1s, "late").status, 201);
+    EXPECT_EQ(scalar("SELECT count(*) FROM orders"), 1);
 }
 
-TEST_F(idempotency_test, no_key_is_400) {
+TEST_F(idempotency_test, no_key_is_400_and_writes_nothing) {
     http::request r = place("");
     r.headers.clear();
-    auto s = start(r, t0);
-    ASSERT_TRUE(s.answer);
-    EXPECT_EQ(s.answer->status, 400);
+    ASSERT_TRUE(missing_idempotency_key(r));
+    EXPECT_EQ(missing_idempotency_key(r)->status, 400);
+    EXPECT_EQ(write(r, t0, "none").status, 400);
+    EXPECT_EQ(scalar("SELECT count(*) FROM orders"), 0);
 }
 
 }  // namespace

@@ -29,43 +29,36 @@ struct idempotency_claim {
     const auth::sealer* sealer = nullptr;  // seals the stored answer when set
 };
 
-/// What a request with an Idempotency-Key does next.
-struct idempotent_start {
-    /// Set when the request is answered now: 400 (no key), 422 (the key was used with another request), 409
-    /// (the first request with the key is still running), or the first answer replayed byte for byte.
-    std::optional<http::response> answer;
-    /// Otherwise this request owns the key and must store its answer with finish_idempotent.
-    idempotency_claim claim;
-};
-
-/// How long a key may stay "in progress" before the same request may claim it again (its first request is
-/// presumed dead). Longer than any request's deadline.
+/// How long a key may stay "in progress" before the same request may claim it again. Keys are claimed in the
+/// transaction that does the work, so a claim dies with its transaction; only rows left "in progress" by the
+/// older two-step protocol wait this long. Longer than any request's deadline.
 inline constexpr std::chrono::seconds reclaim_after{60};
 
-/// Claims the request's Idempotency-Key for `caller` (hash of method, path and body) at `now`. A key whose
-/// request died without an answer may be claimed again after `reclaim_after` by the same request, with a new
-/// token: the first request's late finish then fails.
-boost::asio::awaitable<idempotent_start> start_idempotent(db::pool& db,
-                                                          const http::request& req,
-                                                          const std::string& caller,
-                                                          core::clock::time_point now,
-                                                          const auth::sealer* sealer = nullptr);
-
-/// For a write that is one transaction (the key claimed, the change made and its answer stored together, so
-/// that an order costs one commit): 400 when the request has no usable Idempotency-Key, else nullopt.
+/// 400 when the request has no usable Idempotency-Key, else nullopt: for checks before the transaction.
 std::optional<http::response> missing_idempotency_key(const http::request& req);
 
-/// In the transaction that makes the change: claims the request's key for `caller` into `claim`. When the key
-/// was used before, returns the answer to give instead (the first answer replayed byte for byte, 422 for
-/// another request, 409 while a first request still runs) and the transaction must change nothing. Otherwise
-/// the caller makes its change and stores its answer with finish_idempotent in the same transaction. A
-/// concurrent request with the same key waits for this transaction, then replays its answer.
+/// Every write a client may retry claims its key here, in the transaction that makes the change (the key
+/// claimed, the change made and its answer stored together: a crash before the commit leaves no claim
+/// behind, so a retry runs at once instead of answering 409). Claims the request's key for `caller` into
+/// `claim`. When the key was used before, returns the answer to give instead (the first answer replayed byte
+/// for byte, 422 for another request, 409 while a first request still runs) and the transaction must change
+/// nothing. Otherwise the caller makes its change and stores its answer with finish_idempotent in the same
+/// transaction. A concurrent request with the same key waits for this transaction, then replays its answer.
 std::optional<http::response> claim_idempotent_in(pqxx::work& tx,
                                                   const http::request& req,
                                                   const std::string& caller,
                                                   core::clock::time_point now,
                                                   idempotency_claim& claim,
                                                   const auth::sealer* sealer = nullptr);
+
+/// What a request with an Idempotency-Key does next (claim_fresh_idempotent).
+struct idempotent_start {
+    /// Set when the request is answered now: the first answer replayed byte for byte, or 422 (the key was
+    /// used with another request).
+    std::optional<http::response> answer;
+    /// Otherwise, with a token, this request owns the key and must store its answer with finish_idempotent.
+    idempotency_claim claim;
+};
 
 /// One request of claim_fresh_idempotent: the request and its caller.
 struct idempotent_request {
@@ -92,19 +85,5 @@ void finish_idempotent_all(
 /// core::unavailable_error (so the transaction rolls back and the client is told to retry, which replays the
 /// answer) when the claim is no longer this request's: a retry took the key over.
 void finish_idempotent(pqxx::work& tx, const idempotency_claim& claim, const http::response& r);
-
-/// Gives the key up (while still this request's), so that a retry runs again at once.
-boost::asio::awaitable<void> release_idempotent(db::pool& db, const idempotency_claim& claim);
-
-/// The whole protocol around `work`: claims the key (answering 400, 409, 422 or a replay itself), runs
-/// `work`, which must store its answer with finish_idempotent, and releases the key when `work` throws (a 503
-/// or 500 for this attempt), then rethrows.
-boost::asio::awaitable<http::response> idempotent(
-    db::pool& db,
-    const http::request& req,
-    const std::string& caller,
-    core::clock::time_point now,
-    std::function<boost::asio::awaitable<http::response>(const idempotency_claim&)> work,
-    const auth::sealer* sealer = nullptr);
 
 }  // namespace carematch::runtime
