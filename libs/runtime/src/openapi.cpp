@@ -39,10 +39,20 @@ std::string merge_openapi(const std::vector<std::string_view>& documents) {
         return std::string(documents.front());
     }
     json::object out = json::parse(documents.front()).as_object();
-    out["info"].as_object()["title"] = "CareMatch API";
     json::array tags = out.contains("tags") ? out.at("tags").as_array() : json::array();
-    for (std::size_t i = 1; i < documents.size(); ++i) {
-        const json::object doc = json::parse(documents[i]).as_object();
+    // The union speaks for every service: its own title and description, naming each document's title.
+    std::string titles;
+    for (std::size_t i = 0; i < documents.size(); ++i) {
+        const json::object doc = i == 0 ? out : json::parse(documents[i]).as_object();
+        if (const auto* info = doc.if_contains("info"); info != nullptr && info->is_object()) {
+            if (const auto* t = info->as_object().if_contains("title"); t != nullptr && t->is_string()) {
+                titles += titles.empty() ? "" : ", ";
+                titles += t->as_string();
+            }
+        }
+        if (i == 0) {
+            continue;
+        }
         if (const auto* paths = doc.if_contains("paths")) {
             add_members(object_at(out, "paths"), paths->as_object(), "path");
         }
@@ -59,6 +69,11 @@ std::string merge_openapi(const std::vector<std::string_view>& documents) {
         }
     }
     out["tags"] = std::move(tags);
+    json::object& info = out["info"].as_object();
+    info["title"] = "CareMatch API";
+    info["description"] =
+        "Every CareMatch service mounted in one process (all-in-one), in one document: " + titles +
+        ". Each service's README (services/<name>/README.md) gives its roles and events.";
     return json::serialize(out);
 }
 

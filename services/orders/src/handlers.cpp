@@ -813,6 +813,7 @@ awaitable<moved> move(context& c,
         repo::add_history(
             tx, id, std::string(to_string(from)), std::string(to_string(to)), who.id, role_name(who), reason);
         const char* event = to == status::cancelled    ? "order.cancelled"
+                            : to == status::en_route   ? "order.en_route"
                             : to == status::in_service ? "order.started"
                             : to == status::completed  ? "order.completed"
                                                        : nullptr;

@@ -73,9 +73,12 @@ const std::string sql_history =
         "SELECT coalesce(from_status, ''), to_status, actor_id, actor_role, reason,"
         " to_char(at AT TIME ZONE 'UTC', ") +
     iso + ") FROM order_history WHERE order_id = $1::uuid ORDER BY id";
+// Without a `from` (a transition that may start from several states), the state the order was in is its last
+// history row's: every change writes one under the order's row lock.
 constexpr const char* sql_add_history =
     "INSERT INTO order_history (order_id, from_status, to_status, actor_id, actor_role, reason)"
-    " VALUES ($1::uuid, $2, $3, $4, $5, $6)";
+    " VALUES ($1::uuid, coalesce($2, (SELECT h.to_status FROM order_history h WHERE h.order_id = $1::uuid"
+    " ORDER BY h.id DESC LIMIT 1)), $3, $4, $5, $6)";
 const std::string sql_transition =
     "UPDATE orders SET status = $2,"
     " worker_id = CASE WHEN $7 THEN NULL ELSE coalesce($5::uuid, worker_id) END,"

@@ -95,6 +95,7 @@ struct history_row {
     std::string at;
 };
 std::vector<history_row> history(pqxx::work& tx, const std::string& order_id);
+/// One row of the order's history; `from` nullopt: the state its last row left it in (none for a new order).
 void add_history(pqxx::work& tx,
                  const std::string& order_id,
                  const std::optional<std::string>& from,

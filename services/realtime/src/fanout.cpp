@@ -79,7 +79,8 @@ void order_event(std::vector<delivery>& out, const std::string& type, const json
     } else if (type == "offer.declined" || type == "offer.expired") {
         job = message(type == "offer.declined" ? "offer.declined" : "offer.expired",
                       pick(p, {"offer_id", "order_id"}));
-    } else if (type == "order.started" || type == "order.completed" || type == "order.cancelled") {
+    } else if (type == "order.en_route" || type == "order.started" || type == "order.completed" ||
+               type == "order.cancelled") {
         job = message("job.status", pick(p, {"order_id", "status", "kind", "at"}));
     }
     if (!job.empty()) {

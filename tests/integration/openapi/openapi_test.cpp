@@ -207,6 +207,15 @@ TEST_F(api_documents, the_all_in_one_document_is_the_union_of_the_services) {
     const auto merged = json::parse(runtime::merge_openapi(docs)).as_object();
     EXPECT_EQ(documented(merged), all);
     EXPECT_EQ(merged.at("info").at("title").as_string(), "CareMatch API");
+    // Its description is the union's, naming every service's document, not the first service's.
+    const std::string description(merged.at("info").at("description").as_string());
+    for (const auto& s : services) {
+        const auto own = json::parse(s->openapi());
+        EXPECT_NE(description.find(std::string(own.at("info").at("title").as_string())), std::string::npos)
+            << description;
+    }
+    EXPECT_NE(description,
+              std::string(json::parse(services.front()->openapi()).at("info").at("description").as_string()));
     EXPECT_TRUE(merged.at("components").at("schemas").as_object().contains("orders.place_body"));
     EXPECT_TRUE(merged.at("components").at("schemas").as_object().contains("identity.recipient_body"));
     EXPECT_EQ(merged.at("tags").as_array().size(), services.size());

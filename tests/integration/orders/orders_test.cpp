@@ -645,15 +645,23 @@ TEST_F(orders_fixture, the_lifecycle_refuses_illegal_moves_and_stale_actors) {
 
     auto history = call("GET", "/v1/orders/" + id, std::nullopt, s.access).body.at("history").as_array();
     std::vector<std::string> path;
-    for (const auto& h : history) {
-        path.emplace_back(h.at("to").as_string());
+    for (std::size_t i = 0; i < history.size(); ++i) {
+        path.emplace_back(history[i].at("to").as_string());
+        // Every step names the state it left, matching's steps too.
+        if (i == 0) {
+            EXPECT_TRUE(history[i].at("from").is_null());
+        } else {
+            EXPECT_EQ(history[i].at("from"), history[i - 1].at("to")) << i;
+        }
     }
     EXPECT_EQ(path,
               (std::vector<std::string>{
                   "created", "matching", "offered", "assigned", "en_route", "in_service", "completed"}));
+    // The family hears of each step of the job: setting off, starting, done.
     EXPECT_EQ(
-        orders_scalar("SELECT count(*) FROM outbox WHERE event_type IN ('order.started', 'order.completed')"),
-        2);
+        orders_scalar("SELECT count(*) FROM outbox WHERE event_type IN ('order.en_route', 'order.started',"
+                      " 'order.completed')"),
+        3);
 }
 
 // Accept, decline and expiry of one offer race: exactly one wins, and the order shows that one.
@@ -787,7 +795,11 @@ TEST_F(orders_fixture, a_frail_elder_s_bath_is_offered_to_a_crew_of_two_and_both
         EXPECT_EQ(seen.status, 200) << seen.raw.body;
     }
     EXPECT_EQ(call("POST", "/v1/orders/" + id + "/en-route", std::nullopt, second.access).status, 200);
-    EXPECT_EQ(orders_scalar("SELECT count(*) FROM outbox WHERE payload->>'second_worker_id' IS NOT NULL"), 0);
+    // Setting off is told too, naming both workers of the crew.
+    EXPECT_EQ(orders_scalar("SELECT count(*) FROM outbox WHERE event_type = 'order.en_route'"
+                            " AND payload->>'second_worker_id' = '" +
+                            second.user_id + "' AND payload->>'worker_id' = '" + lead.user_id + "'"),
+              1);
     EXPECT_EQ(call("POST", "/v1/orders/" + id + "/cancel", json::object{{"reason", "下雨"}}, s.access).status,
               200);
     EXPECT_EQ(orders_scalar("SELECT count(*) FROM outbox WHERE event_type = 'order.cancelled'"

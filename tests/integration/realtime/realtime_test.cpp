@@ -225,6 +225,20 @@ TEST_F(realtime_fixture, an_offer_reaches_its_worker_and_the_family_sees_its_ord
     EXPECT_EQ(next(*f).at("data").at("status"), "assigned");
     EXPECT_EQ(type_of(next(*w)), "offer.accepted");
 
+    // The worker sets off: the family sees it live, and the worker's job moves.
+    publish(street_stream("orders"),
+            "order.en_route",
+            json::object{{"order_id", order},
+                         {"status", "en_route"},
+                         {"worker_id", worker},
+                         {"org_id", org},
+                         {"family_id", family},
+                         {"kind", "bath"}});
+    EXPECT_EQ(next(*f).at("data").at("status"), "en_route");
+    auto job = next(*w);
+    ASSERT_EQ(type_of(job), "job.status") << job;
+    EXPECT_EQ(job.at("data").at("status"), "en_route");
+
     // The other family's first frame is its own order's, published after all of the above.
     publish(street_stream("orders"),
             "order.cancelled",
