@@ -184,13 +184,16 @@ void report(const run_state& s, const char* mode, double rate) {
         }
     }
     std::printf(
-        "mode=%s offered_rate=%.0f duration_s=%.1f sent=%zu goodput=%.1f/s accepted_p50_ms=%.1f "
+        "mode=%s offered_rate=%.0f duration_s=%.1f sent=%zu accepted_share=%.4f goodput=%.1f/s "
+        "accepted_p50_ms=%.1f "
         "accepted_p99_ms=%.1f "
         "refused=%zu refused_p99_ms=%.1f refused_max_ms=%.1f",
         mode,
         rate,
         seconds,
         s.outcomes.size(),
+        s.outcomes.empty() ? 0.0
+                           : static_cast<double>(accepted.size()) / static_cast<double>(s.outcomes.size()),
         static_cast<double>(accepted.size()) / seconds,
         percentile(accepted, 0.50),
         percentile(accepted, 0.99),

@@ -4,7 +4,13 @@
 # loop at 0.5×, 1× and 2× that capacity and prints goodput, refusals and latencies for each, and the ratios
 # the runtime is held to. Prints figures only.
 #
+# The goals (issue: admission that sheds only real overload): at 0.5x and 1x at least 99 % of the requests
+# accepted; at 2x a goodput of at least 0.9x the goodput at 1x, every refusal answered within 50 ms at the
+# client (p99), and the accepted p99 at most 3x the p99 at 1x.
+#
 # Usage: tests/load/overload.sh [SECONDS per step, default 10]
+#   CAREMATCH_BURN=N   runs N CPU burners (busy shell loops) beside the platform for the whole run: the
+#                      figures must hold on a busy machine too.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-10}
@@ -17,7 +23,9 @@ load_build "$root" carematch-all-in-one carematch-overload
 tmp=$(mktemp -d /tmp/carematch-load.XXXXXX)
 chmod 755 "$tmp"
 pid=""
+burners=()
 cleanup() {
+    for b in "${burners[@]}"; do kill "$b" 2>/dev/null || true; done
     [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
     [[ -n ${CAREMATCH_LOAD_LOG:-} ]] && cp "$tmp/all-in-one.log" "$CAREMATCH_LOAD_LOG"
     cm_throwaway_stop "$tmp"
@@ -39,7 +47,11 @@ recipient=$(post /v1/recipients '{"kind":"elder","name":"李桂兰","birth_date"
   "consents":[{"purpose":"sensitive_storage","text_version":"v1"}]}' "$token" | jq -r .id)
 
 tool=${CAREMATCH_OVERLOAD_TOOL:-"$root/build/release/tests/load/carematch-overload"}
-echo "# POST /v1/orders on all-in-one (release, 2 io threads), $(nproc) cores, ${seconds}s per step"
+for _ in $(seq 1 "${CAREMATCH_BURN:-0}"); do
+    (while :; do :; done) &
+    burners+=($!)
+done
+echo "# POST /v1/orders on all-in-one (release, 2 io threads), $(nproc) cores, ${CAREMATCH_BURN:-0} CPU burners, ${seconds}s per step"
 capacity_line=$($tool capacity 127.0.0.1 "$http_port" "$token" "$recipient" "$seconds" 64)
 echo "$capacity_line"
 capacity=$(sed -E 's/.*goodput=([0-9.]+).*/\1/' <<<"$capacity_line")
@@ -50,7 +62,10 @@ for f in 0.5 1 2; do
     echo "${line[$f]}"
 done
 field() { sed -E "s/.*$2=([0-9.]+).*/\1/" <<<"$1"; }
-awk -v g1="$(field "${line[1]}" goodput)" -v g2="$(field "${line[2]}" goodput)" \
-    -v p05="$(field "${line[0.5]}" accepted_p99_ms)" -v p2="$(field "${line[2]}" accepted_p99_ms)" \
-    -v rmax="$(field "${line[2]}" refused_max_ms)" \
-    'BEGIN { printf "goodput_2x_over_1x=%.2f (goal >= 0.9)  refused_max_ms_at_2x=%.1f (goal <= 50)  p99_2x_over_p99_0.5x=%.1f (goal <= 10)\n", g2 / g1, rmax, (p05 > 0 ? p2 / p05 : 0) }'
+awk -v a05="$(field "${line[0.5]}" accepted_share)" -v a1="$(field "${line[1]}" accepted_share)" \
+    -v g1="$(field "${line[1]}" goodput)" -v g2="$(field "${line[2]}" goodput)" \
+    -v p1="$(field "${line[1]}" accepted_p99_ms)" -v p2="$(field "${line[2]}" accepted_p99_ms)" \
+    -v r2="$(field "${line[2]}" refused_p99_ms)" \
+    'BEGIN {
+        printf "accepted_at_0.5x=%.4f accepted_at_1x=%.4f (goal >= 0.99)  goodput_2x_over_1x=%.2f (goal >= 0.9)  refused_p99_ms_at_2x=%.1f (goal < 50)  p99_2x_over_p99_1x=%.2f (goal <= 3)\n", a05, a1, g2 / g1, r2, (p1 > 0 ? p2 / p1 : 0)
+    }'
