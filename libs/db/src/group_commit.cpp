@@ -51,6 +51,7 @@ struct group_commit::impl : std::enable_shared_from_this<impl> {
     void drain() {
         for (;;) {
             auto group = std::make_shared<std::vector<waiting>>();
+            bool drained = false;  // the group took every write waiting
             {
                 std::lock_guard lock(mutex);
                 if (running >= max_in_flight || queue.empty()) {
@@ -62,6 +63,7 @@ struct group_commit::impl : std::enable_shared_from_this<impl> {
                     group->push_back(std::move(queue.front()));
                     queue.pop_front();
                 }
+                drained = queue.empty();
                 ++running;
             }
             // Writes whose callers have waited too long are answered, not run (as the pool does).
@@ -75,9 +77,10 @@ struct group_commit::impl : std::enable_shared_from_this<impl> {
                     std::make_exception_ptr(core::overloaded_error("database busy: no group in time")));
             }
             group->erase(late, group->end());
-            for (const auto& w : *group) {
-                db.note_wait(now - w.since);  // the pool's queue delay counts the writes waiting here too
-            }
+            // The pool's queue delay counts the writes standing here too. A write waits for the next group by
+            // nature; a queue that a group took whole was not standing, whatever its writes waited.
+            db.note_wait(drained || group->empty() ? std::chrono::steady_clock::duration::zero()
+                                                   : now - group->back().since);
             if (group->empty()) {
                 std::lock_guard lock(mutex);
                 --running;

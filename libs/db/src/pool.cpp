@@ -35,7 +35,8 @@ struct pool::impl {
     std::atomic<std::uint64_t> transactions{0};
     std::atomic<std::uint64_t> reconnects{0};
     std::atomic<std::uint64_t> shed{0};
-    core::queue_delay waits;
+    core::queue_delay waits;     // transactions waiting for a connection
+    core::queue_delay upstream;  // writes waiting in a scheduler before it posts them (group_commit)
 
     // The URL with libpq's connect_timeout, unless it names one itself.
     std::string conninfo() const {
@@ -237,7 +238,8 @@ pool_stats pool::stats() const noexcept {
 
 core::queue_delay::clock::duration pool::queue_delay() const noexcept {
     const auto now = core::queue_delay::clock::now();
-    auto delay = impl_->waits.standing(now);
+    // Two queues, two minimums: a group's own post waits for nothing and would hide its writes' wait.
+    auto delay = std::max(impl_->waits.standing(now), impl_->upstream.standing(now));
     const auto quiet = now - impl_->waits.last_record();
     if (impl_->waiting.load() > 0 && impl_->in_use.load() >= impl_->settings.pool_size &&
         quiet > impl_->waits.interval()) {
@@ -247,7 +249,7 @@ core::queue_delay::clock::duration pool::queue_delay() const noexcept {
 }
 
 void pool::note_wait(core::queue_delay::clock::duration waited) noexcept {
-    impl_->waits.record(waited);
+    impl_->upstream.record(waited);
 }
 
 asio::awaitable<void> pool::run(std::function<void(pqxx::work&)> body, isolation level) {

@@ -140,6 +140,12 @@ void service::add_gauges(observability::metrics& m) {
     m.add_gauge("carematch_db_pool_waiting" + label,
                 "PostgreSQL transactions waiting for a connection.",
                 [&p] { return static_cast<double>(p.stats().waiting); });
+    m.add_gauge("carematch_db_pool_queue_delay_ms" + label,
+                "How long transactions stand in line for a connection (the least wait of the last interval).",
+                [&p] { return std::chrono::duration<double, std::milli>(p.queue_delay()).count(); });
+    m.add_gauge("carematch_db_pool_shed" + label,
+                "Transactions refused for overload (queue full, or no connection in time).",
+                [&p] { return static_cast<double>(p.stats().shed); });
     m.add_gauge("carematch_db_pool_retries" + label,
                 "Transactions repeated after serialization failure, deadlock or a broken connection.",
                 [&p] { return static_cast<double>(p.stats().retries); });

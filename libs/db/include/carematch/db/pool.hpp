@@ -79,13 +79,15 @@ class pool {
 
     pool_stats stats() const noexcept;
 
-    /// How long transactions stand in line for a connection: the least wait of the last interval (CoDel's
-    /// measure, core::queue_delay), or, while every connection is busy, transactions wait and none has
-    /// started for longer than an interval, that time. Zero when nothing queues. Admission control reads it.
+    /// How long work stands in line for this pool: the least wait of the last interval (CoDel's measure,
+    /// core::queue_delay) of transactions waiting for a connection, or of writes waiting in a scheduler built
+    /// on the pool (note_wait), whichever is longer; or, while every connection is busy, transactions wait
+    /// and none has started for longer than an interval, that time. Zero when nothing queues. Admission
+    /// control reads it.
     core::queue_delay::clock::duration queue_delay() const noexcept;
 
     /// For schedulers built on the pool (group_commit): one write of theirs waited `waited` before its
-    /// transaction was posted; counted into queue_delay() like a transaction's own wait.
+    /// transaction was posted; counted into queue_delay() as a queue of its own.
     void note_wait(core::queue_delay::clock::duration waited) noexcept;
 
   private:
