@@ -76,7 +76,9 @@ struct admission::state {
                     next = std::max(floor, std::min(limit, peak) * ratio);
                 }
             } else {
-                next = std::min(max, limit * 1.2 + 1);
+                // Back up by a twentieth an interval: far above what is in flight, a limit admits whole bursts
+                // into the queues it has just drained.
+                next = std::min(max, limit * 1.05 + 1);
             }
             b->limit.store(next, std::memory_order_relaxed);
         }
