@@ -13,6 +13,11 @@ for d in client_body proxy fastcgi uwsgi scgi; do
     mkdir -p "$state/$d"
     chmod 1777 "$state/$d"
 done
+# The problem+json bodies nginx answers its own refusals with.
+mkdir -p "$state/problems"
+cp "$here"/problems/*.json "$state/problems/"
+chmod 755 "$state/problems"
+chmod 644 "$state"/problems/*.json
 args=(-e "s#@STATE@#$state#g" -e "s#@PORT@#$port#g" -e "s#@PIDFILE@#$pidfile#g")
 for i in 1 2 3 4 5 6 7 8 9; do
     args+=(-e "s#@P$i@#$((base + i))#g")
