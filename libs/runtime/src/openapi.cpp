@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include <initializer_list>
 #include <stdexcept>
 
 namespace carematch::runtime {
@@ -57,9 +58,10 @@ std::string merge_openapi(const std::vector<std::string_view>& documents) {
             add_members(object_at(out, "paths"), paths->as_object(), "path");
         }
         if (const auto* comps = doc.if_contains("components")) {
-            if (const auto* schemas = comps->as_object().if_contains("schemas")) {
-                add_members(
-                    object_at(object_at(out, "components"), "schemas"), schemas->as_object(), "schema");
+            for (const char* part : {"schemas", "securitySchemes"}) {
+                if (const auto* members = comps->as_object().if_contains(part)) {
+                    add_members(object_at(object_at(out, "components"), part), members->as_object(), part);
+                }
             }
         }
         if (const auto* more = doc.if_contains("tags")) {

@@ -27,6 +27,8 @@ config read_config(core::config_source& source) {
     c.send_queue = static_cast<std::size_t>(source.get_int("realtime.send_queue", 256, 8, 65'536));
     c.ping_interval = std::chrono::seconds(source.get_int("realtime.ping_interval_s", 20, 1, 300));
     c.auth_timeout = std::chrono::seconds(source.get_int("realtime.auth_timeout_s", 10, 1, 120));
+    c.max_sockets_per_user =
+        static_cast<std::size_t>(source.get_int("realtime.max_sockets_per_user", 10, 1, 10'000));
     c.auth = auth::read_token_config(source);
     return c;
 }

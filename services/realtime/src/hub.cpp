@@ -74,4 +74,25 @@ std::size_t hub::size() const {
     return listeners_;
 }
 
+bool hub::enter(const std::string& user, std::size_t max) {
+    std::lock_guard lock(mutex_);
+    auto& n = per_user_[user];
+    if (n >= max) {
+        if (n == 0) {
+            per_user_.erase(user);
+        }
+        return false;
+    }
+    ++n;
+    return true;
+}
+
+void hub::leave(const std::string& user) {
+    std::lock_guard lock(mutex_);
+    auto it = per_user_.find(user);
+    if (it != per_user_.end() && --it->second == 0) {
+        per_user_.erase(it);
+    }
+}
+
 }  // namespace carematch::realtime

@@ -31,7 +31,13 @@ class hub {
     /// Listeners registered.
     std::size_t size() const;
 
+    /// Counts one more socket of `user` in this process, unless it holds `max` already (then false, and
+    /// nothing is counted). Every true is followed by one leave().
+    bool enter(const std::string& user, std::size_t max);
+    void leave(const std::string& user);
+
   private:
+    std::unordered_map<std::string, std::size_t> per_user_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::vector<std::weak_ptr<listener>>> by_audience_;
     std::size_t listeners_ = 0;

@@ -23,6 +23,7 @@ namespace {
 // Close codes a client acts on.
 constexpr std::uint16_t unauthenticated = 4401;  // no, a bad or an expired token: refresh it and reconnect
 constexpr std::uint16_t nothing_to_receive = 4403;
+constexpr std::uint16_t too_many_sockets = 4429;  // the account holds realtime.max_sockets_per_user already
 
 // One socket as the hub sees it. Frames that arrive while the replay is read are held, then sent after it
 // in position order, each once.
@@ -143,6 +144,16 @@ awaitable<void> serve(context& c,
         ws->close(nothing_to_receive, "this role receives no live updates");
         co_return;
     }
+    if (!c.hub.enter(who->id, c.cfg.max_sockets_per_user)) {
+        ++c.count.refused;
+        ws->close(too_many_sockets, "too many live sockets for this account: close one first");
+        co_return;
+    }
+    struct leave {
+        context& c;
+        const std::string& user;
+        ~leave() { c.hub.leave(user); }
+    } counted{c, who->id};
     // The token's end ends the socket: the client refreshes and reconnects with its last id.
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(c.clock.now().time_since_epoch()).count();

@@ -7,6 +7,7 @@
 #include "orders/src/dto.hpp"
 #include "providers/src/dto.hpp"
 #include "ratings/src/review_body.hpp"
+#include "realtime/src/fanout.hpp"
 
 #include <carematch/complaints/app.hpp>
 #include <carematch/core/config.hpp>
@@ -26,9 +27,11 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
+#include <sstream>
 
 namespace carematch {
 namespace {
@@ -218,7 +221,69 @@ TEST_F(api_documents, the_all_in_one_document_is_the_union_of_the_services) {
               std::string(json::parse(services.front()->openapi()).at("info").at("description").as_string()));
     EXPECT_TRUE(merged.at("components").at("schemas").as_object().contains("orders.place_body"));
     EXPECT_TRUE(merged.at("components").at("schemas").as_object().contains("identity.recipient_body"));
+    // Every security scheme an operation names is in the union too (realtime's WebSocket subprotocol).
+    EXPECT_TRUE(merged.at("components").at("securitySchemes").as_object().contains("websocketSubprotocol"));
     EXPECT_EQ(merged.at("tags").as_array().size(), services.size());
+}
+
+// The WebSocket's frames against services/realtime/asyncapi.json: every frame the fan-out makes of the events
+// realtime reads is a described message, with no member its payload schema lacks.
+TEST(async_api, every_frame_realtime_sends_is_described) {
+    std::ifstream in(std::string(CAREMATCH_SOURCE_DIR) + "/services/realtime/asyncapi.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    const auto doc = json::parse(text.str()).as_object();
+    EXPECT_EQ(doc.at("asyncapi").as_string(), "3.0.0");
+    const auto& messages = doc.at("components").at("messages").as_object();
+    EXPECT_TRUE(doc.at("components").at("securitySchemes").as_object().contains("subprotocol"));
+    const std::string family = "0b8f6a2e-1c1f-4a7e-9d55-0c3c9d7f0001",
+                      worker = "0b8f6a2e-1c1f-4a7e-9d55-0c3c9d7f0002";
+    const std::string org = "0b8f6a2e-1c1f-4a7e-9d55-0c3c9d7f0003",
+                      order = "0b8f6a2e-1c1f-4a7e-9d55-0c3c9d7f0004";
+    const json::object job{{"order_id", order},
+                           {"offer_id", "of-1"},
+                           {"status", "en_route"},
+                           {"family_id", family},
+                           {"worker_id", worker},
+                           {"org_id", org},
+                           {"kind", "bath"},
+                           {"at", "2026-12-04T01:00:00Z"},
+                           {"expires_at", "2026-12-04T01:01:00Z"},
+                           {"booking_id", order},
+                           {"nursery_id", order},
+                           {"class_id", order},
+                           {"days", json::array{"2026-12-07"}},
+                           {"ticket_id", order},
+                           {"community_id", 110101001},
+                           {"severity", "safety"},
+                           {"outcome", "upheld"}};
+    std::set<std::string> seen;
+    for (const char* type :
+         {"order.created",          "order.offered",       "order.assigned",     "offer.declined",
+          "offer.expired",          "order.en_route",      "order.started",      "order.completed",
+          "order.cancelled",        "order.expired",       "order.failed",       "nursery.booking_confirmed",
+          "nursery.waitlisted",     "complaint.filed",     "complaint.claimed",  "complaint.sla_warning",
+          "complaint.sla_breached", "complaint.escalated", "complaint.resolved", "complaint.reopened",
+          "complaint.closed"}) {
+        events::event e;
+        e.type = type;
+        e.payload = json::serialize(job);
+        for (const auto& d : realtime::fan_out(e)) {
+            const auto frame = json::parse(d.message).as_object();
+            const std::string name(frame.at("type").as_string());
+            seen.insert(name);
+            ASSERT_TRUE(messages.contains(name)) << type << " makes an undescribed frame " << name;
+            const auto& data_schema =
+                messages.at(name).at("payload").at("properties").at("data").at("properties").as_object();
+            for (const auto& [member, _] : frame.at("data").as_object()) {
+                EXPECT_TRUE(data_schema.contains(member)) << name << " sends " << member << ", not described";
+            }
+        }
+    }
+    for (const char* expected :
+         {"order.status", "offer.new", "offer.accepted", "job.status", "booking.status"}) {
+        EXPECT_TRUE(seen.contains(expected)) << expected;
+    }
 }
 
 }  // namespace

@@ -399,6 +399,26 @@ TEST_F(realtime_fixture, the_token_decides_who_connects_and_for_how_long) {
     EXPECT_EQ(brief->closed(), 4401);
 }
 
+// One account holds at most max_sockets_per_user live sockets in a process (10 by default): one more is
+// closed with 4429 and a clear reason, while another account connects as before.
+TEST_F(realtime_fixture, one_account_s_live_sockets_are_capped) {
+    const auto family = core::new_uuid();
+    const auto tok = token(family, auth::role::family);
+    std::vector<std::unique_ptr<test::ws_client>> held;
+    for (std::size_t i = 0; i < cfg.max_sockets_per_user; ++i) {
+        held.push_back(connect(tok));
+        ASSERT_EQ(type_of(next(*held.back())), "ready") << i;
+    }
+    auto one_more = connect(tok);
+    ASSERT_TRUE(one_more->open());  // upgraded, then closed with the reason
+    EXPECT_EQ(one_more->closed(), 4429);
+    auto someone_else = connect(token(core::new_uuid(), auth::role::family));
+    EXPECT_EQ(type_of(next(*someone_else)), "ready");
+    for (const auto& h : held) {
+        EXPECT_TRUE(h->open());  // the ones held are untouched
+    }
+}
+
 // Two realtime processes share the work: whichever fans an event out, a family connected to either receives
 // it; no sticky routing.
 TEST_F(realtime_fixture, any_process_serves_any_user) {

@@ -33,6 +33,7 @@ struct config {
     std::size_t send_queue = 256;            // messages waiting for a slow client at the most; then 1013
     std::chrono::seconds ping_interval{20};  // a ping after this much silence; closed after twice it
     std::chrono::seconds auth_timeout{10};   // a socket without a token in its protocol must send one by then
+    std::size_t max_sockets_per_user = 10;   // one account's live sockets in one process; more: closed 4429
     auth::token_config auth;                 // auth.signing_key (secret), auth.verify_keys, auth.access_ttl_s
 };
 
