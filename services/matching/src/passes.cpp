@@ -380,7 +380,7 @@ boost::asio::awaitable<std::size_t> solve_street(context& c, std::int64_t street
                 if (seats.size() != a.worker_ids.size()) {
                     continue;
                 }
-                pqxx::subtransaction crew(tx, "crew");
+                db::savepoint crew(tx, "crew");  // sent now: libpqxx 6.4 sends a subtransaction's lazily
                 std::vector<std::string> written;
                 for (std::size_t k = 0; k < seats.size(); ++k) {
                     const store::new_offer n = offer_of(a.order_id, a.worker_ids[k], seats[k]);

@@ -357,8 +357,8 @@ TEST_F(matching_fixture, an_order_reaches_a_worker_nearby_who_accepts_and_serves
     const std::string code(seen.body.at("service_code").as_string());
     EXPECT_EQ(serve(order, code, near, near, near), (std::vector<int>{200, 200, 200}));
     EXPECT_EQ(status_of(family, order), "completed");
-    // matching learns of it from the events (started, completed): the elder now knows this caregiver.
-    consume(2);
+    // matching learns of it from the events: the elder now knows this caregiver.
+    consume(3);  // en route, started, completed
     EXPECT_EQ(matching_scalar("SELECT count(*) FROM continuity WHERE worker_id = '" + near.user_id + "'"), 1);
     EXPECT_EQ(matching_scalar(
                   "SELECT count(*) FROM outbox WHERE event_type IN ('order.offered', 'order.assigned')"),
@@ -534,6 +534,29 @@ TEST_F(matching_fixture, a_decline_goes_to_the_next_worker_and_never_back) {
 
 // A bath for a frail elder takes two workers: both seats are offered at once or not at all; the order is
 // assigned only when both accepted; a seat declined goes to another worker while the seat accepted holds.
+// A crew is offered whole or not at all: when seat 1's offer is refused in the tick's write, seat 0's is
+// rolled back with it, and the order waits for the next tick as it was.
+TEST_F(matching_fixture, a_crew_whose_second_seat_is_refused_is_offered_no_seat) {
+    auto [family, elder_id] = family_with_elder("13500000081", 0, 3);
+    auto provider = approved_provider("13500000082");
+    online_worker(provider, "13500000083", 39.9495, 116.4135);
+    online_worker(provider, "13500000084", 39.9500, 116.4140);
+    const auto order = place(family, elder_id);
+    consume(1);
+    // The insert of any seat-1 offer writes nothing, as when the lease or the worker moved meanwhile.
+    travel(
+        "CREATE FUNCTION skip_seat_one() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN IF NEW.seat = 1 THEN RETURN NULL; END IF; RETURN NEW; END $$;"
+        "CREATE TRIGGER skip_seat_one BEFORE INSERT ON offers FOR EACH ROW EXECUTE FUNCTION skip_seat_one()");
+    EXPECT_EQ(tick().offered, 0u);
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM offers"), 0);
+    EXPECT_EQ(matching_scalar("SELECT count(*) FROM open_orders WHERE state = 'waiting'"), 1);
+    EXPECT_EQ(status_of(family, order), "created");
+    travel("DROP TRIGGER skip_seat_one ON offers");
+    EXPECT_EQ(tick().offered, 2u);  // the next tick offers both seats
+    EXPECT_EQ(status_of(family, order), "offered");
+}
+
 TEST_F(matching_fixture, a_frail_elder_s_bath_goes_to_a_crew_of_two_seat_by_seat) {
     auto [family, elder_id] = family_with_elder("13500000091", 0, 3);
     auto provider = approved_provider("13500000092");
@@ -600,7 +623,7 @@ TEST_F(matching_fixture, a_frail_elder_s_bath_goes_to_a_crew_of_two_seat_by_seat
     EXPECT_EQ(call("GET", "/v1/orders/" + order, std::nullopt, b.access).status, 404);
     const std::string code(seen.body.at("service_code").as_string());
     EXPECT_EQ(serve(order, code, c, a, c), (std::vector<int>{200, 200, 200}));
-    consume(2);
+    consume(3);  // en route, started, completed
     // The elder now knows both.
     EXPECT_EQ(matching_scalar("SELECT count(*) FROM continuity"), 2);
 }
