@@ -548,15 +548,25 @@ awaitable<response> ranking(context& c, request& req) {
         co_return problem(req, core::errc::forbidden, "that community is not yours", "community_id");
     }
     const auto month = req.query_param("month").value_or("");
-    if (month.size() != 7 || !core::parse_date(month + "-01")) {
+    const auto first = month.size() == 7 ? core::parse_date(month + "-01") : std::nullopt;
+    if (!first) {
         co_return problem(req, invalid("month", "a month, YYYY-MM"));
     }
+    // The month's local days, as instants: never a plain date in the database session's zone.
+    const auto next =
+        std::chrono::year_month_day(first->year() / first->month() / 1) + std::chrono::months(1);
+    const auto instant = [&](std::chrono::year_month_day d) {
+        const auto at = c.service_settings.local.at(std::chrono::sys_days(d), std::chrono::minutes(0));
+        return std::chrono::duration<double>(at.time_since_epoch()).count();
+    };
+    const double from_s = instant(*first);
+    const double to_s = instant(next);
     const auto format = req.query_param("format").value_or("json");
     if (format != "json" && format != "csv") {
         co_return problem(req, invalid("format", "json or csv"));
     }
     std::function<std::vector<store::ranking_row>(pqxx::work&)> read = [&](pqxx::work& tx) {
-        return store::ranking(tx, *community, month + "-01", c.cfg.prior_mean, c.cfg.prior_weight);
+        return store::ranking(tx, *community, from_s, to_s, c.cfg.prior_mean, c.cfg.prior_weight);
     };
     auto rows = co_await c.pool.transact(std::move(read));
     if (format == "csv") {

@@ -209,6 +209,10 @@ std::pair<score, bool> refresh_score(pqxx::work& tx,
                                      double prior_weight,
                                      int window_days,
                                      double now) {
+    // One refresh of a subject at a time, and its reviews read after the lock: two reviews committing side by
+    // side would each count without the other, and the later write would keep a count missing one.
+    tx.exec_params(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))", subject_type, subject_id);
     // A worker is scored by the reviews of the jobs it served, as either worker of a crew.
     const std::string subject = subject_type == "worker"
                                     ? "(worker_id = $1::uuid OR second_worker_id = $1::uuid)"
@@ -279,7 +283,8 @@ std::optional<score> find_score(pqxx::work& tx,
 
 std::vector<ranking_row> ranking(pqxx::work& tx,
                                  std::int64_t community,
-                                 const std::string& month_start,
+                                 double from_s,
+                                 double to_s,
                                  double prior_mean,
                                  double prior_weight) {
     std::vector<ranking_row> out;
@@ -289,12 +294,13 @@ std::vector<ranking_row> ranking(pqxx::work& tx,
              " avg((level <= 2)::int)::float8,"
              " coalesce(avg((followup_state = 'done')::int) FILTER (WHERE level <= 2), 1)::float8"
              " FROM reviews WHERE community_id = $1 AND org_id IS NOT NULL AND appeal_state <> 'overturned'"
-             " AND created_at >= $2::date AND created_at < ($2::date + interval '1 month')"
+             " AND created_at >= to_timestamp($2::float8) AND created_at < to_timestamp($5::float8)"
              " GROUP BY org_id ORDER BY 4 DESC, 2 DESC, 1",
              community,
-             month_start,
+             from_s,
              prior_mean,
-             prior_weight)) {
+             prior_weight,
+             to_s)) {
         out.push_back({r[0].as<std::string>(),
                        r[1].as<int>(),
                        r[2].as<double>(),

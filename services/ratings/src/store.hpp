@@ -112,10 +112,12 @@ struct ranking_row {
     double bad_share = 0;
     double followed_up = 0;  // share of bad reviews whose follow-up is done
 };
-/// Organisations of a community by their Bayesian score over one month (first day inclusive, next exclusive).
+/// Organisations of a community by their Bayesian score over one local month: reviews from the instant its
+/// first local day starts (`from_s`, epoch seconds) to the instant the next month's does (`to_s`).
 std::vector<ranking_row> ranking(pqxx::work& tx,
                                  std::int64_t community,
-                                 const std::string& month_start,
+                                 double from_s,
+                                 double to_s,
                                  double prior_mean,
                                  double prior_weight);
 

@@ -1,6 +1,7 @@
 // orders against the real PostgreSQL and Redis, with identity beside it on one listener (as in all-in-one):
 // quotes, idempotent placement, the lifecycle with fencing, the service code, object-level access, events.
 #include "integration/identity/identity_fixture.hpp"
+#include "support/send_at_once.hpp"
 
 #include <carematch/db/outbox.hpp>
 #include <carematch/observability/metrics.hpp>
@@ -141,31 +142,7 @@ class orders_fixture : public identity::test_support::identity_fixture {
     // Sends `requests` all at once, from a client that waits as long as a busy machine needs; the answers in
     // the same order.
     std::vector<http::response> send_at_once(const std::vector<http::outgoing>& requests) {
-        http::client patient(client_io, http::client::settings{std::chrono::seconds(120), 256});
-        std::vector<http::response> answers(requests.size());
-        auto all = [&]() -> boost::asio::awaitable<void> {
-            std::atomic<std::size_t> done{0};
-            auto ex = co_await boost::asio::this_coro::executor;
-            for (std::size_t i = 0; i < requests.size(); ++i) {
-                boost::asio::co_spawn(
-                    ex,
-                    [&, i]() -> boost::asio::awaitable<void> {
-                        auto r = co_await patient.send("127.0.0.1", server->port(), requests[i]);
-                        if (r) {
-                            answers[i] = *r;
-                        }
-                        ++done;
-                    },
-                    boost::asio::detached);
-            }
-            boost::asio::steady_timer t(ex);
-            while (done < requests.size()) {
-                t.expires_after(std::chrono::milliseconds(5));
-                co_await t.async_wait(boost::asio::use_awaitable);
-            }
-        };
-        test::run_coro(client_io, all());
-        return answers;
+        return test::send_at_once(client_io, server->port(), requests);
     }
 
     std::string service_token() {

@@ -3,6 +3,7 @@
 // a family rates once, edits for a day, the provider replies and appeals, staff decide, scores follow.
 #include "integration/identity/identity_fixture.hpp"
 #include "support/region_tree.hpp"
+#include "support/send_at_once.hpp"
 
 #include <carematch/ratings/app.hpp>
 #include <carematch/redis/client.hpp>
@@ -75,6 +76,27 @@ class ratings_fixture : public identity::test_support::identity_fixture {
                           std::chrono::hours ago = std::chrono::hours(1),
                           const std::string& kind = "bath",
                           const std::string& second_worker = "") {
+        const auto order = publish_completed(family, org, worker, ago, kind, second_worker);
+        EXPECT_EQ(consume(1), 1u);
+        return order;
+    }
+
+    // Lets ratings handle `n` events off its streams; returns how many it handled.
+    std::size_t consume(std::size_t n) {
+        std::size_t handled = 0;
+        for (int i = 0; i < 20 + static_cast<int>(n) && handled < n; ++i) {
+            handled += test::run_coro(client_io, ratings->consume_once());
+        }
+        return handled;
+    }
+
+    // The order.completed of a service, on the street's stream (not yet handled).
+    std::string publish_completed(const std::string& family,
+                                  const std::string& org,
+                                  const std::string& worker,
+                                  std::chrono::hours ago = std::chrono::hours(1),
+                                  const std::string& kind = "bath",
+                                  const std::string& second_worker = "") {
         const std::string order = core::new_uuid();
         json::object payload{{"order_id", order},
                              {"status", "completed"},
@@ -105,11 +127,6 @@ class ratings_fixture : public identity::test_support::identity_fixture {
                                          iso(clock.now())};
             co_await r.command(std::move(add));
         }());
-        std::size_t handled = 0;
-        for (int i = 0; i < 20 && handled == 0; ++i) {
-            handled = test::run_coro(client_io, ratings->consume_once());
-        }
-        EXPECT_EQ(handled, 1u);
         return order;
     }
 
@@ -322,6 +339,43 @@ TEST_F(ratings_fixture, a_review_is_edited_within_a_day_with_its_history_and_rep
         422);
     EXPECT_EQ(call("POST", "/v1/ratings/" + id + "/reply", json::object{{"text", "x"}}, family.access).status,
               403);
+}
+
+// A hundred families rate a hundred services of one worker at once: the worker's score counts all of them
+// (each refresh reads the reviews under the subject's lock, after the reviews before it committed).
+TEST_F(ratings_fixture, a_hundred_reviews_of_one_worker_at_once_are_all_counted) {
+    auto provider = new_provider("13400000071");
+    const auto org = org_of(provider);
+    const auto worker = core::new_uuid();
+    auto family = new_family("13400000072");
+    std::vector<http::outgoing> requests;
+    std::vector<std::string> orders;
+    for (int i = 0; i < 100; ++i) {
+        orders.push_back(publish_completed(family.user_id, org, worker));
+    }
+    ASSERT_EQ(consume(100), 100u);
+    for (std::size_t i = 0; i < orders.size(); ++i) {
+        const auto& order = orders[i];
+        http::outgoing o;
+        o.method = "POST";
+        o.target = "/v1/ratings";
+        o.headers = {{"Content-Type", "application/json"},
+                     {"Authorization", "Bearer " + family.access},
+                     {"Idempotency-Key", core::new_uuid()}};
+        o.body = json::serialize(good(order, static_cast<int>(1 + i % 5)));
+        requests.push_back(std::move(o));
+    }
+    int created = 0;
+    for (const auto& a : test::send_at_once(client_io, server->port(), requests)) {
+        created += a.status == 201 ? 1 : 0;
+    }
+    EXPECT_EQ(created, 100);
+    EXPECT_EQ(ratings_scalar("SELECT count FROM scores WHERE subject_type = 'worker' AND subject_id = '" +
+                             worker + "'"),
+              100);
+    EXPECT_EQ(
+        ratings_scalar("SELECT count FROM scores WHERE subject_type = 'org' AND subject_id = '" + org + "'"),
+        100);
 }
 
 // A crew's job (a bath taken by two workers) is rated once, and the review scores both workers.
