@@ -141,6 +141,18 @@ std::string dims_text(const json::object& dims) {
     return json::serialize(dims);
 }
 
+// What a checked body says of a review, at `now` (a new review adds its ids and edit window).
+store::new_review review_of(const body& b, double now) {
+    store::new_review n;
+    n.level = b.level;
+    n.dimensions = dims_text(b.dimensions);
+    n.tags = b.tags;
+    n.comment = b.comment;
+    n.anonymous = b.anonymous;
+    n.now = now;
+    return n;
+}
+
 // A local calendar date (YYYY-MM-DD) as the UTC instant its day starts, ISO 8601.
 std::optional<std::string> day_start(const context& c, const std::string& text) {
     auto d = core::parse_date(text);
@@ -201,16 +213,9 @@ awaitable<response> rate(context& c, request& req) {
                                     "too late: a service is rated within " +
                                         std::to_string(c.cfg.rate_within.count() / 24) + " days"));
             } else {
-                auto b = read_body(*parsed, s->kind, true);
-                store::new_review n;
+                store::new_review n = review_of(*read_body(*parsed, s->kind, true), now);
                 n.id = core::new_uuid();
                 n.order_id = s->order_id;
-                n.level = b->level;
-                n.dimensions = dims_text(b->dimensions);
-                n.tags = b->tags;
-                n.comment = b->comment;
-                n.anonymous = b->anonymous;
-                n.now = now;
                 n.editable_s = std::chrono::duration<double>(c.cfg.editable_for).count();
                 auto stored = store::insert_review(tx, n);
                 if (!stored) {
@@ -259,14 +264,7 @@ awaitable<response> edit(context& c, request& req) {
         if (auto failure = check_body(*parsed, r->kind, false)) {
             return problem(req, *failure);
         }
-        auto b = read_body(*parsed, r->kind, false);
-        store::new_review n;
-        n.level = b->level;
-        n.dimensions = dims_text(b->dimensions);
-        n.tags = b->tags;
-        n.comment = b->comment;
-        n.anonymous = b->anonymous;
-        n.now = now;
+        const store::new_review n = review_of(*read_body(*parsed, r->kind, false), now);
         auto changed = store::edit_review(tx, id, n);
         if (!changed) {
             return problem(

@@ -69,14 +69,10 @@ class ratings_fixture : public identity::test_support::identity_fixture {
         return buf;
     }
 
-    // A service completed `ago` before the clock, as orders' relay publishes it; handed to ratings.
-    std::string completed(const std::string& family,
-                          const std::string& org,
-                          const std::string& worker,
-                          std::chrono::hours ago = std::chrono::hours(1),
-                          const std::string& kind = "bath",
-                          const std::string& second_worker = "") {
-        const auto order = publish_completed(family, org, worker, ago, kind, second_worker);
+    // A service completed, as publish_completed puts it on the stream, handed to ratings.
+    template <class... Args>
+    std::string completed(Args&&... args) {
+        const auto order = publish_completed(std::forward<Args>(args)...);
         EXPECT_EQ(consume(1), 1u);
         return order;
     }
@@ -90,7 +86,8 @@ class ratings_fixture : public identity::test_support::identity_fixture {
         return handled;
     }
 
-    // The order.completed of a service, on the street's stream (not yet handled).
+    // The order.completed of a service completed `ago` before the clock, on the street's stream as orders'
+    // relay publishes it (not yet handled).
     std::string publish_completed(const std::string& family,
                                   const std::string& org,
                                   const std::string& worker,
