@@ -127,15 +127,23 @@ class ratings_fixture : public identity::test_support::identity_fixture {
         return order;
     }
 
-    reply rate(const session& s, json::object body, const std::string& key = core::new_uuid()) {
+    // POST /v1/ratings as the family of `access` would send it.
+    static http::outgoing rating_request(const std::string& access,
+                                         const json::object& body,
+                                         const std::string& key = core::new_uuid()) {
         http::outgoing o;
         o.method = "POST";
         o.target = "/v1/ratings";
         o.headers = {{"Content-Type", "application/json"},
-                     {"Authorization", "Bearer " + s.access},
+                     {"Authorization", "Bearer " + access},
                      {"Idempotency-Key", key}};
         o.body = json::serialize(body);
-        auto res = test::run_coro(client_io, client.send("127.0.0.1", server->port(), o));
+        return o;
+    }
+
+    reply rate(const session& s, json::object body, const std::string& key = core::new_uuid()) {
+        auto res = test::run_coro(
+            client_io, client.send("127.0.0.1", server->port(), rating_request(s.access, body, key)));
         reply r;
         r.status = res->status;
         r.raw = *res;
@@ -185,19 +193,12 @@ TEST_F(ratings_fixture, a_service_is_rated_once_even_under_fifty_concurrent_trie
     const auto order = completed(family.user_id, org_of(provider), core::new_uuid());
     std::vector<std::future<int>> tries;
     const std::uint16_t port = server->port();
-    const std::string body = json::serialize(good(order));
+    const json::object body = good(order);
     for (int i = 0; i < 50; ++i) {
         tries.push_back(std::async(std::launch::async, [&, port] {
             boost::asio::io_context io;
             http::client c(io);
-            http::outgoing o;
-            o.method = "POST";
-            o.target = "/v1/ratings";
-            o.headers = {{"Content-Type", "application/json"},
-                         {"Authorization", "Bearer " + family.access},
-                         {"Idempotency-Key", core::new_uuid()}};
-            o.body = body;
-            return test::run_coro(io, c.send("127.0.0.1", port, o))->status;
+            return test::run_coro(io, c.send("127.0.0.1", port, rating_request(family.access, body)))->status;
         }));
     }
     int created = 0;
@@ -352,15 +353,7 @@ TEST_F(ratings_fixture, a_hundred_reviews_of_one_worker_at_once_are_all_counted)
     }
     ASSERT_EQ(consume(100), 100u);
     for (std::size_t i = 0; i < orders.size(); ++i) {
-        const auto& order = orders[i];
-        http::outgoing o;
-        o.method = "POST";
-        o.target = "/v1/ratings";
-        o.headers = {{"Content-Type", "application/json"},
-                     {"Authorization", "Bearer " + family.access},
-                     {"Idempotency-Key", core::new_uuid()}};
-        o.body = json::serialize(good(order, static_cast<int>(1 + i % 5)));
-        requests.push_back(std::move(o));
+        requests.push_back(rating_request(family.access, good(orders[i], static_cast<int>(1 + i % 5))));
     }
     int created = 0;
     for (const auto& a : test::send_at_once(client_io, server->port(), requests)) {
