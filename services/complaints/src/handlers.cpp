@@ -139,16 +139,23 @@ void publish(
     db::enqueue_event(tx, c.cfg.schema, c.cfg.events_stream, type, json::serialize(extra));
 }
 
-// Whether `key` is one of the space-separated `members`.
-bool is_member(std::string_view members, std::string_view key) {
-    while (!members.empty()) {
-        const auto end = members.find(' ');
-        if (members.substr(0, end) == key) {
-            return true;
+// The first member of `body` that is not one of the space-separated `members`, as the problem that names it:
+// the schemas say additionalProperties: false, so an unknown member is refused, never ignored.
+std::optional<core::problem> unknown_member(const json::object& body,
+                                            std::string_view members,
+                                            const char* what) {
+    for (const auto& [k, _] : body) {
+        bool known = false;
+        for (std::string_view rest = members; !rest.empty() && !known;) {
+            const auto end = rest.find(' ');
+            known = rest.substr(0, end) == std::string_view(k);
+            rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
         }
-        members = end == std::string_view::npos ? std::string_view() : members.substr(end + 1);
+        if (!known) {
+            return invalid(std::string(k).substr(0, 40).c_str(), what);
+        }
     }
-    return false;
+    return std::nullopt;
 }
 
 const char* role_name(const auth::caller& who) {
@@ -187,13 +194,10 @@ awaitable<response> file(context& c, request& req) {
             if (!parsed) {
                 return problem(req, parsed.error());
             }
-            static const std::set<std::string> members{
-                "order_id", "org_id", "worker_id", "category", "text", "community_id"};
-            for (const auto& [k, _] : *parsed) {
-                if (!members.contains(std::string(k))) {
-                    return problem(
-                        req, invalid(std::string(k).substr(0, 40).c_str(), "not a member of a complaint"));
-                }
+            if (auto odd = unknown_member(*parsed,
+                                          "order_id org_id worker_id category text community_id",
+                                          "not a member of a complaint")) {
+                return problem(req, *odd);
             }
             const auto category = parsed->contains("category") && parsed->at("category").is_string()
                                       ? std::string(parsed->at("category").as_string())
@@ -439,12 +443,8 @@ awaitable<response> act(context& c, request& req, may roles, std::string_view me
         }
         body = std::move(*parsed);
     }
-    // The schemas say additionalProperties: false: a member the step does not read is refused, not ignored.
-    for (const auto& [k, _] : body) {
-        if (!is_member(members, k)) {
-            co_return problem(req,
-                              invalid(std::string(k).substr(0, 40).c_str(), "not a member of this request"));
-        }
+    if (auto odd = unknown_member(body, members, "not a member of this request")) {
+        co_return problem(req, *odd);
     }
     const double now = now_s(c);
     const auth::caller caller = *who;
