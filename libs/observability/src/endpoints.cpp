@@ -37,21 +37,19 @@ struct reading {
     long age_ms = 0;
 };
 
+long ms_between(steady::time_point from, steady::time_point to) {
+    return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
+}
+
 // What the probe says now, if it can say anything yet (nullopt: its check started after `asked` is running
 // and still has time).
 std::optional<reading> read(probe_state& s, steady::time_point asked, steady::time_point now) {
     std::lock_guard lock(s.mutex);
     if (s.running && now - s.started >= give_up_after) {
-        return reading{false,
-                       "no answer",
-                       static_cast<long>(
-                           std::chrono::duration_cast<std::chrono::milliseconds>(now - s.started).count())};
+        return reading{false, "no answer", ms_between(s.started, now)};
     }
     if (s.checked && (!s.running || s.finished + reuse_for >= asked)) {
-        return reading{s.ok,
-                       s.ok ? "ok" : "unavailable",
-                       static_cast<long>(
-                           std::chrono::duration_cast<std::chrono::milliseconds>(now - s.finished).count())};
+        return reading{s.ok, s.ok ? "ok" : "unavailable", ms_between(s.finished, now)};
     }
     return std::nullopt;
 }

@@ -27,10 +27,10 @@ using delay_signal = std::function<std::chrono::steady_clock::duration()>;
 /// Two budgets, reads (GET, HEAD) and writes (the rest), each an in-flight limit between `floor` and
 /// `max_in_flight`. Once an interval the limits move by the longest standing delay of the signals: above the
 /// target, a class's limit falls to what it had in flight times target ÷ delay (by a tenth to a half); at or
-/// below it, the limits grow by a twentieth. A request over its class's limit is answered 503 problem+json with
-/// Retry-After at once, so what is admitted waits in no standing queue, and a route that is slow by nature
-/// (a password hash, a PDF) never cuts anyone's limit. Calls between services (/v1/internal/...) belong to
-/// requests already admitted and pass uncounted.
+/// below it, the limits grow by a twentieth. A request over its class's limit is answered 503 problem+json
+/// with Retry-After at once, so what is admitted waits in no standing queue, and a route that is slow by
+/// nature (a password hash, a PDF) never cuts anyone's limit. Calls between services (/v1/internal/...)
+/// belong to requests already admitted and pass uncounted.
 class admission {
   public:
     admission(admission_settings settings, std::vector<delay_signal> signals);
@@ -47,9 +47,8 @@ class admission {
     };
     figures snapshot() const;
 
-    struct state;  // defined in admission.cpp
-
   private:
+    struct state;  // defined in admission.cpp
     std::shared_ptr<state> state_;
 };
 
